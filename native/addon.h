@@ -1,0 +1,18 @@
+// Shared helpers for the native addon's modules.
+#pragma once
+#include <node.h>
+#include <v8.h>
+
+namespace mp {
+
+// Throws a JS Error carrying errno as `errno` and the syscall name as `syscall`,
+// so the TypeScript layer can map it to the right public error.
+void ThrowErrno(v8::Isolate* isolate, int err, const char* syscall);
+void ThrowType(v8::Isolate* isolate, const char* message);
+
+void SetMethod(v8::Isolate* isolate, v8::Local<v8::Object> target, const char* name,
+               v8::FunctionCallback callback);
+
+void InitProcessOps(v8::Isolate* isolate, v8::Local<v8::Object> exports);
+
+}  // namespace mp

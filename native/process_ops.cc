@@ -1,0 +1,112 @@
+// Process-level operations Node does not offer: parent-death signal, and looking at
+// a child's exit status without reaping it (libuv stays the one that reaps).
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addon.h"
+
+namespace mp {
+namespace {
+
+bool ReadInt(const v8::FunctionCallbackInfo<v8::Value>& args, int index, int64_t* out) {
+  if (args.Length() <= index || !args[index]->IsNumber()) return false;
+  *out = static_cast<int64_t>(args[index].As<v8::Number>()->Value());
+  return true;
+}
+
+// setParentDeathSignal(signal) -> parent pid as seen after arming.
+// The caller compares the result to the pid it expects: if the parent died before
+// prctl ran, we were already re-parented and the signal will never come.
+void SetParentDeathSignal(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  v8::Isolate* isolate = args.GetIsolate();
+  int64_t sig;
+  if (!ReadInt(args, 0, &sig)) return ThrowType(isolate, "signal must be a number");
+  if (prctl(PR_SET_PDEATHSIG, static_cast<unsigned long>(sig)) != 0) {
+    return ThrowErrno(isolate, errno, "prctl");
+  }
+  args.GetReturnValue().Set(v8::Integer::New(isolate, getppid()));
+}
+
+void GetParentPid(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  args.GetReturnValue().Set(v8::Integer::New(args.GetIsolate(), getppid()));
+}
+
+// Fills {code, signal} from a waitid() result; signal is 0 for a normal exit.
+v8::Local<v8::Object> StatusObject(v8::Isolate* isolate, const siginfo_t& info) {
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  v8::Local<v8::Object> result = v8::Object::New(isolate);
+  bool exited = info.si_code == CLD_EXITED;
+  result->Set(context, v8::String::NewFromUtf8Literal(isolate, "code"),
+              v8::Integer::New(isolate, exited ? info.si_status : 0)).Check();
+  result->Set(context, v8::String::NewFromUtf8Literal(isolate, "signal"),
+              v8::Integer::New(isolate, exited ? 0 : info.si_status)).Check();
+  return result;
+}
+
+// peekExit(pid) -> {code, signal} if the child has ended, else null. Never reaps.
+void PeekExit(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  v8::Isolate* isolate = args.GetIsolate();
+  int64_t pid;
+  if (!ReadInt(args, 0, &pid)) return ThrowType(isolate, "pid must be a number");
+  siginfo_t info = {};
+  int rc;
+  do {
+    rc = waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) return ThrowErrno(isolate, errno, "waitid");
+  if (info.si_pid == 0) {
+    args.GetReturnValue().SetNull();
+    return;
+  }
+  args.GetReturnValue().Set(StatusObject(isolate, info));
+}
+
+int64_t NowMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// waitExitSync(pid, timeoutMs) -> true once the child has ended, false on timeout.
+// Blocks the calling thread on a pidfd (no polling); timeoutMs < 0 waits forever.
+void WaitExitSync(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  v8::Isolate* isolate = args.GetIsolate();
+  int64_t pid, timeout;
+  if (!ReadInt(args, 0, &pid)) return ThrowType(isolate, "pid must be a number");
+  if (!ReadInt(args, 1, &timeout)) timeout = -1;
+  int fd = static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0));
+  if (fd < 0) return ThrowErrno(isolate, errno, "pidfd_open");
+  const int64_t deadline = timeout < 0 ? -1 : NowMs() + timeout;
+  bool ready = false;
+  for (;;) {
+    int wait_ms = -1;
+    if (deadline >= 0) {
+      int64_t left = deadline - NowMs();
+      wait_ms = left > 0 ? static_cast<int>(left) : 0;
+    }
+    pollfd p = {fd, POLLIN, 0};
+    int rc = poll(&p, 1, wait_ms);
+    if (rc > 0) { ready = true; break; }
+    if (rc == 0) break;
+    if (errno != EINTR) { int err = errno; close(fd); return ThrowErrno(isolate, err, "poll"); }
+  }
+  close(fd);
+  args.GetReturnValue().Set(v8::Boolean::New(isolate, ready));
+}
+
+}  // namespace
+
+void InitProcessOps(v8::Isolate* isolate, v8::Local<v8::Object> exports) {
+  SetMethod(isolate, exports, "setParentDeathSignal", SetParentDeathSignal);
+  SetMethod(isolate, exports, "getParentPid", GetParentPid);
+  SetMethod(isolate, exports, "peekExit", PeekExit);
+  SetMethod(isolate, exports, "waitExitSync", WaitExitSync);
+}
+
+}  // namespace mp

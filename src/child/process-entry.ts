@@ -1,0 +1,55 @@
+/**
+ * Entry of spawn and forkserver children. Arms the parent-death signal first (a child must
+ * never outlive its parent, even one killed with SIGKILL), then, as a forkserver spare,
+ * imports the preload modules, and waits for its start message.
+ */
+import { constants } from 'node:os';
+import { native } from '../internal/native.js';
+import type { StartMessage } from '../process/popen.js';
+
+function option(name: string): string | undefined {
+  const prefix = `--${name}=`;
+  return process.argv.find((arg) => arg.startsWith(prefix))?.slice(prefix.length);
+}
+
+const parentPid = Number(option('parent-pid'));
+if (native().setParentDeathSignal(constants.signals.SIGKILL) !== parentPid) {
+  // The parent died before the signal was armed: nobody is left to serve.
+  process.exit(1);
+}
+// Also covers parents that close the channel without dying (and platforms without the signal).
+process.once('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+
+const runtime = import('./run.js');
+
+async function preload(modules: string[]): Promise<void> {
+  const { whileBootstrapping } = await import('../process/state.js');
+  const { getLogger } = await import('../logging.js');
+  await whileBootstrapping(async () => {
+    for (const specifier of modules) {
+      const learned = specifier.startsWith('learned:');
+      try {
+        await import(learned ? specifier.slice('learned:'.length) : specifier);
+      } catch (error) {
+        // As CPython's forkserver: a preload that fails to import is skipped, not fatal.
+        if (!learned) getLogger().warning('forkserver preload of %s failed: %s', specifier, (error as Error).message);
+      }
+    }
+  });
+}
+
+const ready = process.argv.includes('--spare') ? preload(JSON.parse(option('preload') ?? '[]') as string[]) : Promise.resolve();
+
+process.once('message', (message: StartMessage) => {
+  if (message?.type !== 'mp:start') process.exit(1);
+  // The channel stays open only to notice the parent's death; it must not keep the child alive.
+  process.channel?.unref();
+  if (message.prep.cwd !== process.cwd()) {
+    try {
+      process.chdir(message.prep.cwd);
+    } catch {
+      // The parent's directory may be gone; the child keeps its own.
+    }
+  }
+  void Promise.all([runtime, ready]).then(([{ runChild }]) => runChild(message, { sameProcess: false }));
+});

@@ -1,0 +1,176 @@
+/**
+ * Contexts: the one seam through which every factory resolves its start method, as CPython's
+ * context objects. `getContext('thread').Process` starts worker threads; the package root is
+ * the default context, whose method is fixed by `setStartMethod` or on first use.
+ */
+import { availableParallelism, cpus } from 'node:os';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as errors from './errors.js';
+import { ProcessError } from './errors.js';
+import { getLogger, logToStderr } from './logging.js';
+import { activeChildren, builtinProcessClass, currentProcess, Process } from './process/process.js';
+import { parentProcess } from './process/parent-process.js';
+import { setExecutable } from './process/exec-options.js';
+import type { StartMethod } from './process/popen.js';
+import {
+  defaultStartMethod,
+  forkServer,
+  setDefaultStartMethod,
+  START_METHODS,
+  validateStartMethod,
+} from './process/start-method.js';
+
+export class SpawnProcess extends Process {
+  static override readonly startMethod: StartMethod = 'spawn';
+}
+export class ForkServerProcess extends Process {
+  static override readonly startMethod: StartMethod = 'forkserver';
+}
+export class ThreadProcess extends Process {
+  static override readonly startMethod: StartMethod = 'thread';
+}
+builtinProcessClass(SpawnProcess);
+builtinProcessClass(ForkServerProcess);
+builtinProcessClass(ThreadProcess);
+
+const PROCESS_CLASSES: Record<StartMethod, typeof Process> = {
+  spawn: SpawnProcess,
+  forkserver: ForkServerProcess,
+  thread: ThreadProcess,
+};
+
+/** Number of CPUs of the machine (CPython's `cpu_count()`). */
+export function cpuCount(): number {
+  return cpus().length || availableParallelism();
+}
+
+function resolvePreload(specifier: string): string {
+  try {
+    const from = createRequire(join(process.cwd(), 'noop.js'));
+    return pathToFileURL(from.resolve(specifier)).href;
+  } catch {
+    return specifier;
+  }
+}
+
+/** Modules the forkserver's spare processes import in advance (CPython's `set_forkserver_preload`). */
+export function setForkserverPreload(moduleSpecifiers: readonly string[]): void {
+  if (!Array.isArray(moduleSpecifiers) || moduleSpecifiers.some((m) => typeof m !== 'string')) {
+    throw new TypeError('module_names must be a list of strings');
+  }
+  forkServer().setPreload(moduleSpecifiers.map(resolvePreload));
+}
+
+/** Start methods this platform offers; the first is the default. */
+export function getAllStartMethods(): StartMethod[] {
+  return [...START_METHODS];
+}
+
+export abstract class BaseContext {
+  abstract readonly Process: typeof Process;
+  abstract getStartMethod(options?: { allowNone?: boolean }): StartMethod | null;
+  abstract setStartMethod(method: StartMethod | null, options?: { force?: boolean }): void;
+
+  readonly ProcessError = errors.ProcessError;
+  readonly TimeoutError = errors.TimeoutError;
+  readonly AuthenticationError = errors.AuthenticationError;
+  readonly BufferTooShortError = errors.BufferTooShortError;
+
+  getContext(method?: StartMethod | null): ConcreteContext {
+    return getContext(method);
+  }
+
+  getAllStartMethods(): StartMethod[] {
+    return getAllStartMethods();
+  }
+
+  cpuCount(): number {
+    return cpuCount();
+  }
+
+  currentProcess(): Process {
+    return currentProcess();
+  }
+
+  parentProcess(): ReturnType<typeof parentProcess> {
+    return parentProcess();
+  }
+
+  activeChildren(): Process[] {
+    return activeChildren();
+  }
+
+  getLogger(): ReturnType<typeof getLogger> {
+    return getLogger();
+  }
+
+  logToStderr(level?: Parameters<typeof logToStderr>[0]): ReturnType<typeof logToStderr> {
+    return logToStderr(level);
+  }
+
+  setExecutable(path: string | URL): void {
+    setExecutable(path);
+  }
+
+  setForkserverPreload(moduleSpecifiers: readonly string[]): void {
+    setForkserverPreload(moduleSpecifiers);
+  }
+
+  /** A no-op kept for CPython parity (it matters only for frozen Windows executables). */
+  freezeSupport(): void {}
+}
+
+export class ConcreteContext extends BaseContext {
+  readonly Process: typeof Process;
+  readonly #method: StartMethod;
+
+  constructor(method: StartMethod) {
+    super();
+    this.#method = method;
+    this.Process = PROCESS_CLASSES[method];
+  }
+
+  getStartMethod(): StartMethod {
+    return this.#method;
+  }
+
+  setStartMethod(): void {
+    throw new ProcessError('cannot set start method of concrete context');
+  }
+}
+
+class DefaultContext extends BaseContext {
+  readonly Process = Process;
+
+  getStartMethod(options: { allowNone?: boolean } = {}): StartMethod | null {
+    return options.allowNone ? defaultStartMethod(true) : defaultStartMethod();
+  }
+
+  setStartMethod(method: StartMethod | null, options: { force?: boolean } = {}): void {
+    setDefaultStartMethod(method, options.force === true);
+    if (method === 'forkserver') forkServer().ensureRunning();
+  }
+}
+
+const concrete = new Map<StartMethod, ConcreteContext>();
+export const defaultContext = new DefaultContext();
+
+/** The context for `method`, or the default one's (which fixes the default start method). */
+export function getContext(method?: StartMethod | null): ConcreteContext {
+  const chosen = method === undefined || method === null ? defaultStartMethod() : validateStartMethod(method);
+  let context = concrete.get(chosen);
+  if (!context) concrete.set(chosen, (context = new ConcreteContext(chosen)));
+  if (chosen === 'forkserver') forkServer().ensureRunning();
+  return context;
+}
+
+export function getStartMethod(options: { allowNone?: boolean } = {}): StartMethod | null {
+  return defaultContext.getStartMethod(options);
+}
+
+/** Sets the default start method; a second call needs `{ force: true }`. */
+export function setStartMethod(method: StartMethod | null, options: { force?: boolean } = {}): void {
+  defaultContext.setStartMethod(method, options);
+}

@@ -1,0 +1,55 @@
+/**
+ * multiprocessing-ts: Python's `multiprocessing` for Node.js. The package root is the default
+ * context; `getContext(method)` gives the same API bound to one start method.
+ */
+export {
+  ProcessError,
+  TimeoutError,
+  AuthenticationError,
+  BufferTooShortError,
+  QueueEmptyError,
+  QueueFullError,
+  BrokenBarrierError,
+  EOFError,
+  RemoteError,
+  WorkerLostError,
+  PicklingError,
+  AbortError,
+} from './errors.js';
+export {
+  BaseContext,
+  ConcreteContext,
+  SpawnProcess,
+  ForkServerProcess,
+  ThreadProcess,
+  cpuCount,
+  getAllStartMethods,
+  getContext,
+  getStartMethod,
+  setStartMethod,
+  setForkserverPreload,
+} from './context.js';
+export { Process, currentProcess, activeChildren, type ProcessOptions, type JoinOptions, type Target } from './process/process.js';
+export { ParentProcess, parentProcess } from './process/parent-process.js';
+export { Sentinel } from './process/sentinel.js';
+export { setExecutable } from './process/exec-options.js';
+export type { StartMethod, ExitStatus } from './process/popen.js';
+export { isMain } from './main-guard.js';
+export { register, registerClass } from './serialize/registry.js';
+export {
+  getLogger,
+  logToStderr,
+  Logger,
+  SUBDEBUG,
+  DEBUG,
+  INFO,
+  SUBWARNING,
+  WARNING,
+  ERROR,
+  CRITICAL,
+  type LogLevel,
+  type LogHandler,
+} from './logging.js';
+
+/** A no-op kept for CPython parity (it matters only for frozen Windows executables). */
+export function freezeSupport(): void {}

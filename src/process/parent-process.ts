@@ -1,0 +1,62 @@
+/**
+ * `parentProcess()`: what a child can see of the process that started it (CPython's
+ * _ParentProcess): its name and pid, whether it is alive, and a join that waits for its end.
+ */
+import { native } from '../internal/native.js';
+import { validateTimeout } from '../internal/validate.js';
+import { childMark } from './state.js';
+
+export class ParentProcess {
+  readonly name: string;
+  readonly pid: number;
+  readonly #sameProcess: boolean;
+
+  constructor(name: string, pid: number, sameProcess: boolean) {
+    this.name = name;
+    this.pid = pid;
+    this.#sameProcess = sameProcess;
+  }
+
+  get ident(): number {
+    return this.pid;
+  }
+
+  /** A child process is re-parented when its parent dies; a thread's parent lives as long as it does. */
+  isAlive(): boolean {
+    if (this.#sameProcess) return true;
+    return native().getParentPid() === this.pid;
+  }
+
+  /** Resolves when the parent ends (the IPC channel to it closes) or after `timeout` ms. */
+  async join(options: { timeout?: number | null } = {}): Promise<void> {
+    const timeout = validateTimeout(options.timeout);
+    if (!this.isAlive() || this.#sameProcess) {
+      if (this.#sameProcess && timeout !== null) await new Promise((resolve) => setTimeout(resolve, timeout));
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = timeout === null ? undefined : setTimeout(done, timeout);
+      function done(): void {
+        clearTimeout(timer);
+        process.off('disconnect', done);
+        resolve();
+      }
+      process.once('disconnect', done);
+    });
+  }
+
+  toString(): string {
+    return `<ParentProcess name='${this.name}' pid=${this.pid} ${this.isAlive() ? 'started' : 'stopped'}>`;
+  }
+}
+
+let parent: ParentProcess | null | undefined;
+
+/** The parent of this process, or null in the main process. */
+export function parentProcess(): ParentProcess | null {
+  if (parent === undefined) {
+    const mark = childMark();
+    parent = mark ? new ParentProcess(mark.parent.name, mark.parent.pid, mark.parent.sameProcess) : null;
+  }
+  return parent;
+}

@@ -1,0 +1,33 @@
+/** `spawn`: a fresh Node.js process per Process, as CPython's popen_spawn_posix. */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { childExecArgv, getExecutable } from './exec-options.js';
+import { ChildProcessPopen } from './popen-child.js';
+import type { Backend, Popen, StartMessage } from './popen.js';
+
+export const CHILD_ENTRY = fileURLToPath(new URL('../child/process-entry.js', import.meta.url));
+
+/** Starts the child entry; `extraArgs` tell it what to do before it waits for its start message. */
+export function forkChildEntry(extraArgs: string[]): ChildProcess {
+  return fork(CHILD_ENTRY, [`--parent-pid=${process.pid}`, ...extraArgs], {
+    execPath: getExecutable(),
+    execArgv: childExecArgv(),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization: 'advanced',
+  });
+}
+
+export function launchWith(child: ChildProcess, message: StartMessage, daemon: boolean): Popen {
+  const popen = new ChildProcessPopen(child);
+  child.send(message);
+  popen.setRef(!daemon);
+  return popen;
+}
+
+export class SpawnBackend implements Backend {
+  readonly method = 'spawn' as const;
+
+  launch(message: StartMessage, daemon: boolean): Popen {
+    return launchWith(forkChildEntry([]), message, daemon);
+  }
+}

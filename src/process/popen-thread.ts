@@ -1,0 +1,109 @@
+/**
+ * `thread`: a worker_threads Worker per Process, the truly parallel successor of
+ * `multiprocessing.dummy`. Exit codes follow the process conventions: `terminate()` gives -15,
+ * `kill()` -9, `interrupt()` -2 (a thread cannot receive signals, so all three stop it at once).
+ */
+import { Worker } from 'node:worker_threads';
+import { constants } from 'node:os';
+import type { Backend, ExitStatus, Popen, StartMessage } from './popen.js';
+import { tsxLoaderUrl } from './typescript-loader.js';
+
+const THREAD_ENTRY = new URL('../child/thread-entry.js', import.meta.url);
+
+/** Layout of the status word shared with the thread: [ended flag, exit code]. */
+const ENDED = 0;
+const CODE = 1;
+
+export interface ThreadStartData {
+  message: StartMessage;
+  status: Int32Array;
+  tsxLoader: string | null;
+}
+
+class ThreadPopen implements Popen {
+  readonly pid = process.pid;
+  readonly exited: Promise<ExitStatus>;
+  readonly threadId: number;
+  #worker: Worker;
+  #status: Int32Array;
+  #forced: NodeJS.Signals | null = null;
+  #final: ExitStatus | null = null;
+
+  constructor(worker: Worker, status: Int32Array) {
+    this.#worker = worker;
+    this.#status = status;
+    this.threadId = worker.threadId;
+    this.exited = new Promise((resolve) => {
+      // A worker that fails to load reports 'error' before 'exit'; the child runtime prints it.
+      worker.on('error', () => {});
+      worker.once('exit', (code) => {
+        this.#final = this.#forced ? forcedStatus(this.#forced) : { exitCode: code, signal: null };
+        this.#markEnded(this.#final.exitCode);
+        resolve(this.#final);
+      });
+    });
+  }
+
+  #markEnded(code: number): void {
+    Atomics.store(this.#status, CODE, code);
+    Atomics.store(this.#status, ENDED, 1);
+    Atomics.notify(this.#status, ENDED);
+  }
+
+  poll(): ExitStatus | null {
+    if (this.#final) return this.#final;
+    if (this.#forced) return forcedStatus(this.#forced);
+    if (Atomics.load(this.#status, ENDED) === 1) return { exitCode: Atomics.load(this.#status, CODE), signal: null };
+    return null;
+  }
+
+  waitSync(timeoutMs: number): ExitStatus | null {
+    if (this.poll() === null) Atomics.wait(this.#status, ENDED, 0, timeoutMs < 0 ? Infinity : timeoutMs);
+    return this.poll();
+  }
+
+  #stop(signal: NodeJS.Signals): void {
+    if (this.poll() !== null) return;
+    this.#forced = signal;
+    this.#markEnded(forcedStatus(signal).exitCode);
+    void this.#worker.terminate();
+  }
+
+  terminate(): void {
+    this.#stop('SIGTERM');
+  }
+
+  kill(): void {
+    this.#stop('SIGKILL');
+  }
+
+  interrupt(): void {
+    this.#stop('SIGINT');
+  }
+
+  setRef(ref: boolean): void {
+    if (ref) this.#worker.ref();
+    else this.#worker.unref();
+  }
+
+  close(): void {
+    this.#worker.removeAllListeners();
+  }
+}
+
+function forcedStatus(signal: NodeJS.Signals): ExitStatus {
+  return { exitCode: -(constants.signals[signal] ?? 15), signal };
+}
+
+export class ThreadBackend implements Backend {
+  readonly method = 'thread' as const;
+
+  launch(message: StartMessage, daemon: boolean): Popen {
+    const status = new Int32Array(new SharedArrayBuffer(8));
+    const workerData: ThreadStartData = { message, status, tsxLoader: tsxLoaderUrl() };
+    const worker = new Worker(THREAD_ENTRY, { workerData, name: message.prep.name });
+    const popen = new ThreadPopen(worker, status);
+    popen.setRef(!daemon);
+    return popen;
+  }
+}

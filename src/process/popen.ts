@@ -1,0 +1,61 @@
+/**
+ * The one interface every start method implements (CPython's Popen): launch a child for a
+ * Process, and watch, signal and release it. Everything else about Process is shared.
+ */
+import type { Encoded } from '../serialize/codec.js';
+import type { LogSettings } from '../logging.js';
+
+export type StartMethod = 'spawn' | 'forkserver' | 'thread';
+
+/** How the child ended: `signal` names the signal for processes killed by one. */
+export interface ExitStatus {
+  exitCode: number;
+  signal: NodeJS.Signals | null;
+}
+
+/** What a child needs to know about itself before it runs (CPython's preparation data). */
+export interface PreparationData {
+  name: string;
+  identity: number[];
+  daemon: boolean;
+  authkey: Uint8Array;
+  startMethod: StartMethod;
+  parentName: string;
+  parentPid: number;
+  log: LogSettings;
+  cwd: string;
+}
+
+/** The process object as the child rebuilds it: a target with args, or a subclass instance. */
+export type ProcessPayload =
+  | { kind: 'target'; target: Encoded['value']; args: Encoded['value'] }
+  | { kind: 'subclass'; cls: Encoded['value']; state: Encoded['value'] };
+
+export interface StartMessage {
+  type: 'mp:start';
+  prep: PreparationData;
+  payload: ProcessPayload;
+  modules: Encoded['modules'];
+}
+
+export interface Popen {
+  readonly pid: number;
+  /** Settles once the child has ended. */
+  readonly exited: Promise<ExitStatus>;
+  /** The exit status if known now, without waiting. */
+  poll(): ExitStatus | null;
+  /** Blocks the calling thread until the child ends or timeoutMs passes; returns poll(). */
+  waitSync(timeoutMs: number): ExitStatus | null;
+  terminate(): void;
+  kill(): void;
+  interrupt(): void;
+  /** Keeps (true) or stops keeping (false) this process's event loop alive while the child runs. */
+  setRef(ref: boolean): void;
+  /** Releases the handles held for the child; it must have ended. */
+  close(): void;
+}
+
+export interface Backend {
+  readonly method: StartMethod;
+  launch(message: StartMessage, daemon: boolean): Popen;
+}

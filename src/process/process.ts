@@ -1,0 +1,436 @@
+/**
+ * `Process`: CPython's BaseProcess. Lifecycle, naming, daemon and authkey rules live here;
+ * the start method's backend (a Popen) does the OS work.
+ *
+ * Internal state is kept in a WeakMap rather than private fields: the child rebuilds a
+ * subclass instance without running its constructor (as unpickling does), then attaches state.
+ */
+import { inspect } from 'node:util';
+import { ProcessError, PicklingError } from '../errors.js';
+import { getLogger } from '../logging.js';
+import { logSettings } from '../logging.js';
+import { encode } from '../serialize/codec.js';
+import { childMark, isBootstrapping, nextChildIdentity, selfInfo } from './state.js';
+import type { ExitStatus, Popen, ProcessPayload, StartMessage, StartMethod } from './popen.js';
+import { backendFor, defaultStartMethod } from './start-method.js';
+import { Sentinel } from './sentinel.js';
+import { validateTimeout } from '../internal/validate.js';
+
+export type Target<A extends unknown[] = any[]> = (...args: A) => unknown;
+
+export interface ProcessOptions<A extends unknown[] = any[]> {
+  /** A top-level exported function (or one made sendable with `register()`). */
+  target?: Target<A> | null;
+  args?: A;
+  name?: string;
+  /** Defaults to the creating process's daemon flag. */
+  daemon?: boolean;
+}
+
+export interface JoinOptions {
+  /** Milliseconds; omitted or null waits for as long as it takes. */
+  timeout?: number | null;
+}
+
+interface Internals {
+  identity: number[];
+  name: string;
+  daemon: boolean;
+  authkey: Buffer;
+  target: Target | null;
+  args: unknown[];
+  state: 'initial' | 'started' | 'closed';
+  popen: Popen | null;
+  /** The start method this process was created for, or null to use the default context's. */
+  method: StartMethod | null;
+  /** True for the object describing the current process itself (currentProcess()). */
+  self: boolean;
+  sentinel: Sentinel | null;
+  refHolds: number;
+}
+
+const internals = new WeakMap<Process, Internals>();
+const children = new Set<Process>();
+const BUILTIN_CLASSES = new Set<Function>();
+
+const BOOTSTRAP_MESSAGE = `
+        An attempt has been made to start a new process before the
+        current process has finished its bootstrapping phase.
+
+        This probably means that the module which defines the target (or
+        one it imports) starts processes at its top level. Guard the code
+        that starts processes with the main-module check:
+
+            import { isMain } from 'multiprocessing-ts';
+            if (isMain(import.meta)) {
+              // start processes here
+            }
+
+        (CommonJS: if (isMain(module)) { ... })`;
+
+function state(p: Process): Internals {
+  const found = internals.get(p);
+  if (!found) throw new ProcessError('Process.__init__() was not called: call super() in the subclass constructor');
+  return found;
+}
+
+function checkClosed(s: Internals): void {
+  if (s.state === 'closed') throw new ProcessError('process object is closed');
+}
+
+function toAuthkey(value: unknown): Buffer {
+  if (value instanceof Uint8Array) return Buffer.from(value);
+  throw new TypeError('authkey must be a Buffer or Uint8Array');
+}
+
+let exitHookInstalled = false;
+
+/** At exit, daemon children are terminated, as CPython's _exit_function does. */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const child of children) {
+      const s = internals.get(child);
+      if (s?.daemon && s.popen && s.popen.poll() === null) s.popen.terminate();
+    }
+  });
+}
+
+export class Process {
+  /** The start method of this class's context; undefined uses the default context's. */
+  static readonly startMethod: StartMethod | undefined = undefined;
+
+  constructor(options: ProcessOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('Process options must be an object');
+    const { target = null, args = [], name, daemon } = options;
+    if (target !== null && typeof target !== 'function') {
+      throw new TypeError(`target must be a function, not ${typeof target}`);
+    }
+    if (!Array.isArray(args)) throw new TypeError('args must be an array');
+    if (name !== undefined && typeof name !== 'string') throw new TypeError('name must be a string');
+    if (daemon !== undefined && typeof daemon !== 'boolean') throw new TypeError('daemon must be a boolean');
+    const me = selfInfo();
+    const identity = nextChildIdentity();
+    internals.set(this, {
+      identity,
+      name: name ?? `${new.target.name}-${identity.join(':')}`,
+      daemon: daemon ?? me.daemon,
+      authkey: Buffer.from(me.authkey),
+      target,
+      args: [...args],
+      state: 'initial',
+      popen: null,
+      method: (new.target as typeof Process).startMethod ?? null,
+      self: false,
+      sentinel: null,
+      refHolds: 0,
+    });
+  }
+
+  /** The code the child runs; override it in a subclass, or pass `target`. */
+  run(): unknown {
+    const s = state(this);
+    if (s.target) return Reflect.apply(s.target, undefined, s.args);
+    return undefined;
+  }
+
+  /** Starts the child. Synchronous, as CPython's; throws PicklingError for what cannot be sent. */
+  start(): void {
+    const s = state(this);
+    checkClosed(s);
+    if (s.state === 'started') throw new ProcessError('cannot start a process twice');
+    if (s.self) throw new ProcessError('can only start a process object created by current process');
+    if (selfInfo().daemon) throw new ProcessError('daemonic processes are not allowed to have children');
+    if (isBootstrapping()) throw new ProcessError(BOOTSTRAP_MESSAGE);
+    const method = s.method ?? defaultStartMethod();
+    const backend = backendFor(method);
+    const { payload, modules } = this.#payload(s, method);
+    const me = selfInfo();
+    const message: StartMessage = {
+      type: 'mp:start',
+      prep: {
+        name: s.name,
+        identity: s.identity,
+        daemon: s.daemon,
+        authkey: new Uint8Array(s.authkey),
+        startMethod: method,
+        parentName: me.name,
+        parentPid: process.pid,
+        log: logSettings(),
+        cwd: process.cwd(),
+      },
+      payload,
+      modules,
+    };
+    installExitHook();
+    s.popen = backend.launch(message, s.daemon);
+    s.state = 'started';
+    // As CPython, the parent drops its references to the target and its arguments.
+    s.target = null;
+    s.args = [];
+    children.add(this);
+    getLogger().debug('started %s (pid %d, %s)', s.name, s.popen.pid, method);
+  }
+
+  #payload(s: Internals, method: StartMethod): { payload: ProcessPayload; modules: StartMessage['modules'] } {
+    const destination = { kind: method === 'thread' ? ('thread' as const) : ('process' as const) };
+    const cls = this.constructor;
+    if (BUILTIN_CLASSES.has(cls)) {
+      if (s.target === null) return { payload: { kind: 'target', target: null, args: [] }, modules: [] };
+      const encoded = encode([s.target, s.args], destination);
+      const [target, args] = encoded.value as [unknown, unknown];
+      return { payload: { kind: 'target', target, args }, modules: encoded.modules };
+    }
+    // A subclass travels as its class (by reference) plus its own fields, as pickle sends it.
+    let encoded;
+    try {
+      encoded = encode([cls, { ...this }, s.target, s.args], destination);
+    } catch (error) {
+      if (error instanceof PicklingError) {
+        error.message = `Cannot send the ${cls.name} object to the child: ${error.message}`;
+      }
+      throw error;
+    }
+    const [clsRef, fields, target, args] = encoded.value as [unknown, unknown, unknown, unknown];
+    return { payload: { kind: 'subclass', cls: clsRef, state: { fields, target, args } }, modules: encoded.modules };
+  }
+
+  /** Waits for the child to end, or for `timeout` ms; resolves undefined either way, as CPython. */
+  async join(options: JoinOptions = {}): Promise<void> {
+    const popen = this.#joinable();
+    const timeout = validateTimeout(options?.timeout);
+    if (popen.poll() === null) {
+      this.#holdRef(+1);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await (timeout === null
+          ? popen.exited
+          : Promise.race([popen.exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)))]));
+      } finally {
+        clearTimeout(timer);
+        this.#holdRef(-1);
+      }
+    }
+    if (popen.poll() !== null) children.delete(this);
+  }
+
+  /** Blocks the calling thread until the child ends or `timeout` ms pass (no busy-waiting). */
+  joinSync(options: JoinOptions = {}): void {
+    const popen = this.#joinable();
+    const timeout = validateTimeout(options?.timeout);
+    if (popen.waitSync(timeout ?? -1) !== null) children.delete(this);
+  }
+
+  #joinable(): Popen {
+    const s = state(this);
+    checkClosed(s);
+    if (s.self) throw new ProcessError('can only join a child process');
+    if (!s.popen) throw new ProcessError('can only join a started process');
+    return s.popen;
+  }
+
+  /** While something awaits the child, keep the event loop alive even for a daemon child. */
+  #holdRef(delta: number): void {
+    const s = state(this);
+    s.refHolds += delta;
+    if (s.popen && s.daemon) s.popen.setRef(s.refHolds > 0);
+  }
+
+  isAlive(): boolean {
+    const s = state(this);
+    checkClosed(s);
+    if (s.self) return true;
+    if (!s.popen) return false;
+    const alive = s.popen.poll() === null;
+    if (!alive) children.delete(this);
+    return alive;
+  }
+
+  #signal(kind: 'terminate' | 'kill' | 'interrupt'): void {
+    const s = state(this);
+    checkClosed(s);
+    if (s.self) throw new ProcessError(`cannot ${kind} the current process through its Process object`);
+    if (!s.popen) throw new ProcessError(`can only ${kind} a started process`);
+    s.popen[kind]();
+  }
+
+  /** Sends SIGTERM (exit code -15). A thread-process is stopped at once. */
+  terminate(): void {
+    this.#signal('terminate');
+  }
+
+  /** Sends SIGKILL (exit code -9). */
+  kill(): void {
+    this.#signal('kill');
+  }
+
+  /** Sends SIGINT (exit code -2 unless the child handles it). */
+  interrupt(): void {
+    this.#signal('interrupt');
+  }
+
+  /** Releases the child's handles. Throws while it runs; later uses of the object throw. Idempotent. */
+  close(): void {
+    const s = state(this);
+    if (s.state === 'closed') return;
+    if (s.popen) {
+      if (s.popen.poll() === null) {
+        throw new ProcessError('Cannot close a process while it is still running. You should first call join() or terminate().');
+      }
+      s.popen.close();
+    }
+    children.delete(this);
+    s.state = 'closed';
+  }
+
+  get pid(): number | null {
+    const s = state(this);
+    checkClosed(s);
+    if (s.self) return process.pid;
+    return s.popen?.pid ?? null;
+  }
+
+  /** Alias of `pid`, as CPython's `ident`. */
+  get ident(): number | null {
+    return this.pid;
+  }
+
+  /** null while running or before start; 0 or the exit code; -N when killed by signal N. */
+  get exitCode(): number | null {
+    const s = state(this);
+    checkClosed(s);
+    if (s.self || !s.popen) return null;
+    return s.popen.poll()?.exitCode ?? null;
+  }
+
+  get name(): string {
+    return state(this).name;
+  }
+
+  set name(value: string) {
+    if (typeof value !== 'string') throw new TypeError('name must be a string');
+    state(this).name = value;
+  }
+
+  get daemon(): boolean {
+    return state(this).daemon;
+  }
+
+  set daemon(value: boolean) {
+    const s = state(this);
+    if (s.state !== 'initial' || s.self) throw new ProcessError('process has already started');
+    if (typeof value !== 'boolean') throw new TypeError('daemon must be a boolean');
+    s.daemon = value;
+  }
+
+  get authkey(): Buffer {
+    return state(this).authkey;
+  }
+
+  set authkey(value: Uint8Array) {
+    state(this).authkey = toAuthkey(value);
+  }
+
+  /** Ready once the process has ended; pass it to `wait()`. */
+  get sentinel(): Sentinel {
+    const s = state(this);
+    checkClosed(s);
+    const popen = s.popen;
+    if (!popen) throw new ProcessError('process not started');
+    s.sentinel ??= new Sentinel(popen.exited, () => popen.poll() !== null);
+    return s.sentinel;
+  }
+
+  /** Terminates the child if it still runs, waits for it, and releases it. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    const s = state(this);
+    if (s.state === 'closed' || s.self) return;
+    if (s.popen) {
+      if (s.popen.poll() === null) s.popen.terminate();
+      await this.join();
+    }
+    this.close();
+  }
+
+  toString(): string {
+    const s = state(this);
+    const parts = [`name='${s.name}'`];
+    let status: string;
+    if (s.state === 'closed') status = 'closed';
+    else if (s.self) status = 'started';
+    else if (!s.popen) status = 'initial';
+    else {
+      const ended: ExitStatus | null = s.popen.poll();
+      status = ended === null ? 'started' : 'stopped';
+      parts.push(`pid=${s.popen.pid}`, `parent=${process.pid}`);
+      if (ended) parts.push(`exitcode=${ended.signal ? `-${ended.signal}` : ended.exitCode}`);
+    }
+    parts.splice(1, 0, status);
+    if (s.daemon) parts.push('daemon');
+    return `<${this.constructor.name} ${parts.join(' ')}>`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
+
+BUILTIN_CLASSES.add(Process);
+
+/** Marks a context's Process class as built in (its instances travel as target + args). */
+export function builtinProcessClass<T extends typeof Process>(cls: T): T {
+  BUILTIN_CLASSES.add(cls);
+  return cls;
+}
+
+/** Child side: attaches the state of the process being run to a rebuilt (or fresh) object. */
+export function adoptAsCurrent(p: Process, info: { target: Target | null; args: unknown[] }): void {
+  const me = selfInfo();
+  internals.set(p, {
+    identity: [...me.identity],
+    name: me.name,
+    daemon: me.daemon,
+    authkey: me.authkey,
+    target: info.target,
+    args: info.args,
+    state: 'started',
+    popen: null,
+    method: null,
+    self: true,
+    sentinel: null,
+    refHolds: 0,
+  });
+  current = p;
+}
+
+let current: Process | null = null;
+
+/** The Process object of the running process (`MainProcess` in the main one). */
+export function currentProcess(): Process {
+  if (!current) {
+    const main = Object.create(Process.prototype) as Process;
+    adoptAsCurrent(main, { target: null, args: [] });
+  }
+  return current!;
+}
+
+/** Live children of the current process; finished ones are reaped (forgotten) as a side effect. */
+export function activeChildren(): Process[] {
+  const alive: Process[] = [];
+  for (const child of children) {
+    const s = internals.get(child);
+    if (s?.popen && s.popen.poll() === null) alive.push(child);
+    else children.delete(child);
+  }
+  return alive;
+}
+
+/** Non-daemon children still running: a child's runtime waits for them before it exits. */
+export function nonDaemonChildren(): Process[] {
+  return activeChildren().filter((child) => !internals.get(child)?.daemon);
+}
+
+export function isChildProcessObject(): boolean {
+  return childMark() !== undefined;
+}

@@ -1,0 +1,248 @@
+/**
+ * Values sent to other processes and threads are structured-cloneable data. This codec runs
+ * before the clone and after it, to carry what the clone alone would lose or refuse:
+ * functions (by reference), errors (class, code, own properties), instances of registered
+ * classes (prototype), and the package's shareable objects (as handles on the same resource).
+ */
+import { PicklingError } from '../errors.js';
+import { describeFunction, loadModule, resolveLoadedFunction, type FunctionRef } from './function-ref.js';
+import { isRegisteredClass } from './registry.js';
+import { classRef, resolveClass, type ClassRef } from './class-ref.js';
+import { errorFromWire, errorToWire, type WireError } from './error-wire.js';
+
+/** Key of the tag on encoded special values. Plain objects that carry it themselves are escaped. */
+export const TAG = '__mp$';
+
+/** Shareable objects implement this: they return the state from which the receiver rebuilds a handle. */
+export const kReduce = Symbol.for('multiprocessing-ts.reduce');
+
+export type Destination = { kind: 'process' } | { kind: 'thread' };
+
+export interface Reducible {
+  [kReduce](destination: Destination): { type: string; state: unknown };
+}
+
+type Rebuild = (state: unknown) => unknown;
+const rebuilders = new Map<string, Rebuild>();
+
+/** Declares how a shareable type's handles are rebuilt in the receiving process. */
+export function registerShareable(type: string, rebuild: Rebuild): void {
+  rebuilders.set(type, rebuild);
+}
+
+export interface ModuleNeed {
+  url: string;
+  format: 'module' | 'commonjs';
+}
+
+export interface Encoded {
+  value: unknown;
+  /** Modules the receiver imports before decoding (functions and classes live there). */
+  modules: ModuleNeed[];
+}
+
+type Tagged =
+  | { [TAG]: 'fn'; ref: FunctionRef }
+  | { [TAG]: 'cls'; ref: ClassRef; props: Record<string, unknown> }
+  | { [TAG]: 'error'; error: WireError }
+  | { [TAG]: 'handle'; type: string; state: unknown }
+  | { [TAG]: 'obj'; props: Record<string, unknown> };
+
+const UNSENDABLE: Array<[Function, string]> = [
+  [Promise, 'a Promise (await it first and send the result)'],
+  [WeakMap, 'a WeakMap'],
+  [WeakSet, 'a WeakSet'],
+  [WeakRef, 'a WeakRef'],
+];
+
+function isLeaf(value: object): boolean {
+  return (
+    ArrayBuffer.isView(value) ||
+    value instanceof ArrayBuffer ||
+    value instanceof SharedArrayBuffer ||
+    value instanceof Date ||
+    value instanceof RegExp ||
+    value instanceof Boolean ||
+    value instanceof Number ||
+    value instanceof String
+  );
+}
+
+export function encode(value: unknown, destination: Destination = { kind: 'process' }): Encoded {
+  const modules = new Map<string, ModuleNeed>();
+  const seen = new Map<object, unknown>();
+  const need = (url: string, format: 'module' | 'commonjs'): void => {
+    if (!modules.has(url)) modules.set(url, { url, format });
+  };
+
+  const encodeProps = (source: object, into: Record<string, unknown>): void => {
+    for (const key of Object.keys(source)) into[key] = walk((source as Record<string, unknown>)[key]);
+  };
+
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'symbol') {
+      throw new PicklingError(`Cannot send ${String(v)} to another process: symbols are local to one process. Fix: send a string instead.`);
+    }
+    if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return v;
+    const done = seen.get(v);
+    if (done !== undefined) return done;
+    if (typeof v === 'function') {
+      const ref = describeFunction(v);
+      need(ref.url, ref.format);
+      const out: Tagged = { [TAG]: 'fn', ref };
+      seen.set(v, out);
+      return out;
+    }
+    const reducible = (v as Partial<Reducible>)[kReduce];
+    if (typeof reducible === 'function') {
+      const reduced = reducible.call(v, destination);
+      const out = { [TAG]: 'handle', type: reduced.type, state: undefined as unknown };
+      seen.set(v, out);
+      out.state = walk(reduced.state);
+      return out;
+    }
+    if (isLeaf(v)) return v;
+    if (v instanceof Error) {
+      const out = { [TAG]: 'error', error: undefined as unknown as WireError };
+      seen.set(v, out);
+      out.error = errorToWire(v, walk, (cls) => {
+        const ref = classRef(cls);
+        need(ref.url, ref.format);
+        return ref;
+      });
+      return out;
+    }
+    if (Array.isArray(v)) {
+      const out: unknown[] = new Array(v.length);
+      seen.set(v, out);
+      for (let i = 0; i < v.length; i++) if (i in v) out[i] = walk(v[i]);
+      return out;
+    }
+    if (v instanceof Map) {
+      const out = new Map();
+      seen.set(v, out);
+      for (const [key, item] of v) out.set(walk(key), walk(item));
+      return out;
+    }
+    if (v instanceof Set) {
+      const out = new Set();
+      seen.set(v, out);
+      for (const item of v) out.add(walk(item));
+      return out;
+    }
+    for (const [ctor, what] of UNSENDABLE) {
+      if (v instanceof ctor) throw new PicklingError(`Cannot send ${what} to another process.`);
+    }
+    const proto = Object.getPrototypeOf(v) as { constructor?: Function } | null;
+    const ctor = proto?.constructor;
+    if (proto !== null && proto !== Object.prototype && typeof ctor === 'function' && isRegisteredClass(ctor)) {
+      const ref = classRef(ctor);
+      need(ref.url, ref.format);
+      const out: Tagged = { [TAG]: 'cls', ref, props: {} };
+      seen.set(v, out);
+      encodeProps(v, out.props);
+      return out;
+    }
+    // Any other object travels as its own enumerable properties, as structured clone does.
+    const props: Record<string, unknown> = {};
+    if (Object.prototype.hasOwnProperty.call(v, TAG)) {
+      const out: Tagged = { [TAG]: 'obj', props };
+      seen.set(v, out);
+      encodeProps(v, props);
+      return out;
+    }
+    seen.set(v, props);
+    encodeProps(v, props);
+    return props;
+  };
+
+  return { value: walk(value), modules: [...modules.values()] };
+}
+
+const moduleExports = new Map<string, unknown>();
+
+/** Imports every module an encoded value needs; afterwards `decode` runs synchronously. */
+export async function prepareDecode(modules: readonly ModuleNeed[]): Promise<void> {
+  await Promise.all(
+    modules.map(async ({ url, format }) => {
+      if (!moduleExports.has(url)) moduleExports.set(url, await loadModule(url, format));
+    }),
+  );
+}
+
+export function decode(value: unknown): unknown {
+  const seen = new Map<object, unknown>();
+
+  const decodeProps = (source: Record<string, unknown>, into: Record<string, unknown>): void => {
+    for (const key of Object.keys(source)) into[key] = walk(source[key]);
+  };
+
+  const walk = (v: unknown): unknown => {
+    if (v === null || typeof v !== 'object') return v;
+    const done = seen.get(v);
+    if (done !== undefined) return done;
+    if (isLeaf(v)) return v;
+    if (Array.isArray(v)) {
+      const out: unknown[] = new Array(v.length);
+      seen.set(v, out);
+      for (let i = 0; i < v.length; i++) if (i in v) out[i] = walk(v[i]);
+      return out;
+    }
+    if (v instanceof Map) {
+      const out = new Map();
+      seen.set(v, out);
+      for (const [key, item] of v) out.set(walk(key), walk(item));
+      return out;
+    }
+    if (v instanceof Set) {
+      const out = new Set();
+      seen.set(v, out);
+      for (const item of v) out.add(walk(item));
+      return out;
+    }
+    if (v instanceof Error) return v;
+    const tagged = v as Tagged;
+    switch (tagged[TAG]) {
+      case undefined: {
+        const out: Record<string, unknown> = {};
+        seen.set(v, out);
+        decodeProps(v as Record<string, unknown>, out);
+        return out;
+      }
+      case 'fn': {
+        const fn = resolveLoadedFunction(tagged.ref, moduleExports.get(tagged.ref.url));
+        seen.set(v, fn);
+        return fn;
+      }
+      case 'cls': {
+        const cls = resolveClass(tagged.ref);
+        const out = Object.create(cls.prototype as object) as Record<string, unknown>;
+        seen.set(v, out);
+        decodeProps(tagged.props, out);
+        return out;
+      }
+      case 'error': {
+        const out = errorFromWire(tagged.error, walk, resolveClass);
+        seen.set(v, out);
+        return out;
+      }
+      case 'handle': {
+        const rebuild = rebuilders.get(tagged.type);
+        if (!rebuild) throw new PicklingError(`Cannot rebuild a shared ${tagged.type} here: its module is not loaded.`);
+        const out = rebuild(walk(tagged.state));
+        seen.set(v, out);
+        return out;
+      }
+      case 'obj': {
+        const out: Record<string, unknown> = {};
+        seen.set(v, out);
+        decodeProps(tagged.props, out);
+        return out;
+      }
+      default:
+        throw new PicklingError(`Unknown encoded value '${String((tagged as Record<string, unknown>)[TAG])}'`);
+    }
+  };
+
+  return walk(value);
+}

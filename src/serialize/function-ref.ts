@@ -1,0 +1,248 @@
+/**
+ * Functions travel by reference, as pickle sends them: the URL of the defining module plus
+ * the export path, checked with a hash of the source. The child imports the module and takes
+ * the same function. Anything the child could not find that way is refused at the call site.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { PicklingError } from '../errors.js';
+import { locateFunction, type FunctionLocation } from './locate.js';
+import { lookupRegisteredFunction, registeredFunction } from './registry.js';
+
+export interface FunctionRef {
+  url: string;
+  format: 'module' | 'commonjs';
+  name: string;
+  /** Export path (`['square']`, `['Tasks', 'run']`), or null: search the exports by name and hash. */
+  path: string[] | null;
+  /** Set when the function was made sendable with `register()`. */
+  registered: boolean;
+  hash: string;
+}
+
+const require = createRequire(import.meta.url);
+const cache = new WeakMap<Function, FunctionRef>();
+
+export function sourceHash(fn: Function): string {
+  return createHash('sha1').update(Function.prototype.toString.call(fn)).digest('hex').slice(0, 16);
+}
+
+function displayName(fn: Function): string {
+  return fn.name ? `'${fn.name}'` : 'an anonymous function';
+}
+
+function isArrow(source: string): boolean {
+  return !/^(async\s+)?(function|class)\b/.test(source) && /^(async\s*)?(\([^)]*\)|[\w$]+)\s*=>/.test(source);
+}
+
+/** Method shorthand (`run() {}`, `static run() {}` as printed): lives in an exported class or object. */
+function isMethod(source: string): boolean {
+  return !/^(async\s+)?(function|class)\b/.test(source) && !isArrow(source);
+}
+
+function refuse(fn: Function, where: string, why: string, fix: string): PicklingError {
+  return new PicklingError(`Cannot send ${displayName(fn)}${where} to another process: ${why}. Fix: ${fix}.`);
+}
+
+function at(location: FunctionLocation): string {
+  const file = location.url.startsWith('file:') ? fileURLToPath(location.url) : location.url;
+  return ` (defined at ${file}:${location.line}:${location.column})`;
+}
+
+/**
+ * Searches a module's exports for a function: top level, static members of exported classes,
+ * members of exported objects. Returns the export path, or null.
+ */
+function searchExports(exportsObject: unknown, matches: (candidate: unknown) => boolean): string[] | null {
+  if (matches(exportsObject)) return [];
+  if ((typeof exportsObject !== 'object' && typeof exportsObject !== 'function') || exportsObject === null) return null;
+  const record = exportsObject as Record<string, unknown>;
+  const keys = Object.keys(record);
+  for (const key of keys) if (matches(record[key])) return [key];
+  for (const key of keys) {
+    const holder = record[key];
+    if ((typeof holder !== 'object' && typeof holder !== 'function') || holder === null) continue;
+    for (const member of Object.getOwnPropertyNames(holder)) {
+      if (member === 'prototype' || member === 'caller' || member === 'arguments') continue;
+      let value: unknown;
+      try {
+        value = (holder as Record<string, unknown>)[member];
+      } catch {
+        continue; // a throwing getter is not a function we could send
+      }
+      if (matches(value)) return [key, member];
+    }
+  }
+  return null;
+}
+
+function sameSource(name: string, hash: string): (candidate: unknown) => boolean {
+  return (candidate) => typeof candidate === 'function' && candidate.name === name && sourceHash(candidate) === hash;
+}
+
+function findExportPath(exportsObject: unknown, fn: Function, hash: string): string[] | null {
+  const equivalent = sameSource(fn.name, hash);
+  return searchExports(exportsObject, (candidate) => candidate === fn || equivalent(candidate));
+}
+
+/** The export names a module's source text declares; used only when its namespace cannot be read yet. */
+function sourceExports(filename: string, name: string): boolean {
+  let text: string;
+  try {
+    text = readFileSync(filename, 'utf8');
+  } catch {
+    return false;
+  }
+  const n = name.replace(/[$]/g, '\\$');
+  return [
+    new RegExp(`export\\s+(default\\s+)?(async\\s+)?function\\s*\\*?\\s*${n}\\b`),
+    new RegExp(`export\\s+(const|let|var)\\s+${n}\\b`),
+    new RegExp(`export\\s+(default\\s+)?(abstract\\s+)?class\\s+${n}\\b`),
+    new RegExp(`export\\s*\\{[^}]*\\b${n}\\b[^}]*\\}`),
+    new RegExp(`export\\s+default\\s+${n}\\b`),
+  ].some((pattern) => pattern.test(text));
+}
+
+type ExportsLookup = { format: 'module' | 'commonjs'; exports: unknown } | { format: 'module'; exports: undefined };
+
+function moduleExports(url: string): ExportsLookup {
+  const filename = fileURLToPath(url);
+  const cached = require.cache[filename];
+  const loaded = cached?.exports as Record<PropertyKey, unknown> | undefined;
+  if (cached && loaded?.[Symbol.toStringTag] !== 'Module') return { format: 'commonjs', exports: cached.exports };
+  try {
+    // An ES module that is already evaluated comes back synchronously as the same namespace.
+    return { format: 'module', exports: require(filename) };
+  } catch {
+    // Still evaluating (top-level await in the main module) or not loadable by require().
+    return { format: 'module', exports: undefined };
+  }
+}
+
+/** The reference a child uses to find `fn`; throws PicklingError with the reason and the fix. */
+export function describeFunction(fn: Function): FunctionRef {
+  const known = cache.get(fn);
+  if (known) return known;
+  const ref = buildRef(fn);
+  cache.set(fn, ref);
+  return ref;
+}
+
+function buildRef(fn: Function): FunctionRef {
+  const hash = sourceHash(fn);
+  const registered = registeredFunction(fn);
+  if (registered) {
+    const format = moduleFormat(registered.url);
+    return { url: registered.url, format, name: registered.name, path: null, registered: true, hash };
+  }
+  const located = locateFunction(fn);
+  if (located.kind === 'bound') {
+    throw refuse(fn, '', 'it is a bound function (made by .bind())', 'send the original exported function and pass the bound values in args');
+  }
+  if (located.kind === 'native') {
+    throw refuse(fn, '', 'it is a built-in function with no module of its own', 'wrap the call in a top-level exported function of your own module');
+  }
+  if (located.kind === 'unavailable') {
+    return fallbackRef(fn, hash, located.reason);
+  }
+  const { location } = located;
+  const where = at(location);
+  if (location.url === '' || !/^(file|data):/.test(location.url)) {
+    const origin = location.url === '' ? 'it was made by eval() or new Function() and has no module' : `it is defined inside ${location.url}`;
+    throw refuse(fn, where, origin, 'define it as a top-level exported function in a module file');
+  }
+  const source = Function.prototype.toString.call(fn);
+  const innermost = location.scopes[0] ?? '';
+  const nested = ['Closure', 'Local', 'Block', 'Catch', 'With', 'Eval'].includes(innermost);
+  const lookup = location.url.startsWith('file:') ? moduleExports(location.url) : { format: 'module' as const, exports: undefined };
+  if (lookup.exports !== undefined) {
+    const path = findExportPath(lookup.exports, fn, hash);
+    if (path) return { url: location.url, format: lookup.format, name: fn.name, path, registered: false, hash };
+  } else if (!nested && location.url.startsWith('file:')) {
+    // The module is still evaluating: trust what its source declares, and let the child verify.
+    if (isMethod(source) || (fn.name !== '' && sourceExports(fileURLToPath(location.url), fn.name))) {
+      return { url: location.url, format: 'module', name: fn.name, path: null, registered: false, hash };
+    }
+  }
+  if (nested) {
+    throw refuse(
+      fn,
+      where,
+      'it is a closure (defined inside another function), so the child cannot reach it by name',
+      'move it to the top level of its module and export it; pass the values it captures in args',
+    );
+  }
+  if (isArrow(source) && !fn.name) {
+    throw refuse(fn, where, 'it is an inline arrow function', 'give it a name as a top-level exported function and pass that');
+  }
+  const registerHint = `or call register(import.meta.url, { ${fn.name || 'fn'} }) at the top level of its module`;
+  throw refuse(fn, where, 'it is not exported from its module', `export it (export function ${fn.name || 'name'}...), ${registerHint}`);
+}
+
+function moduleFormat(url: string): 'module' | 'commonjs' {
+  if (!url.startsWith('file:')) return 'module';
+  return moduleExports(url).format;
+}
+
+/** Without an inspector (e.g. under the permission model), only the main module's exports are searched. */
+function fallbackRef(fn: Function, hash: string, reason: string): FunctionRef {
+  const main = process.argv[1];
+  if (main) {
+    const url = pathToFileURL(main).href;
+    const lookup = moduleExports(url);
+    const path = lookup.exports === undefined ? null : findExportPath(lookup.exports, fn, hash);
+    if (path) return { url, format: lookup.format, name: fn.name, path, registered: false, hash };
+  }
+  throw refuse(
+    fn,
+    '',
+    `its module could not be determined (${reason})`,
+    'export it from the main module, or call register(import.meta.url, { fn }) at the top level of its module',
+  );
+}
+
+const loadedModules = new Map<string, Promise<unknown>>();
+
+/** Imports (or requires) the module a reference points to; repeated calls share one load. */
+export function loadModule(url: string, format: 'module' | 'commonjs'): Promise<unknown> {
+  let pending = loadedModules.get(url);
+  if (!pending) {
+    pending = format === 'commonjs' ? Promise.resolve().then(() => require(fileURLToPath(url))) : import(url);
+    loadedModules.set(url, pending);
+  }
+  return pending;
+}
+
+/** Child side: the function a reference names, verified against the parent's source hash. */
+export async function resolveFunction(ref: FunctionRef): Promise<Function> {
+  const exportsObject = await loadModule(ref.url, ref.format);
+  return resolveLoadedFunction(ref, exportsObject);
+}
+
+export function resolveLoadedFunction(ref: FunctionRef, exportsObject: unknown): Function {
+  const file = ref.url.startsWith('file:') ? fileURLToPath(ref.url) : ref.url;
+  let found: unknown;
+  if (ref.registered) {
+    found = lookupRegisteredFunction(ref.url, ref.name);
+  } else if (ref.path) {
+    found = walk(exportsObject, ref.path);
+  }
+  if (typeof found !== 'function' || sourceHash(found) !== ref.hash) {
+    // The path may be stale or unknown: look for the same name and source among the exports.
+    const path = searchExports(exportsObject, sameSource(ref.name, ref.hash));
+    found = path ? walk(exportsObject, path) : undefined;
+  }
+  if (typeof found !== 'function') {
+    throw new PicklingError(
+      `Cannot find function '${ref.name}' in ${file}: the module no longer exports it, or the file changed ` +
+        'since the parent loaded it. Restart the parent after editing task modules.',
+    );
+  }
+  return found;
+}
+
+function walk(root: unknown, path: readonly string[]): unknown {
+  return path.reduce<unknown>((holder, key) => (holder as Record<string, unknown> | undefined)?.[key], root);
+}
