@@ -174,8 +174,13 @@ function buildRef(fn: Function): FunctionRef {
       'move it to the top level of its module and export it; pass the values it captures in args',
     );
   }
-  if (isArrow(source) && !fn.name) {
-    throw refuse(fn, where, 'it is an inline arrow function', 'give it a name as a top-level exported function and pass that');
+  if (isArrow(source)) {
+    throw refuse(
+      fn,
+      where,
+      'it is an arrow function that its module does not export',
+      'define it as a top-level exported function (export function name(...) {...}) and pass that',
+    );
   }
   const registerHint = `or call register(import.meta.url, { ${fn.name || 'fn'} }) at the top level of its module`;
   throw refuse(fn, where, 'it is not exported from its module', `export it (export function ${fn.name || 'name'}...), ${registerHint}`);

@@ -1,0 +1,68 @@
+// Runs the whole suite against the built package, then fails the run if anything leaked:
+// child processes still alive or shared-memory segments left in /dev/shm.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+
+function testFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === 'fixtures' || entry.name === 'helpers' ? [] : testFiles(path);
+    return entry.name.endsWith('.test.mjs') ? [path] : [];
+  });
+}
+
+function shmEntries() {
+  return existsSync('/dev/shm') ? readdirSync('/dev/shm').filter((name) => !name.startsWith('.')) : [];
+}
+
+/** Processes running our child entry or test fixtures (anything under this checkout but the runner). */
+function strayProcesses() {
+  const strays = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    if (Number(pid) === process.pid) continue;
+    let cmdline;
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+    } catch {
+      continue;
+    }
+    if (cmdline.includes(join(root, 'dist')) || cmdline.includes(join(root, 'test'))) strays.push(`${pid}: ${cmdline.trim()}`);
+  }
+  return strays;
+}
+
+const shmBefore = new Set(shmEntries());
+const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : testFiles(join(root, 'test')).sort();
+const result = spawnSync(
+  process.execPath,
+  ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
+  { stdio: 'inherit', cwd: root },
+);
+
+const problems = [];
+// Children get a moment to die after the suite: a parent-death signal is delivered asynchronously.
+const deadline = Date.now() + 5000;
+let strays = strayProcesses();
+while (strays.length > 0 && Date.now() < deadline) {
+  spawnSync('sleep', ['0.2']);
+  strays = strayProcesses();
+}
+if (strays.length > 0) problems.push(`child processes left running:\n  ${strays.join('\n  ')}`);
+const leakedShm = shmEntries().filter((name) => !shmBefore.has(name));
+if (leakedShm.length > 0) problems.push(`shared memory left in /dev/shm: ${leakedShm.join(', ')}`);
+
+if (problems.length > 0) {
+  console.error(`\nLeak check failed:\n- ${problems.join('\n- ')}`);
+  for (const line of strays) {
+    const pid = Number(line.split(':')[0]);
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  }
+  process.exit(1);
+}
+console.log('\nLeak check passed: no child processes or shared memory left behind.');
+process.exit(result.status ?? 1);

@@ -1,0 +1,41 @@
+// The start-method matrix: a behaviour is written once and run on every start method it applies to,
+// as CPython's suite installs each test class for processes, threads and managers.
+import { describe } from 'node:test';
+import { getContext } from '../../dist/index.js';
+
+export const ALL_METHODS = ['spawn', 'forkserver', 'thread'];
+export const PROCESS_METHODS = ['spawn', 'forkserver'];
+
+/** Runs `body(ctx, method)` inside a describe block per start method. */
+export function forEachMethod(body, methods = ALL_METHODS) {
+  for (const method of methods) {
+    describe(method, () => body(getContext(method), method));
+  }
+}
+
+/** Rejects if `promise` does not settle within `ms`: a hang becomes a failure with a message. */
+export async function within(promise, ms, what = 'operation') {
+  let timer;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Ends every process still running, so a failing test leaves nothing behind. */
+export async function cleanup(processes) {
+  for (const p of processes) {
+    try {
+      if (p.isAlive()) p.kill();
+      await within(p.join(), 10_000, `join of ${p.name}`);
+    } catch {
+      // already closed or never started
+    }
+  }
+}
