@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { constants } from 'node:os';
+import { inspect } from 'node:util';
 import type { Backend, ExitStatus, Popen, StartMessage } from './popen.js';
 import { tsxLoaderUrl } from './typescript-loader.js';
 
@@ -29,13 +30,15 @@ class ThreadPopen implements Popen {
   #forced: NodeJS.Signals | null = null;
   #final: ExitStatus | null = null;
 
-  constructor(worker: Worker, status: Int32Array) {
+  constructor(worker: Worker, status: Int32Array, name: string) {
     this.#worker = worker;
     this.#status = status;
     this.threadId = worker.threadId;
     this.exited = new Promise((resolve) => {
-      // A worker that fails to load reports 'error' before 'exit'; the child runtime prints it.
-      worker.on('error', () => {});
+      // Errors the child runtime could not catch itself (its own loading failed) arrive here.
+      worker.on('error', (error) => {
+        process.stderr.write(`Process ${name}:\n${error instanceof Error ? error.stack : inspect(error)}\n`);
+      });
       worker.once('exit', (code) => {
         this.#final = this.#forced ? forcedStatus(this.#forced) : { exitCode: code, signal: null };
         this.#markEnded(this.#final.exitCode);
@@ -102,7 +105,7 @@ export class ThreadBackend implements Backend {
     const status = new Int32Array(new SharedArrayBuffer(8));
     const workerData: ThreadStartData = { message, status, tsxLoader: tsxLoaderUrl() };
     const worker = new Worker(THREAD_ENTRY, { workerData, name: message.prep.name });
-    const popen = new ThreadPopen(worker, status);
+    const popen = new ThreadPopen(worker, status, message.prep.name);
     popen.setRef(!daemon);
     return popen;
   }

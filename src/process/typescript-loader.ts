@@ -5,6 +5,11 @@
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
+
+interface TsxManifest {
+  exports?: Record<string, { import?: string | { default?: string } } | undefined>;
+}
 
 let cached: string | null | undefined;
 
@@ -23,7 +28,12 @@ export function tsxLoaderUrl(): string | null {
   for (const base of bases) {
     try {
       const from = base.startsWith('file:') ? base : pathToFileURL(base).href;
-      cached = pathToFileURL(createRequire(from).resolve('tsx/esm/api')).href;
+      // The ESM build of tsx's API: its CommonJS build cannot register hooks from a worker.
+      const manifest = createRequire(from).resolve('tsx/package.json');
+      const exported = (JSON.parse(readFileSync(manifest, 'utf8')) as TsxManifest).exports?.['./esm/api']?.import;
+      const entry = typeof exported === 'string' ? exported : exported?.default;
+      if (!entry) continue;
+      cached = new URL(entry, pathToFileURL(manifest)).href;
       return cached;
     } catch {
       // try the next place tsx might be installed

@@ -107,11 +107,21 @@ function sourceExports(filename: string, name: string): boolean {
 
 type ExportsLookup = { format: 'module' | 'commonjs'; exports: unknown } | { format: 'module'; exports: undefined };
 
+/**
+ * Whether a module loader (tsx, ts-node, ...) may be hooked into `require`. Then `require()` of an
+ * ES module file could compile and run it a second time instead of returning the loaded namespace.
+ */
+function loaderHooksActive(): boolean {
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  return flags.some((flag) => /^(--import|--loader|--experimental-loader|--require|-r)(=|$)/.test(flag));
+}
+
 function moduleExports(url: string): ExportsLookup {
   const filename = fileURLToPath(url);
   const cached = require.cache[filename];
   const loaded = cached?.exports as Record<PropertyKey, unknown> | undefined;
   if (cached && loaded?.[Symbol.toStringTag] !== 'Module') return { format: 'commonjs', exports: cached.exports };
+  if (!/\.(mjs|js)$/.test(filename) || (!cached && loaderHooksActive())) return { format: 'module', exports: undefined };
   try {
     // An ES module that is already evaluated comes back synchronously as the same namespace.
     return { format: 'module', exports: require(filename) };
@@ -160,7 +170,8 @@ function buildRef(fn: Function): FunctionRef {
   if (lookup.exports !== undefined) {
     const path = findExportPath(lookup.exports, fn, hash);
     if (path) return { url: location.url, format: lookup.format, name: fn.name, path, registered: false, hash };
-  } else if (!nested && location.url.startsWith('file:')) {
+  }
+  if (lookup.format === 'module' && !nested && location.url.startsWith('file:')) {
     // The module is still evaluating: trust what its source declares, and let the child verify.
     if (isMethod(source) || (fn.name !== '' && sourceExports(fileURLToPath(location.url), fn.name))) {
       return { url: location.url, format: 'module', name: fn.name, path: null, registered: false, hash };
