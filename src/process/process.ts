@@ -21,7 +21,7 @@ export type Target<A extends unknown[] = any[]> = (...args: A) => unknown;
 export interface ProcessOptions<A extends unknown[] = any[]> {
   /** A top-level exported function (or one made sendable with `register()`). */
   target?: Target<A> | null;
-  args?: A;
+  args?: NoInfer<A>;
   name?: string;
   /** Defaults to the creating process's daemon flag. */
   daemon?: boolean;
@@ -97,11 +97,11 @@ function installExitHook(): void {
   });
 }
 
-export class Process {
+export class Process<A extends unknown[] = any[]> {
   /** The start method of this class's context; undefined uses the default context's. */
   static readonly startMethod: StartMethod | undefined = undefined;
 
-  constructor(options: ProcessOptions = {}) {
+  constructor(options: ProcessOptions<A> = {}) {
     if (typeof options !== 'object' || options === null) throw new TypeError('Process options must be an object');
     const { target = null, args = [], name, daemon } = options;
     if (target !== null && typeof target !== 'function') {
@@ -117,7 +117,7 @@ export class Process {
       name: name ?? `${new.target.name}-${identity.join(':')}`,
       daemon: daemon ?? me.daemon,
       authkey: Buffer.from(me.authkey),
-      target,
+      target: target as Target | null,
       args: [...args],
       state: 'initial',
       popen: null,
