@@ -68,6 +68,31 @@ function isLeaf(value: object): boolean {
   );
 }
 
+const NOT_A_CONTAINER = Symbol('not a container');
+
+/** Copies an Array, Map or Set through `walk` (in either direction), keeping holes and cycles. */
+function copyContainer(v: object, seen: Map<object, unknown>, walk: (item: unknown) => unknown): unknown {
+  if (Array.isArray(v)) {
+    const out: unknown[] = new Array(v.length);
+    seen.set(v, out);
+    for (let i = 0; i < v.length; i++) if (i in v) out[i] = walk(v[i]);
+    return out;
+  }
+  if (v instanceof Map) {
+    const out = new Map();
+    seen.set(v, out);
+    for (const [key, item] of v) out.set(walk(key), walk(item));
+    return out;
+  }
+  if (v instanceof Set) {
+    const out = new Set();
+    seen.set(v, out);
+    for (const item of v) out.add(walk(item));
+    return out;
+  }
+  return NOT_A_CONTAINER;
+}
+
 export function encode(value: unknown, destination: Destination = { kind: 'process' }): Encoded {
   const modules = new Map<string, ModuleNeed>();
   const seen = new Map<object, unknown>();
@@ -112,24 +137,8 @@ export function encode(value: unknown, destination: Destination = { kind: 'proce
       });
       return out;
     }
-    if (Array.isArray(v)) {
-      const out: unknown[] = new Array(v.length);
-      seen.set(v, out);
-      for (let i = 0; i < v.length; i++) if (i in v) out[i] = walk(v[i]);
-      return out;
-    }
-    if (v instanceof Map) {
-      const out = new Map();
-      seen.set(v, out);
-      for (const [key, item] of v) out.set(walk(key), walk(item));
-      return out;
-    }
-    if (v instanceof Set) {
-      const out = new Set();
-      seen.set(v, out);
-      for (const item of v) out.add(walk(item));
-      return out;
-    }
+    const container = copyContainer(v, seen, walk);
+    if (container !== NOT_A_CONTAINER) return container;
     for (const [ctor, what] of UNSENDABLE) {
       if (v instanceof ctor) throw new PicklingError(`Cannot send ${what} to another process.`);
     }
@@ -182,24 +191,8 @@ export function decode(value: unknown): unknown {
     const done = seen.get(v);
     if (done !== undefined) return done;
     if (isLeaf(v)) return v;
-    if (Array.isArray(v)) {
-      const out: unknown[] = new Array(v.length);
-      seen.set(v, out);
-      for (let i = 0; i < v.length; i++) if (i in v) out[i] = walk(v[i]);
-      return out;
-    }
-    if (v instanceof Map) {
-      const out = new Map();
-      seen.set(v, out);
-      for (const [key, item] of v) out.set(walk(key), walk(item));
-      return out;
-    }
-    if (v instanceof Set) {
-      const out = new Set();
-      seen.set(v, out);
-      for (const item of v) out.add(walk(item));
-      return out;
-    }
+    const container = copyContainer(v, seen, walk);
+    if (container !== NOT_A_CONTAINER) return container;
     if (v instanceof Error) return v;
     const tagged = v as Tagged;
     switch (tagged[TAG]) {
