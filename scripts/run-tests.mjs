@@ -18,18 +18,20 @@ function shmEntries() {
   return existsSync('/dev/shm') ? readdirSync('/dev/shm').filter((name) => !name.startsWith('.')) : [];
 }
 
-/** Processes running our child entry or test fixtures (anything under this checkout but the runner). */
+// Every process this run starts inherits this marker (the package passes the environment on),
+// so strays are found even after they were re-parented, and other runs on the machine are left alone.
+const RUN_MARKER = `MP_TEST_RUN=${process.pid}-${Date.now()}`;
+
 function strayProcesses() {
   const strays = [];
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     if (Number(pid) === process.pid) continue;
-    let cmdline;
     try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      if (!readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(RUN_MARKER)) continue;
+      strays.push(`${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()}`);
     } catch {
-      continue;
+      // the process ended while we looked
     }
-    if (cmdline.includes(join(root, 'dist')) || cmdline.includes(join(root, 'test'))) strays.push(`${pid}: ${cmdline.trim()}`);
   }
   return strays;
 }
@@ -39,7 +41,7 @@ const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : testFil
 const result = spawnSync(
   process.execPath,
   ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
-  { stdio: 'inherit', cwd: root },
+  { stdio: 'inherit', cwd: root, env: { ...process.env, MP_TEST_RUN: RUN_MARKER.split('=')[1] } },
 );
 
 const problems = [];

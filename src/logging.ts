@@ -3,7 +3,7 @@
  * printed as `[LEVEL/ProcessName] message`, and children inherit the parent's settings.
  */
 import { format } from 'node:util';
-import { selfInfo } from './process/state.js';
+import { isChild, selfInfo } from './process/state.js';
 
 export const SUBDEBUG = 5;
 export const DEBUG = 10;
@@ -61,6 +61,7 @@ export class Logger {
 
   addHandler(handler: LogHandler): void {
     if (!this.#handlers.includes(handler)) this.#handlers.push(handler);
+    announceShutdown(this);
   }
 
   removeHandler(handler: LogHandler): void {
@@ -108,6 +109,15 @@ export class Logger {
   get configuredLevel(): number {
     return this.#level;
   }
+}
+
+let shutdownHooked = false;
+
+/** The main process logs its shutdown at exit, as CPython's exit function (children log theirs when run() ends). */
+function announceShutdown(target: Logger): void {
+  if (shutdownHooked || isChild()) return;
+  shutdownHooked = true;
+  process.once('exit', () => target.info('process shutting down'));
 }
 
 const logger = new Logger();

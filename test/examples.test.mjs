@@ -1,0 +1,212 @@
+// The examples in examples/ are what newcomers run first: each must compile with tsc, run to the
+// end with exit code 0, and print what its Python original prints (or evidently meant to print).
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cpuCount } from '../dist/index.js';
+import { runScript } from './helpers/run-script.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const examplesDir = join(root, 'examples');
+const compiled = (name) => join(root, 'out', 'examples', `${name}.js`);
+const lines = (text) => text.split('\n').filter((line) => line !== '');
+
+/** Runs a compiled example from the repository root and checks it exits with 0. */
+async function run(name, { args = [], env = {} } = {}) {
+  const result = await runScript(compiled(name), { args, env, cwd: root, timeout: 30_000 });
+  assert.equal(result.code, 0, `${name} exited with ${result.code ?? result.signal}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+  return result;
+}
+
+const CUBES = ['3 cube is 27', '4 cube is 64', '5 cube is 125', '6 cube is 216', '7 cube is 343', '8 cube is 512'];
+const EVENS = ['4 is an even number ', '6 is an even number ', '8 is an even number '];
+const START_METHOD_LINES = [
+  'Using spawn start method',
+  'Worker Function',
+  'Using forkserver start method',
+  'Worker Function',
+  'Using thread start method',
+  'Worker Function',
+];
+
+/** Each twin's checks on what it printed; `result` is runScript's { stdout, stderr, pid }. */
+const checks = {
+  'process-001-1-display': ({ stdout }) => {
+    assert.equal(stdout, 'Hi !! I am Python\n');
+  },
+  'process-001-2-args': ({ stdout }) => {
+    assert.equal(stdout, 'Hi !!! Python\n');
+  },
+  'process-001-3-cube': ({ stdout }) => {
+    assert.deepEqual(lines(stdout), [...CUBES, 'Done']);
+  },
+  'process-001-4-cube-and-even': ({ stdout }) => {
+    const out = lines(stdout);
+    assert.deepEqual(out.filter((line) => line.includes('cube')), CUBES);
+    assert.deepEqual(out.filter((line) => line.includes('even')), EVENS);
+    assert.equal(out.length, CUBES.length + EVENS.length + 1);
+    assert.equal(out.at(-1), 'Done', 'Done comes after both processes are joined');
+  },
+  'logging-001-8-log-to-stderr': ({ stdout, stderr }) => {
+    assert.equal(stdout, '');
+    assert.equal(lines(stderr)[0], '[WARNING/MainProcess] Error has occurred');
+  },
+  'process-002-3-pid-ppid': ({ stdout, pid }) => {
+    const out = lines(stdout);
+    assert.equal(out.length, 6, stdout);
+    assert.equal(out[0], 'Main Process:');
+    assert.equal(out[1], `Process ID: ${pid}`);
+    assert.equal(out[2], `Parent Process ID: ${process.pid}`);
+    assert.equal(out[3], 'Child Process:');
+    const childPid = Number(/^Process ID: (\d+)$/.exec(out[4])?.[1]);
+    assert.ok(childPid > 0 && childPid !== pid, `the child has its own pid: ${out[4]}`);
+    assert.equal(out[5], `Parent Process ID: ${pid}`, "the child's parent is the main process");
+  },
+  'process-002-7-threads-vs-processes': ({ stdout }) => {
+    const out = lines(stdout);
+    assert.equal(out.length, 2, stdout);
+    assert.match(out[0], /^Threading took \d+(\.\d+)?(e-\d+)?$/);
+    assert.match(out[1], /^Multiprocessing took \d+(\.\d+)?(e-\d+)?$/);
+  },
+  'process-002-8-hello-world': ({ stdout }) => {
+    assert.deepEqual(lines(stdout), ['Hello, world!', 'Hello, world!']);
+  },
+  'process-002-9-two-processes-args': ({ stdout }) => {
+    const out = lines(stdout);
+    assert.deepEqual(out.slice(0, 2).sort(), ['Hello from Process 1', 'Hello from Process 2']);
+    assert.deepEqual(out.slice(2), ['Both processes are done']);
+  },
+  'process-002-15-lifecycle': ({ stdout }) => {
+    assert.deepEqual(lines(stdout), [
+      'Process Process-1 is Created',
+      'Process Process-1 is Running',
+      'Process Process-1 is Terminated',
+    ]);
+  },
+  'process-002-20-daemon': ({ stdout, stderr }) => {
+    // The daemon would print "Exiting Daemon" after 2 s; the main process exits after 1 s and ends it.
+    assert.equal(stdout, 'Starting Daemon\nMain Process exiting\n');
+    assert.equal(stderr, '');
+  },
+  'process-002-21-current-process-pid': ({ stdout, pid }) => {
+    const out = lines(stdout);
+    assert.equal(out.length, 2, stdout);
+    assert.equal(out[0], `Main Process ID: ${pid}`);
+    const childPid = Number(/^Child Process ID: (\d+)$/.exec(out[1])?.[1]);
+    assert.ok(childPid > 0 && childPid !== pid, `the child has its own pid: ${out[1]}`);
+  },
+  'process-002-22-start-methods': ({ stdout }) => {
+    assert.deepEqual(lines(stdout), START_METHOD_LINES);
+  },
+  'process-002-23-uncaught-exception': ({ stdout, stderr }) => {
+    assert.equal(stdout, 'Process-1 failed with exit code 1\n');
+    assert.ok(stderr.startsWith('Process Process-1:\n'), stderr);
+    assert.match(stderr, /^Error: Something went wrong!$/m);
+    assert.match(stderr, /at faultyWorker /, "the child's stack names the target");
+  },
+  'process-002-27-logging-get-logger': ({ stderr }) => {
+    const executing = lines(stderr).filter((line) => line.endsWith(' is executing.'));
+    const expected = [1, 2, 3, 4, 5].map((n) => `[INFO/Process-${n}] Process-${n} is executing.`);
+    assert.deepEqual(executing.sort(), expected);
+  },
+  'process-002-28-terminate': ({ stdout }) => {
+    const out = lines(stdout);
+    assert.equal(out.at(-1), 'Process terminated.');
+    const working = out.slice(0, -1);
+    assert.ok(working.every((line) => line === 'Working...'), stdout);
+    // Started, then stopped long before its 10 rounds (it prints about once a second for 3 s).
+    assert.ok(working.length >= 1 && working.length < 10, `printed "Working..." ${working.length} times`);
+  },
+  'process-002-29-exit-code': ({ stdout }) => {
+    assert.equal(stdout, 'Worker Function running on Process-1\nExit Code: 1\n');
+  },
+  'process-002-30-cpu-affinity': ({ stdout, pid }) => {
+    const out = lines(stdout);
+    assert.equal(out.length, 2, stdout);
+    const workerPid = Number(/^Worker Function running on PID: (\d+)$/.exec(out[0])?.[1]);
+    assert.ok(workerPid > 0 && workerPid !== pid, out[0]);
+    const hasTaskset = spawnSync('taskset', ['--version']).status === 0;
+    const cpus = [0, 2].filter((cpu) => cpu < cpuCount());
+    if (hasTaskset) assert.equal(out[1], `CPU affinity set to: ${cpus.join(',')}`);
+    else assert.equal(out[1], 'CPU affinity unchanged: taskset is not installed');
+  },
+  'process-002-31-handled-exception': ({ stdout }) => {
+    assert.equal(stdout, 'Caught exception: Something went wrong!\n');
+  },
+  'process-002-32-debugger': ({ stdout }) => {
+    // Without DEBUG_WORKER=1 the worker does not wait for a debugger; `debugger;` is a no-op.
+    assert.equal(stdout, 'Doing some work\n');
+  },
+  'process-002-33-log-to-stderr': ({ stdout, stderr }) => {
+    assert.equal(stdout, 'Doing some work\n');
+    assert.deepEqual(
+      lines(stderr).filter((line) => line.startsWith('[INFO/Process-1]')),
+      [
+        '[INFO/Process-1] child process calling self.run()',
+        '[INFO/Process-1] Worker Function',
+        '[INFO/Process-1] process shutting down',
+        '[INFO/Process-1] process exiting with exitcode 0',
+      ],
+    );
+  },
+};
+
+before(() => {
+  // Compiles every example once, as `npm run demo` does; the package itself is already in dist/.
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.examples.json'], {
+    cwd: root,
+    stdio: 'pipe',
+  });
+});
+
+describe('examples: the Python twins', () => {
+  test('every twin in examples/ is checked here and listed in examples/README.md', () => {
+    const twins = readdirSync(examplesDir)
+      .filter((file) => file.endsWith('.ts') && file !== 'demo.ts')
+      .map((file) => file.slice(0, -'.ts'.length))
+      .sort();
+    assert.deepEqual(twins, Object.keys(checks).sort());
+    const readme = readFileSync(join(examplesDir, 'README.md'), 'utf8');
+    for (const twin of twins) assert.ok(readme.includes(`](${twin}.ts)`), `README links ${twin}.ts`);
+  });
+
+  for (const [name, check] of Object.entries(checks)) {
+    test(`${name} runs and prints the expected output`, async () => {
+      check(await run(name, { env: { DEBUG_WORKER: '' } }));
+    });
+  }
+
+  test('a twin runs as TypeScript source under tsx, children included, on every start method', async () => {
+    const file = join(examplesDir, 'process-002-22-start-methods.ts');
+    const result = await runScript(file, { execArgv: ['--import', 'tsx'], cwd: root, timeout: 30_000 });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(lines(result.stdout), START_METHOD_LINES);
+  });
+});
+
+describe('examples: the demo', () => {
+  test('counts serially and in one process per CPU, and reports the speedup', async () => {
+    const n = 20_000_000;
+    const { stdout } = await run('demo', { args: [String(n)] });
+    const out = lines(stdout);
+    assert.ok(out.includes('Job       count to 20,000,000 in a plain loop'), stdout);
+    assert.ok(out.some((line) => /^Serial    \[#{20}\] \d+\.\d\d s in 1 process$/.test(line)), stdout);
+    const workers = out.filter((line) => / counted [\d,]+ in \d+\.\d\d s$/.test(line));
+    assert.equal(workers.length, cpuCount(), 'one line per worker process');
+    const counted = workers.map((line) => Number(/counted ([\d,]+)/.exec(line)[1].replaceAll(',', '')));
+    assert.equal(counted.reduce((a, b) => a + b, 0), n, 'the shares add up to the whole job');
+    assert.match(out.at(-1) ?? '', new RegExp(`^Speedup +\\d+\\.\\d\\dx with ${cpuCount()} processes on ${cpuCount()} CPUs$`));
+  });
+
+  test('refuses a count that is not a whole number in range, with usage and exit code 2', async () => {
+    for (const bad of ['abc', '0', '1.5', String(2 ** 31)]) {
+      const result = await runScript(compiled('demo'), { args: [bad], cwd: root });
+      assert.equal(result.code, 2, `demo ${bad}`);
+      assert.match(result.stderr, /^usage: demo \[N\]/, `demo ${bad}`);
+      assert.equal(result.stdout, '');
+    }
+  });
+});
