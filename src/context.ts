@@ -136,6 +136,11 @@ export class ConcreteContext extends BaseContext {
     return this.#method;
   }
 
+  /** Without a method, a concrete context is its own context, as in CPython. */
+  override getContext(method?: StartMethod | null): ConcreteContext {
+    return method === undefined || method === null ? this : getContext(method);
+  }
+
   setStartMethod(): void {
     throw new ProcessError('cannot set start method of concrete context');
   }

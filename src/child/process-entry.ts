@@ -20,6 +20,15 @@ if (native().setParentDeathSignal(constants.signals.SIGKILL) !== parentPid) {
 // Also covers parents that close the channel without dying (and platforms without the signal).
 process.once('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 
+// Node reserves SIGUSR1 to open its inspector. A child dies of it, as of any signal whose
+// default action is to terminate (exit code -10), unless the task listens for it itself.
+function dieOfSigusr1(): void {
+  if (process.listenerCount('SIGUSR1') > 1) return;
+  process.off('SIGUSR1', dieOfSigusr1);
+  process.kill(process.pid, 'SIGUSR1');
+}
+process.on('SIGUSR1', dieOfSigusr1);
+
 const runtime = import('./run.js');
 
 async function preload(modules: string[]): Promise<void> {

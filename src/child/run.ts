@@ -10,6 +10,7 @@ import { decode, prepareDecode } from '../serialize/codec.js';
 import { adoptAsCurrent, nonDaemonChildren, Process, type Target } from '../process/process.js';
 import type { StartMessage } from '../process/popen.js';
 import { markAsChild, whileBootstrapping } from '../process/state.js';
+import { setDefaultStartMethod } from '../process/start-method.js';
 
 let failing = false;
 
@@ -52,6 +53,8 @@ export async function runChild(message: StartMessage, options: { sameProcess: bo
     { name: prep.parentName, pid: prep.parentPid, sameProcess: options.sameProcess },
   );
   applyLogSettings(prep.log);
+  // As CPython's children: the default context is the one this process was started with.
+  setDefaultStartMethod(prep.startMethod, true);
   const exit = (code: number): never => process.exit(code);
   const onFailure = (error: unknown): void => failChild(prep.name, error, exit);
   process.on('uncaughtException', onFailure);
@@ -79,11 +82,16 @@ export async function runChild(message: StartMessage, options: { sameProcess: bo
     return;
   }
   getLogger().info('child process calling self.run()');
+  // An async target is awaited even when what it waits for does not hold the event loop
+  // (an unref'd timer, a promise settled from another thread): the child ends after run() does.
+  const keepAlive = setInterval(() => {}, 2 ** 31 - 1);
   try {
     await processObject.run();
   } catch (error) {
     onFailure(error);
     return;
+  } finally {
+    clearInterval(keepAlive);
   }
   getLogger().info('process shutting down');
   await waitForChildren();

@@ -3,6 +3,7 @@
  * exit; the native addon lets `poll()` and `waitSync()` see the exit earlier without reaping.
  */
 import type { ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
 import { native } from '../internal/native.js';
 import { exitStatus, signalName } from './exec-options.js';
 import type { ExitStatus, Popen } from './popen.js';
@@ -29,13 +30,29 @@ export class ChildProcessPopen implements Popen {
 
   poll(): ExitStatus | null {
     if (this.#status) return this.#status;
-    const peeked = native().peekExit(this.pid);
+    let peeked;
+    try {
+      peeked = native().peekExit(this.pid);
+    } catch (error) {
+      // libuv reaps every ended child in one batch, then emits their 'exit' events one by one:
+      // code running between those events finds this child already reaped. Its status arrives
+      // with its own 'exit' event, in the same batch.
+      if ((error as { errno?: number }).errno === constants.errno.ECHILD) return null;
+      throw error;
+    }
     if (!peeked) return null;
     return peeked.signal ? exitStatus(null, signalName(peeked.signal)) : exitStatus(peeked.code, null);
   }
 
   waitSync(timeoutMs: number): ExitStatus | null {
-    if (!this.#status) native().waitExitSync(this.pid, timeoutMs);
+    if (this.poll() === null) {
+      try {
+        native().waitExitSync(this.pid, timeoutMs);
+      } catch (error) {
+        // Already reaped by libuv (see poll()): the status comes with the 'exit' event.
+        if ((error as { errno?: number }).errno !== constants.errno.ESRCH) throw error;
+      }
+    }
     return this.poll();
   }
 

@@ -97,6 +97,55 @@ function installExitHook(): void {
   });
 }
 
+// Helpers of Process kept outside the class: the main process's and a child's own Process
+// objects are made without running the constructor, so they cannot carry private (#) members.
+
+function payloadOf(p: Process, s: Internals, method: StartMethod): { payload: ProcessPayload; modules: StartMessage['modules'] } {
+  const destination = { kind: method === 'thread' ? ('thread' as const) : ('process' as const) };
+  const cls = p.constructor;
+  if (BUILTIN_CLASSES.has(cls)) {
+    if (s.target === null) return { payload: { kind: 'target', target: null, args: [] }, modules: [] };
+    const encoded = encode([s.target, s.args], destination);
+    const [target, args] = encoded.value as [unknown, unknown];
+    return { payload: { kind: 'target', target, args }, modules: encoded.modules };
+  }
+  // A subclass travels as its class (by reference) plus its own fields, as pickle sends it.
+  let encoded;
+  try {
+    encoded = encode([cls, { ...p }, s.target, s.args], destination);
+  } catch (error) {
+    if (error instanceof PicklingError) {
+      error.message = `Cannot send the ${cls.name} object to the child: ${error.message}`;
+    }
+    throw error;
+  }
+  const [clsRef, fields, target, args] = encoded.value as [unknown, unknown, unknown, unknown];
+  return { payload: { kind: 'subclass', cls: clsRef, state: { fields, target, args } }, modules: encoded.modules };
+}
+
+function joinable(p: Process): Popen {
+  const s = state(p);
+  checkClosed(s);
+  if (s.self) throw new ProcessError('can only join a child process');
+  if (!s.popen) throw new ProcessError('can only join a started process');
+  return s.popen;
+}
+
+/** While something awaits the child, keep the event loop alive even for a daemon child. */
+function holdRef(p: Process, delta: number): void {
+  const s = state(p);
+  s.refHolds += delta;
+  if (s.popen && s.daemon) s.popen.setRef(s.refHolds > 0);
+}
+
+function signalChild(p: Process, kind: 'terminate' | 'kill' | 'interrupt'): void {
+  const s = state(p);
+  checkClosed(s);
+  if (s.self) throw new ProcessError(`cannot ${kind} the current process through its Process object`);
+  if (!s.popen) throw new ProcessError(`can only ${kind} a started process`);
+  s.popen[kind]();
+}
+
 export class Process<A extends unknown[] = any[]> {
   /** The start method of this class's context; undefined uses the default context's. */
   static readonly startMethod: StartMethod | undefined = undefined;
@@ -145,7 +194,7 @@ export class Process<A extends unknown[] = any[]> {
     if (isBootstrapping()) throw new ProcessError(BOOTSTRAP_MESSAGE);
     const method = s.method ?? defaultStartMethod();
     const backend = backendFor(method);
-    const { payload, modules } = this.#payload(s, method);
+    const { payload, modules } = payloadOf(this, s, method);
     const me = selfInfo();
     const message: StartMessage = {
       type: 'mp:start',
@@ -173,35 +222,12 @@ export class Process<A extends unknown[] = any[]> {
     getLogger().debug('started %s (pid %d, %s)', s.name, s.popen.pid, method);
   }
 
-  #payload(s: Internals, method: StartMethod): { payload: ProcessPayload; modules: StartMessage['modules'] } {
-    const destination = { kind: method === 'thread' ? ('thread' as const) : ('process' as const) };
-    const cls = this.constructor;
-    if (BUILTIN_CLASSES.has(cls)) {
-      if (s.target === null) return { payload: { kind: 'target', target: null, args: [] }, modules: [] };
-      const encoded = encode([s.target, s.args], destination);
-      const [target, args] = encoded.value as [unknown, unknown];
-      return { payload: { kind: 'target', target, args }, modules: encoded.modules };
-    }
-    // A subclass travels as its class (by reference) plus its own fields, as pickle sends it.
-    let encoded;
-    try {
-      encoded = encode([cls, { ...this }, s.target, s.args], destination);
-    } catch (error) {
-      if (error instanceof PicklingError) {
-        error.message = `Cannot send the ${cls.name} object to the child: ${error.message}`;
-      }
-      throw error;
-    }
-    const [clsRef, fields, target, args] = encoded.value as [unknown, unknown, unknown, unknown];
-    return { payload: { kind: 'subclass', cls: clsRef, state: { fields, target, args } }, modules: encoded.modules };
-  }
-
   /** Waits for the child to end, or for `timeout` ms; resolves undefined either way, as CPython. */
   async join(options: JoinOptions = {}): Promise<void> {
-    const popen = this.#joinable();
+    const popen = joinable(this);
     const timeout = validateTimeout(options?.timeout);
     if (popen.poll() === null) {
-      this.#holdRef(+1);
+      holdRef(this, +1);
       let timer: NodeJS.Timeout | undefined;
       try {
         await (timeout === null
@@ -209,7 +235,7 @@ export class Process<A extends unknown[] = any[]> {
           : Promise.race([popen.exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)))]));
       } finally {
         clearTimeout(timer);
-        this.#holdRef(-1);
+        holdRef(this, -1);
       }
     }
     if (popen.poll() !== null) children.delete(this);
@@ -217,24 +243,9 @@ export class Process<A extends unknown[] = any[]> {
 
   /** Blocks the calling thread until the child ends or `timeout` ms pass (no busy-waiting). */
   joinSync(options: JoinOptions = {}): void {
-    const popen = this.#joinable();
+    const popen = joinable(this);
     const timeout = validateTimeout(options?.timeout);
     if (popen.waitSync(timeout ?? -1) !== null) children.delete(this);
-  }
-
-  #joinable(): Popen {
-    const s = state(this);
-    checkClosed(s);
-    if (s.self) throw new ProcessError('can only join a child process');
-    if (!s.popen) throw new ProcessError('can only join a started process');
-    return s.popen;
-  }
-
-  /** While something awaits the child, keep the event loop alive even for a daemon child. */
-  #holdRef(delta: number): void {
-    const s = state(this);
-    s.refHolds += delta;
-    if (s.popen && s.daemon) s.popen.setRef(s.refHolds > 0);
   }
 
   isAlive(): boolean {
@@ -247,27 +258,19 @@ export class Process<A extends unknown[] = any[]> {
     return alive;
   }
 
-  #signal(kind: 'terminate' | 'kill' | 'interrupt'): void {
-    const s = state(this);
-    checkClosed(s);
-    if (s.self) throw new ProcessError(`cannot ${kind} the current process through its Process object`);
-    if (!s.popen) throw new ProcessError(`can only ${kind} a started process`);
-    s.popen[kind]();
-  }
-
   /** Sends SIGTERM (exit code -15). A thread-process is stopped at once. */
   terminate(): void {
-    this.#signal('terminate');
+    signalChild(this, 'terminate');
   }
 
   /** Sends SIGKILL (exit code -9). */
   kill(): void {
-    this.#signal('kill');
+    signalChild(this, 'kill');
   }
 
   /** Sends SIGINT (exit code -2 unless the child handles it). */
   interrupt(): void {
-    this.#signal('interrupt');
+    signalChild(this, 'interrupt');
   }
 
   /** Releases the child's handles. Throws while it runs; later uses of the object throw. Idempotent. */

@@ -68,6 +68,19 @@ function isLeaf(value: object): boolean {
   );
 }
 
+/**
+ * Node's process channel delivers typed arrays and DataViews as windows on the whole message
+ * buffer; the receiver gets a view with a buffer of its own (Buffers stay as Node makes them).
+ */
+function ownView(view: ArrayBufferView): ArrayBufferView {
+  const { buffer, byteOffset, byteLength } = view;
+  if (Buffer.isBuffer(view) || buffer instanceof SharedArrayBuffer) return view;
+  if (byteOffset === 0 && byteLength === buffer.byteLength) return view;
+  const bytes = buffer.slice(byteOffset, byteOffset + byteLength);
+  if (view instanceof DataView) return new DataView(bytes);
+  return new (view.constructor as new (buffer: ArrayBuffer) => ArrayBufferView)(bytes);
+}
+
 const NOT_A_CONTAINER = Symbol('not a container');
 
 /** Copies an Array, Map or Set through `walk` (in either direction), keeping holes and cycles. */
@@ -190,6 +203,11 @@ export function decode(value: unknown): unknown {
     if (v === null || typeof v !== 'object') return v;
     const done = seen.get(v);
     if (done !== undefined) return done;
+    if (ArrayBuffer.isView(v)) {
+      const out = ownView(v);
+      seen.set(v, out);
+      return out;
+    }
     if (isLeaf(v)) return v;
     const container = copyContainer(v, seen, walk);
     if (container !== NOT_A_CONTAINER) return container;

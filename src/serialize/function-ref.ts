@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, findSourceMap } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PicklingError } from '../errors.js';
 import { locateFunction, type FunctionLocation } from './locate.js';
@@ -46,9 +46,24 @@ function refuse(fn: Function, where: string, why: string, fix: string): Pickling
   return new PicklingError(`Cannot send ${displayName(fn)}${where} to another process: ${why}. Fix: ${fix}.`);
 }
 
-function at(location: FunctionLocation): string {
+function position(location: FunctionLocation): string {
   const file = location.url.startsWith('file:') ? fileURLToPath(location.url) : location.url;
-  return ` (defined at ${file}:${location.line}:${location.column})`;
+  try {
+    // Compiled on the fly (tsx) or with source maps enabled: point at the user's own source.
+    const entry = findSourceMap(location.url)?.findEntry(location.line - 1, location.column - 1);
+    if (entry && 'originalLine' in entry) {
+      const source = entry.originalSource.startsWith('file:') ? fileURLToPath(entry.originalSource) : entry.originalSource;
+      return `${source}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
+    }
+  } catch {
+    // No usable source map: the position in the code that runs.
+  }
+  return `${file}:${location.line}:${location.column}`;
+}
+
+function at(location: FunctionLocation): string {
+  // Code made by eval() or new Function() has no file; its line is relative to that string.
+  return location.url === '' ? '' : ` (defined at ${position(location)})`;
 }
 
 /**
@@ -105,6 +120,18 @@ function sourceExports(filename: string, name: string): boolean {
   ].some((pattern) => pattern.test(text));
 }
 
+/** Whether the source defines `name` as an object property (`name: (...) => ...`), as in an exported object. */
+function sourceProperty(filename: string, name: string): boolean {
+  let text: string;
+  try {
+    text = readFileSync(filename, 'utf8');
+  } catch {
+    return false;
+  }
+  const n = name.replace(/[$]/g, '\\$');
+  return new RegExp(`(^|[{,\\s])${n}\\s*:\\s*(async\\s*)?(function\\b|\\(|[\\w$]+\\s*=>)`, 'm').test(text);
+}
+
 type ExportsLookup = { format: 'module' | 'commonjs'; exports: unknown } | { format: 'module'; exports: undefined };
 
 /**
@@ -149,7 +176,17 @@ function buildRef(fn: Function): FunctionRef {
   }
   const located = locateFunction(fn);
   if (located.kind === 'bound') {
-    throw refuse(fn, '', 'it is a bound function (made by .bind())', 'send the original exported function and pass the bound values in args');
+    const target = located.target;
+    if (target === null || (target.url !== '' && !/^(file|data):/.test(target.url))) {
+      // console.log and friends are built-ins bound to their object.
+      throw refuse(fn, '', 'it is a built-in function (bound to its object) with no module of its own', 'wrap the call in a top-level exported function of your own module');
+    }
+    throw refuse(
+      fn,
+      target.url === '' ? '' : ` (a bound copy of the function defined at ${position(target)})`,
+      'it is a bound function (made by .bind())',
+      'send the original exported function and pass the bound values in args',
+    );
   }
   if (located.kind === 'native') {
     throw refuse(fn, '', 'it is a built-in function with no module of its own', 'wrap the call in a top-level exported function of your own module');
@@ -173,7 +210,8 @@ function buildRef(fn: Function): FunctionRef {
   }
   if (lookup.format === 'module' && !nested && location.url.startsWith('file:')) {
     // The module is still evaluating: trust what its source declares, and let the child verify.
-    if (isMethod(source) || (fn.name !== '' && sourceExports(fileURLToPath(location.url), fn.name))) {
+    const file = fileURLToPath(location.url);
+    if (isMethod(source) || (fn.name !== '' && (sourceExports(file, fn.name) || sourceProperty(file, fn.name)))) {
       return { url: location.url, format: 'module', name: fn.name, path: null, registered: false, hash };
     }
   }
@@ -252,8 +290,10 @@ export function resolveLoadedFunction(ref: FunctionRef, exportsObject: unknown):
   }
   if (typeof found !== 'function') {
     throw new PicklingError(
-      `Cannot find function '${ref.name}' in ${file}: the module no longer exports it, or the file changed ` +
-        'since the parent loaded it. Restart the parent after editing task modules.',
+      `Cannot find function '${ref.name}' among the exports of ${file}: it is not exported (nor a member of ` +
+        'an exported class or object), or the file changed since the parent loaded it. Fix: export it, or ' +
+        `call register(import.meta.url, { ${ref.name || 'fn'} }) at the top level of its module; restart the ` +
+        'parent after editing task modules.',
     );
   }
   return found;

@@ -17,7 +17,8 @@ export interface FunctionLocation {
 
 export type LocateResult =
   | { kind: 'located'; location: FunctionLocation }
-  | { kind: 'bound' }
+  /** A bound function; `target` is where the function it wraps is defined (null: a built-in). */
+  | { kind: 'bound'; target: FunctionLocation | null }
   | { kind: 'native' }
   | { kind: 'unavailable'; reason: string };
 
@@ -77,6 +78,33 @@ function properties(objectId: string): PropertiesResult {
   return post<PropertiesResult>('Runtime.getProperties', { objectId, ownProperties: true });
 }
 
+/** Reads the location of the function behind `objectId`, following bound functions to their target. */
+function describe(objectId: string): LocateResult {
+  const internal = properties(objectId).internalProperties ?? [];
+  const targetId = internal.find((p) => p.name === '[[TargetFunction]]')?.value?.objectId;
+  if (targetId) {
+    const target = describe(targetId);
+    return { kind: 'bound', target: target.kind === 'located' ? target.location : target.kind === 'bound' ? target.target : null };
+  }
+  const where = internal.find((p) => p.name === '[[FunctionLocation]]')?.value?.value as
+    | { scriptId: string; lineNumber: number; columnNumber: number }
+    | undefined;
+  if (!where) return { kind: 'native' };
+  const scopesId = internal.find((p) => p.name === '[[Scopes]]')?.value?.objectId;
+  const scopes = scopesId
+    ? properties(scopesId).result.map((entry) => (entry.value?.description ?? '').split(' ')[0] ?? '')
+    : [];
+  return {
+    kind: 'located',
+    location: {
+      url: urlOfScript(where.scriptId) ?? '',
+      line: where.lineNumber + 1,
+      column: where.columnNumber + 1,
+      scopes,
+    },
+  };
+}
+
 export function locateFunction(fn: Function): LocateResult {
   if (!ensureSession()) return { kind: 'unavailable', reason: sessionError ?? 'inspector unavailable' };
   const holder = globalThis as Record<symbol, unknown>;
@@ -89,25 +117,7 @@ export function locateFunction(fn: Function): LocateResult {
     });
     const objectId = evaluated.result.objectId;
     if (!objectId) return { kind: 'unavailable', reason: 'inspector returned no object id' };
-    const internal = properties(objectId).internalProperties ?? [];
-    if (internal.some((p) => p.name === '[[TargetFunction]]')) return { kind: 'bound' };
-    const where = internal.find((p) => p.name === '[[FunctionLocation]]')?.value?.value as
-      | { scriptId: string; lineNumber: number; columnNumber: number }
-      | undefined;
-    if (!where) return { kind: 'native' };
-    const scopesId = internal.find((p) => p.name === '[[Scopes]]')?.value?.objectId;
-    const scopes = scopesId
-      ? properties(scopesId).result.map((entry) => (entry.value?.description ?? '').split(' ')[0] ?? '')
-      : [];
-    return {
-      kind: 'located',
-      location: {
-        url: urlOfScript(where.scriptId) ?? '',
-        line: where.lineNumber + 1,
-        column: where.columnNumber + 1,
-        scopes,
-      },
-    };
+    return describe(objectId);
   } catch (error) {
     return { kind: 'unavailable', reason: (error as Error).message };
   } finally {
