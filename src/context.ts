@@ -15,6 +15,7 @@ import { parentProcess } from './process/parent-process.js';
 import { setExecutable } from './process/exec-options.js';
 import type { StartMethod } from './process/popen.js';
 import {
+  backendFor,
   defaultStartMethod,
   forkServer,
   setDefaultStartMethod,
@@ -155,7 +156,7 @@ class DefaultContext extends BaseContext {
 
   setStartMethod(method: StartMethod | null, options: { force?: boolean } = {}): void {
     setDefaultStartMethod(method, options.force === true);
-    if (method === 'forkserver') forkServer().ensureRunning();
+    if (method !== null) backendFor(method).ensureRunning?.();
   }
 }
 
@@ -167,7 +168,7 @@ export function getContext(method?: StartMethod | null): ConcreteContext {
   const chosen = method === undefined || method === null ? defaultStartMethod() : validateStartMethod(method);
   let context = concrete.get(chosen);
   if (!context) concrete.set(chosen, (context = new ConcreteContext(chosen)));
-  if (chosen === 'forkserver') forkServer().ensureRunning();
+  backendFor(chosen).ensureRunning?.();
   return context;
 }
 

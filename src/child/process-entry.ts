@@ -32,22 +32,33 @@ process.on('SIGUSR1', dieOfSigusr1);
 const runtime = import('./run.js');
 
 async function preload(modules: string[]): Promise<void> {
-  const { whileBootstrapping } = await import('../process/state.js');
+  if (modules.length === 0) return;
+  const { markAsChild, whileBootstrapping } = await import('../process/state.js');
   const { getLogger } = await import('../logging.js');
+  // Preloaded modules run in a child: isMain() is false there and starting processes is refused.
+  // The start message replaces this provisional identity with the real one.
+  markAsChild(
+    { name: 'ForkServer', identity: [], daemon: false, authkey: Buffer.alloc(0), startMethod: 'forkserver' },
+    { name: 'MainProcess', pid: parentPid, sameProcess: false },
+  );
   await whileBootstrapping(async () => {
     for (const specifier of modules) {
-      const learned = specifier.startsWith('learned:');
       try {
-        await import(learned ? specifier.slice('learned:'.length) : specifier);
+        await import(specifier);
       } catch (error) {
         // As CPython's forkserver: a preload that fails to import is skipped, not fatal.
-        if (!learned) getLogger().warning('forkserver preload of %s failed: %s', specifier, (error as Error).message);
+        getLogger().warning('forkserver preload of %s failed: %s', specifier, (error as Error).message);
       }
     }
   });
 }
 
-const ready = process.argv.includes('--spare') ? preload(JSON.parse(option('preload') ?? '[]') as string[]) : Promise.resolve();
+const spare = process.argv.includes('--spare');
+const ready = spare ? preload(JSON.parse(option('preload') ?? '[]') as string[]) : Promise.resolve();
+if (spare) {
+  // Tell the forkserver this spare is booted, so it is chosen before ones still booting.
+  void Promise.all([runtime, ready]).then(() => process.send?.({ type: 'mp:ready' }));
+}
 
 process.once('message', (message: StartMessage) => {
   if (message?.type !== 'mp:start') process.exit(1);

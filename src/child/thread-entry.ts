@@ -1,19 +1,26 @@
-/** Entry of thread-process children (worker_threads). */
-import { workerData } from 'node:worker_threads';
-import type { ThreadStartData } from '../process/popen-thread.js';
+/**
+ * Entry of thread-process children (worker_threads). Boots as a spare: registers tsx when the
+ * parent runs under it, imports the child runtime, reports ready, then waits for the start
+ * message that makes it one Process.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ThreadBootData, ThreadStart } from '../process/popen-thread.js';
 
-const data = workerData as ThreadStartData;
+const boot = workerData as ThreadBootData;
 
-// Record the exit code where the parent's joinSync() can see it without its event loop.
-process.once('exit', (code) => {
-  Atomics.store(data.status, 1, code);
-  Atomics.store(data.status, 0, 1);
-  Atomics.notify(data.status, 0);
-});
-
-if (data.tsxLoader) {
-  const { register } = (await import(data.tsxLoader)) as { register: () => unknown };
+if (boot.tsxLoader) {
+  const { register } = (await import(boot.tsxLoader)) as { register: () => unknown };
   register();
 }
 const { runChild } = await import('./run.js');
-await runChild(data.message, { sameProcess: true });
+
+parentPort!.once('message', (start: ThreadStart) => {
+  // Record the exit code where the parent's joinSync() can see it without its event loop.
+  process.once('exit', (code) => {
+    Atomics.store(start.status, 1, code);
+    Atomics.store(start.status, 0, 1);
+    Atomics.notify(start.status, 0);
+  });
+  void runChild(start.message, { sameProcess: true });
+});
+parentPort!.postMessage({ type: 'mp:ready' });

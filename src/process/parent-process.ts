@@ -50,13 +50,15 @@ export class ParentProcess {
   }
 }
 
-let parent: ParentProcess | null | undefined;
+let parent: ParentProcess | null = null;
 
 /** The parent of this process, or null in the main process. */
 export function parentProcess(): ParentProcess | null {
-  if (parent === undefined) {
-    const mark = childMark();
-    parent = mark ? new ParentProcess(mark.parent.name, mark.parent.pid, mark.parent.sameProcess) : null;
+  const mark = childMark();
+  if (!mark) return null;
+  // Rebuilt when the mark changes: a forkserver spare learns its real parent only at start.
+  if (parent?.pid !== mark.parent.pid || parent.name !== mark.parent.name) {
+    parent = new ParentProcess(mark.parent.name, mark.parent.pid, mark.parent.sameProcess);
   }
   return parent;
 }

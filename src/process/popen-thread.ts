@@ -8,6 +8,7 @@ import { constants } from 'node:os';
 import { inspect } from 'node:util';
 import type { Backend, ExitStatus, Popen, StartMessage } from './popen.js';
 import { tsxLoaderUrl } from './typescript-loader.js';
+import { SparePool, type Spare } from './spare-pool.js';
 
 const THREAD_ENTRY = new URL('../child/thread-entry.js', import.meta.url);
 
@@ -15,10 +16,16 @@ const THREAD_ENTRY = new URL('../child/thread-entry.js', import.meta.url);
 const ENDED = 0;
 const CODE = 1;
 
-export interface ThreadStartData {
+/** What a spare thread boots with. */
+export interface ThreadBootData {
+  tsxLoader: string | null;
+}
+
+/** The message that turns a spare thread into a thread-process. */
+export interface ThreadStart {
+  type: 'mp:start';
   message: StartMessage;
   status: Int32Array;
-  tsxLoader: string | null;
 }
 
 class ThreadPopen implements Popen {
@@ -98,14 +105,45 @@ function forcedStatus(signal: NodeJS.Signals): ExitStatus {
   return { exitCode: -(constants.signals[signal] ?? 15), signal };
 }
 
+class SpareThread implements Spare {
+  ready = false;
+  readonly worker: Worker;
+
+  constructor() {
+    const workerData: ThreadBootData = { tsxLoader: tsxLoaderUrl() };
+    this.worker = new Worker(THREAD_ENTRY, { workerData });
+    // A spare never keeps the parent alive; it is ref'd when it becomes a non-daemon child.
+    this.worker.unref();
+    this.worker.once('message', () => {
+      this.ready = true;
+    });
+  }
+
+  onExit(callback: () => void): void {
+    this.worker.once('exit', callback);
+  }
+
+  discard(): void {
+    void this.worker.terminate();
+  }
+}
+
 export class ThreadBackend implements Backend {
   readonly method = 'thread' as const;
+  readonly #pool = new SparePool(() => new SpareThread());
+
+  /** Boots the spare threads now, so that even the first `start()` finds one ready. */
+  ensureRunning(): void {
+    this.#pool.fill();
+  }
 
   launch(message: StartMessage, daemon: boolean): Popen {
+    const { worker } = this.#pool.take();
+    worker.removeAllListeners('message');
     const status = new Int32Array(new SharedArrayBuffer(8));
-    const workerData: ThreadStartData = { message, status, tsxLoader: tsxLoaderUrl() };
-    const worker = new Worker(THREAD_ENTRY, { workerData, name: message.prep.name });
     const popen = new ThreadPopen(worker, status, message.prep.name);
+    const start: ThreadStart = { type: 'mp:start', message, status };
+    worker.postMessage(start);
     popen.setRef(!daemon);
     return popen;
   }

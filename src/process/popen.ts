@@ -58,4 +58,6 @@ export interface Popen {
 export interface Backend {
   readonly method: StartMethod;
   launch(message: StartMessage, daemon: boolean): Popen;
+  /** Boots what the method keeps ready in advance (spares), if anything. */
+  ensureRunning?(): void;
 }
