@@ -47,12 +47,16 @@ export function cpuCount(): number {
   return cpus().length || availableParallelism();
 }
 
-function resolvePreload(specifier: string): string {
+/** A preload specifier as the spares import it: resolved from the current directory, as CPython's module names. */
+function resolvePreload(specifier: string): string | null {
+  if (/^(node|file|data):/.test(specifier)) return specifier;
   try {
     const from = createRequire(join(process.cwd(), 'noop.js'));
     return pathToFileURL(from.resolve(specifier)).href;
   } catch {
-    return specifier;
+    // As CPython's forkserver, a module that cannot be imported is skipped; here it is also said once.
+    process.emitWarning(`forkserver preload of '${specifier}' skipped: cannot find it from ${process.cwd()}`);
+    return null;
   }
 }
 
@@ -61,7 +65,7 @@ export function setForkserverPreload(moduleSpecifiers: readonly string[]): void 
   if (!Array.isArray(moduleSpecifiers) || moduleSpecifiers.some((m) => typeof m !== 'string')) {
     throw new TypeError('module_names must be a list of strings');
   }
-  forkServer().setPreload(moduleSpecifiers.map(resolvePreload));
+  forkServer().setPreload(moduleSpecifiers.map(resolvePreload).filter((url): url is string => url !== null));
 }
 
 /** Start methods this platform offers; the first is the default. */

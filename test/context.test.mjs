@@ -5,6 +5,8 @@
 // The tests in this file run in order: the first ones check the default before anything fixes it.
 import { after, afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { runScript } from './helpers/run-script.mjs';
 import * as mp from '../dist/index.js';
 import {
   BaseContext,
@@ -165,4 +167,20 @@ forEachMethod((ctx, method) => {
     assert.equal(seen.grandchildExitCode, 0);
     assert.equal(seen.grandchild.startMethod, method);
   });
+});
+
+test('forkserver spares import the preload modules as children, before the start message', async () => {
+  const program = fileURLToPath(new URL('./fixtures/process/programs/forkserver-preload.mjs', import.meta.url));
+  const { code, stdout, stderr } = await runScript(program);
+  assert.equal(code, 0, stderr);
+  const lines = stdout.trim().split('\n');
+  const target = lines.find((line) => line.startsWith('target '));
+  assert.ok(target, stdout);
+  const childPid = /pid=(\d+)/.exec(target)[1];
+  // The child imported the module once, while it was a spare, and not as the main module.
+  assert.deepEqual(lines.filter((line) => line.startsWith(`preload pid=${childPid} `)), [`preload pid=${childPid} isMain=false`]);
+  assert.match(target, /name=ForkServerProcess-1$/);
+  assert.equal(lines.at(-1), 'exit 0');
+  // A preload that cannot be imported is skipped with a warning, as CPython's forkserver does.
+  assert.match(stderr, /forkserver preload of 'a-module-that-does-not-exist' skipped/);
 });

@@ -47,7 +47,7 @@ async function preload(modules: string[]): Promise<void> {
         await import(specifier);
       } catch (error) {
         // As CPython's forkserver: a preload that fails to import is skipped, not fatal.
-        getLogger().warning('forkserver preload of %s failed: %s', specifier, (error as Error).message);
+        getLogger().debug('forkserver preload of %s failed: %s', specifier, (error as Error).message);
       }
     }
   });

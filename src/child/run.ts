@@ -40,6 +40,12 @@ export function failChild(name: string, error: unknown, exit: (code: number) => 
   });
 }
 
+/** Makes process.env the parent's as of start() (a spare was booted with an older copy). */
+function adoptEnvironment(env: Record<string, string>): void {
+  for (const key of Object.keys(process.env)) if (!(key in env)) delete process.env[key];
+  Object.assign(process.env, env);
+}
+
 export async function runChild(message: StartMessage, options: { sameProcess: boolean }): Promise<void> {
   const { prep, payload, modules } = message;
   markAsChild(
@@ -53,6 +59,7 @@ export async function runChild(message: StartMessage, options: { sameProcess: bo
     { name: prep.parentName, pid: prep.parentPid, sameProcess: options.sameProcess },
   );
   applyLogSettings(prep.log);
+  adoptEnvironment(prep.env);
   // As CPython's children: the default context is the one this process was started with.
   setDefaultStartMethod(prep.startMethod, true);
   const exit = (code: number): never => process.exit(code);

@@ -24,6 +24,8 @@ export interface PreparationData {
   parentPid: number;
   log: LogSettings;
   cwd: string;
+  /** The parent's environment at start(): spares booted earlier adopt it, as a fresh child inherits it. */
+  env: Record<string, string>;
 }
 
 /** The process object as the child rebuilds it: a target with args, or a subclass instance. */

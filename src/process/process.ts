@@ -208,6 +208,7 @@ export class Process<A extends unknown[] = any[]> {
         parentPid: process.pid,
         log: logSettings(),
         cwd: process.cwd(),
+        env: { ...process.env } as Record<string, string>,
       },
       payload,
       modules,
