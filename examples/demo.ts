@@ -4,15 +4,16 @@
  * CPU. Each worker checks its own count and prints a line when it finishes; the parent prints
  * both times and the speedup.
  *
- *   npm run demo                          # builds, compiles the examples, counts to 2,000,000,000
+ *   npm run demo                          # builds, compiles the examples, counts to 5,000,000,000
  *   node out/examples/demo.js 500000000   # a smaller (or larger) N
  *   npx tsx examples/demo.ts              # straight from the TypeScript source
  */
 import { Process, cpuCount, currentProcess, getStartMethod, isMain } from 'multiprocessing-ts';
 
-const DEFAULT_N = 2_000_000_000;
-/** The loop counter stays a small integer (fast in V8) up to this bound. */
-const MAX_N = 2 ** 31 - 1;
+const DEFAULT_N = 5_000_000_000;
+const MAX_N = 1_000_000_000_000;
+/** Counting goes in chunks this size: a loop counter below 2^31 stays a small integer, fast in V8. */
+const CHUNK = 1_000_000_000;
 const BAR_WIDTH = 20;
 
 /** The CPU-bound job: count to n, one step at a time. */
@@ -30,7 +31,8 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 /** A worker's share of the job: count, check the result, and report in one line. */
 export function countShare(n: number): void {
   const started = performance.now();
-  const result = count(n);
+  let result = 0;
+  for (let left = n; left > 0; left -= CHUNK) result += count(Math.min(left, CHUNK));
   if (result !== n) throw new Error(`counted ${number(result)}, expected ${number(n)}`);
   const who = `${currentProcess().name} (pid ${process.pid})`;
   console.log(`  ${who.padEnd(24)} counted ${number(n)} in ${seconds(performance.now() - started)}`);
