@@ -38,4 +38,6 @@ void SetMethod(v8::Isolate* isolate, v8::Local<v8::Object> target, const char* n
 NODE_MODULE_INIT(/* exports, module, context */) {
   v8::Isolate* isolate = context->GetIsolate();
   mp::InitProcessOps(isolate, exports);
+  mp::InitShm(isolate, exports);
+  mp::InitFutex(isolate, exports);
 }

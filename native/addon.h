@@ -14,5 +14,7 @@ void SetMethod(v8::Isolate* isolate, v8::Local<v8::Object> target, const char* n
                v8::FunctionCallback callback);
 
 void InitProcessOps(v8::Isolate* isolate, v8::Local<v8::Object> exports);
+void InitShm(v8::Isolate* isolate, v8::Local<v8::Object> exports);
+void InitFutex(v8::Isolate* isolate, v8::Local<v8::Object> exports);
 
 }  // namespace mp

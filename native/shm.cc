@@ -1,0 +1,130 @@
+// Shared memory for processes and threads: anonymous (memfd) segments for objects handed to
+// our own children, named POSIX segments for SharedMemory, and mappings exposed to JavaScript
+// as real SharedArrayBuffers (Atomics work on them, worker_threads share them).
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "addon.h"
+
+namespace mp {
+namespace {
+
+bool ReadNumber(const v8::FunctionCallbackInfo<v8::Value>& args, int index, int64_t* out) {
+  if (args.Length() <= index || !args[index]->IsNumber()) return false;
+  *out = static_cast<int64_t>(args[index].As<v8::Number>()->Value());
+  return true;
+}
+
+bool ReadString(const v8::FunctionCallbackInfo<v8::Value>& args, int index, std::string* out) {
+  if (args.Length() <= index || !args[index]->IsString()) return false;
+  v8::String::Utf8Value value(args.GetIsolate(), args[index]);
+  out->assign(*value, value.length());
+  return true;
+}
+
+// memfdCreate(name, size) -> fd. The segment lives as long as some fd or mapping refers to it:
+// nothing can be left behind by a crash.
+void MemfdCreate(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  v8::Isolate* isolate = args.GetIsolate();
+  std::string name;
+  int64_t size;
+  if (!ReadString(args, 0, &name) || !ReadNumber(args, 1, &size)) return ThrowType(isolate, "memfdCreate(name, size)");
+  int fd = memfd_create(name.c_str(), MFD_CLOEXEC);
+  if (fd < 0) return ThrowErrno(isolate, errno, "memfd_create");
+  if (ftruncate(fd, size) != 0) {
+    int err = errno;
+    close(fd);
+    return ThrowErrno(isolate, err, "ftruncate");
+  }
+  args.GetReturnValue().Set(v8::Integer::New(isolate, fd));
+}
+
+// openProcessFd(pid, fd) -> a new fd on the same open file, through /proc/<pid>/fd/<fd>.
+// Lets a process (or a thread) map a segment another process of ours created and still holds.
+void OpenProcessFd(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  v8::Isolate* isolate = args.GetIsolate();
+  int64_t pid, fd;
+  if (!ReadNumber(args, 0, &pid) || !ReadNumber(args, 1, &fd)) return ThrowType(isolate, "openProcessFd(pid, fd)");
+  std::string path = "/proc/" + std::to_string(pid) + "/fd/" + std::to_string(fd);
+  int result = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (result < 0) return ThrowErrno(isolate, errno, "open");
+  args.GetReturnValue().Set(v8::Integer::New(isolate, result));
+}
+
+// shmOpen(name, create, exclusive) -> fd for a named POSIX segment (name starts with '/').
+void ShmOpen(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  v8::Isolate* isolate = args.GetIsolate();
+  std::string name;
+  if (!ReadString(args, 0, &name)) return ThrowType(isolate, "shmOpen(name, create, exclusive)");
+  bool create = args.Length() > 1 && args[1]->IsTrue();
+  bool exclusive = args.Length() > 2 && args[2]->IsTrue();
+  int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0) | (exclusive ? O_EXCL : 0);
+  int fd = shm_open(name.c_str(), flags, 0600);
+  if (fd < 0) return ThrowErrno(isolate, errno, "shm_open");
+  args.GetReturnValue().Set(v8::Integer::New(isolate, fd));
+}
+
+void ShmUnlink(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  v8::Isolate* isolate = args.GetIsolate();
+  std::string name;
+  if (!ReadString(args, 0, &name)) return ThrowType(isolate, "shmUnlink(name)");
+  if (shm_unlink(name.c_str()) != 0) return ThrowErrno(isolate, errno, "shm_unlink");
+}
+
+void Truncate(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  v8::Isolate* isolate = args.GetIsolate();
+  int64_t fd, size;
+  if (!ReadNumber(args, 0, &fd) || !ReadNumber(args, 1, &size)) return ThrowType(isolate, "truncate(fd, size)");
+  if (ftruncate(static_cast<int>(fd), size) != 0) return ThrowErrno(isolate, errno, "ftruncate");
+}
+
+void FdSize(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  v8::Isolate* isolate = args.GetIsolate();
+  int64_t fd;
+  if (!ReadNumber(args, 0, &fd)) return ThrowType(isolate, "fdSize(fd)");
+  struct stat st;
+  if (fstat(static_cast<int>(fd), &st) != 0) return ThrowErrno(isolate, errno, "fstat");
+  args.GetReturnValue().Set(v8::Number::New(isolate, static_cast<double>(st.st_size)));
+}
+
+void CloseFd(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  v8::Isolate* isolate = args.GetIsolate();
+  int64_t fd;
+  if (!ReadNumber(args, 0, &fd)) return ThrowType(isolate, "closeFd(fd)");
+  if (close(static_cast<int>(fd)) != 0) return ThrowErrno(isolate, errno, "close");
+}
+
+// mapShared(fd, size) -> SharedArrayBuffer over a MAP_SHARED mapping; unmapped when the last
+// reference to it, in any thread, is collected. The fd may be closed afterwards.
+void MapShared(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  v8::Isolate* isolate = args.GetIsolate();
+  int64_t fd, size;
+  if (!ReadNumber(args, 0, &fd) || !ReadNumber(args, 1, &size)) return ThrowType(isolate, "mapShared(fd, size)");
+  if (size <= 0) return ThrowType(isolate, "mapShared(): size must be positive");
+  void* data = mmap(nullptr, static_cast<size_t>(size), PROT_READ | PROT_WRITE, MAP_SHARED, static_cast<int>(fd), 0);
+  if (data == MAP_FAILED) return ThrowErrno(isolate, errno, "mmap");
+  std::unique_ptr<v8::BackingStore> store = v8::SharedArrayBuffer::NewBackingStore(
+      data, static_cast<size_t>(size), [](void* address, size_t length, void*) { munmap(address, length); }, nullptr);
+  args.GetReturnValue().Set(v8::SharedArrayBuffer::New(isolate, std::move(store)));
+}
+
+}  // namespace
+
+void InitShm(v8::Isolate* isolate, v8::Local<v8::Object> exports) {
+  SetMethod(isolate, exports, "memfdCreate", MemfdCreate);
+  SetMethod(isolate, exports, "openProcessFd", OpenProcessFd);
+  SetMethod(isolate, exports, "shmOpen", ShmOpen);
+  SetMethod(isolate, exports, "shmUnlink", ShmUnlink);
+  SetMethod(isolate, exports, "truncate", Truncate);
+  SetMethod(isolate, exports, "fdSize", FdSize);
+  SetMethod(isolate, exports, "closeFd", CloseFd);
+  SetMethod(isolate, exports, "mapShared", MapShared);
+}
+
+}  // namespace mp
