@@ -35,6 +35,8 @@ export { Sentinel } from './process/sentinel.js';
 export { setExecutable } from './process/exec-options.js';
 export type { StartMethod, ExitStatus } from './process/popen.js';
 export { isMain } from './main-guard.js';
+export { Lock } from './synchronize/lock.js';
+export type { BlockingOptions, SyncBlockingOptions } from './synchronize/options.js';
 export { register, registerClass } from './serialize/registry.js';
 export {
   getLogger,

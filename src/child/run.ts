@@ -7,6 +7,7 @@
 import { inspect } from 'node:util';
 import { applyLogSettings, getLogger } from '../logging.js';
 import { decode, prepareDecode } from '../serialize/codec.js';
+import '../shareables.js';
 import { adoptAsCurrent, nonDaemonChildren, Process, type Target } from '../process/process.js';
 import type { StartMessage } from '../process/popen.js';
 import { markAsChild, whileBootstrapping } from '../process/state.js';

@@ -12,6 +12,31 @@ export interface NativeAddon {
   peekExit(pid: number): { code: number; signal: number } | null;
   /** Blocks until the child ends (true) or the timeout passes (false); timeoutMs < 0 waits forever. */
   waitExitSync(pid: number, timeoutMs: number): boolean;
+
+  /** An anonymous shared segment: gone once no fd or mapping refers to it. */
+  memfdCreate(name: string, size: number): number;
+  /** A new fd on what /proc/<pid>/fd/<fd> refers to. */
+  openProcessFd(pid: number, fd: number): number;
+  shmOpen(name: string, create: boolean, exclusive: boolean): number;
+  shmUnlink(name: string): void;
+  truncate(fd: number, size: number): void;
+  fdSize(fd: number): number;
+  closeFd(fd: number): void;
+  /** A SharedArrayBuffer over a MAP_SHARED mapping of fd, unmapped when collected. */
+  mapShared(fd: number, size: number): SharedArrayBuffer;
+
+  /** 0 woken, 1 the word differed, 2 timed out; timeoutMs < 0 waits forever. */
+  futexWaitSync(view: Int32Array, index: number, expected: number, timeoutMs: number): 0 | 1 | 2;
+  futexWake(view: Int32Array, index: number, count: number): number;
+  /** Calls back on this thread with 0, 1 or 2 as futexWaitSync returns; never after futexCancel. */
+  futexWaitAsync(view: Int32Array, index: number, expected: number, timeoutMs: number, callback: (result: 0 | 1 | 2) => void): number;
+  futexCancel(id: number): void;
+}
+
+/** Errors from the addon carry the errno and the failing system call. */
+export interface NativeError extends Error {
+  errno?: number;
+  syscall?: string;
 }
 
 const require = createRequire(import.meta.url);

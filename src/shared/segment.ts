@@ -1,0 +1,95 @@
+/**
+ * Anonymous shared memory segments (memfd) and how they reach other processes and threads.
+ *
+ * A segment is known by the fd its holder keeps open: another process of ours maps it through
+ * /proc/<pid>/fd/<fd>, a thread of this process receives the SharedArrayBuffer itself. Nothing can
+ * leak: the kernel frees the memory when the last fd and mapping are gone, even after SIGKILL.
+ *
+ * A segment nobody else has seen is closed when collected; once it has been sent anywhere it is
+ * kept for the life of this process, so a receiver can always open it while its sender runs (and a
+ * child never outlives its parent).
+ */
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:os';
+import { ProcessError } from '../errors.js';
+import { native, type NativeError } from '../internal/native.js';
+import type { Destination } from '../serialize/codec.js';
+
+export interface SegmentHandle {
+  id: string;
+  size: number;
+  /** A process that holds the segment open, and its fd for it. */
+  pid: number;
+  fd: number;
+  /** Present when the receiver is a thread of the same process: the memory itself. */
+  buffer?: SharedArrayBuffer;
+}
+
+const closer = new FinalizationRegistry<number>((fd) => {
+  try {
+    native().closeFd(fd);
+  } catch {
+    // already closed
+  }
+});
+
+const byId = new Map<string, WeakRef<Segment>>();
+const pinned = new Set<Segment>();
+
+export class Segment {
+  readonly id: string;
+  readonly size: number;
+  readonly buffer: SharedArrayBuffer;
+  /** The holder to name when sending: this process's own fd, or the one it received. */
+  readonly #origin: { pid: number; fd: number };
+
+  private constructor(id: string, size: number, buffer: SharedArrayBuffer, origin: { pid: number; fd: number }, ownFd: number | null) {
+    this.id = id;
+    this.size = size;
+    this.buffer = buffer;
+    this.#origin = origin;
+    byId.set(id, new WeakRef(this));
+    if (ownFd !== null) closer.register(this, ownFd);
+  }
+
+  /** A new zero-filled segment of `size` bytes. */
+  static create(size: number): Segment {
+    if (!Number.isSafeInteger(size) || size <= 0) throw new RangeError(`segment size must be a positive integer, not ${size}`);
+    const id = `${process.pid}-${randomBytes(8).toString('hex')}`;
+    const fd = native().memfdCreate(`mp-${id}`, size);
+    return new Segment(id, size, native().mapShared(fd, size), { pid: process.pid, fd }, fd);
+  }
+
+  /** The same memory another process or thread described with `handleFor()`. */
+  static attach(handle: SegmentHandle): Segment {
+    const known = byId.get(handle.id)?.deref();
+    if (known) return known;
+    if (handle.buffer) return new Segment(handle.id, handle.size, handle.buffer, { pid: handle.pid, fd: handle.fd }, null);
+    let fd: number;
+    try {
+      fd = native().openProcessFd(handle.pid, handle.fd);
+    } catch (error) {
+      const errno = (error as NativeError).errno;
+      const why =
+        errno === constants.errno.ENOENT
+          ? `process ${handle.pid} that shares it has exited or released it`
+          : errno === constants.errno.EACCES || errno === constants.errno.EPERM
+            ? `this process may not open the memory of process ${handle.pid} (another user, or ptrace restrictions)`
+            : (error as Error).message;
+      throw new ProcessError(
+        `Cannot map shared memory ${handle.id}: ${why}. Shared objects (locks, values, arrays) can be sent to ` +
+          'processes and threads started by this program while the sender runs; between unrelated programs use SharedMemory by name.',
+        { cause: error },
+      );
+    }
+    return new Segment(handle.id, handle.size, native().mapShared(fd, handle.size), { pid: process.pid, fd }, fd);
+  }
+
+  /** What a receiver needs to map this segment; pins it for the life of this process. */
+  handleFor(destination: Destination): SegmentHandle {
+    pinned.add(this);
+    const handle: SegmentHandle = { id: this.id, size: this.size, pid: this.#origin.pid, fd: this.#origin.fd };
+    if (destination.kind === 'thread') handle.buffer = this.buffer;
+    return handle;
+  }
+}
