@@ -1,6 +1,8 @@
 // Process-level operations Node does not offer: parent-death signal, and looking at
-// a child's exit status without reaping it (libuv stays the one that reaps).
+// a child's exit status without reaping it (libuv stays the one that reaps), pipes, and the
+// per-process slot for the resource tracker's pipe.
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -8,6 +10,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <atomic>
 
 #include "addon.h"
 
@@ -100,6 +104,37 @@ void WaitExitSync(const v8::FunctionCallbackInfo<v8::Value>& args) {
   args.GetReturnValue().Set(v8::Boolean::New(isolate, ready));
 }
 
+// pipe() -> [readFd, writeFd], both close-on-exec. Node offers only socketpairs, which
+// cannot be reopened through /proc/<pid>/fd; a pipe can.
+void Pipe(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  v8::Isolate* isolate = args.GetIsolate();
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return ThrowErrno(isolate, errno, "pipe2");
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  v8::Local<v8::Array> result = v8::Array::New(isolate, 2);
+  result->Set(context, 0, v8::Integer::New(isolate, fds[0])).Check();
+  result->Set(context, 1, v8::Integer::New(isolate, fds[1])).Check();
+  args.GetReturnValue().Set(result);
+}
+
+// One fd slot per process, seen by every thread (the addon is loaded once per process):
+// where this process writes to the resource tracker. -1 while unset.
+std::atomic<int> tracker_fd{-1};
+
+void GetTrackerFd(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  args.GetReturnValue().Set(v8::Integer::New(args.GetIsolate(), tracker_fd.load()));
+}
+
+// swapTrackerFd(expected, fd) -> the value found; fd was stored only if that equals expected.
+void SwapTrackerFd(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  v8::Isolate* isolate = args.GetIsolate();
+  int64_t expected, fd;
+  if (!ReadInt(args, 0, &expected) || !ReadInt(args, 1, &fd)) return ThrowType(isolate, "swapTrackerFd(expected, fd)");
+  int found = static_cast<int>(expected);
+  tracker_fd.compare_exchange_strong(found, static_cast<int>(fd));
+  args.GetReturnValue().Set(v8::Integer::New(isolate, found));
+}
+
 }  // namespace
 
 void InitProcessOps(v8::Isolate* isolate, v8::Local<v8::Object> exports) {
@@ -107,6 +142,9 @@ void InitProcessOps(v8::Isolate* isolate, v8::Local<v8::Object> exports) {
   SetMethod(isolate, exports, "getParentPid", GetParentPid);
   SetMethod(isolate, exports, "peekExit", PeekExit);
   SetMethod(isolate, exports, "waitExitSync", WaitExitSync);
+  SetMethod(isolate, exports, "pipe", Pipe);
+  SetMethod(isolate, exports, "getTrackerFd", GetTrackerFd);
+  SetMethod(isolate, exports, "swapTrackerFd", SwapTrackerFd);
 }
 
 }  // namespace mp

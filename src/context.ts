@@ -13,6 +13,13 @@ import { getLogger, logToStderr } from './logging.js';
 import { activeChildren, builtinProcessClass, currentProcess, Process } from './process/process.js';
 import { parentProcess } from './process/parent-process.js';
 import { setExecutable } from './process/exec-options.js';
+import { Lock } from './synchronize/lock.js';
+import { RLock } from './synchronize/rlock.js';
+import { BoundedSemaphore, Semaphore } from './synchronize/semaphore.js';
+import { Condition } from './synchronize/condition.js';
+import { Event } from './synchronize/event.js';
+import { Barrier } from './synchronize/barrier.js';
+import { RawArray, RawValue, SharedArray, Value } from './shared/sharedctypes.js';
 import type { StartMethod } from './process/popen.js';
 import {
   backendFor,
@@ -82,6 +89,19 @@ export abstract class BaseContext {
   readonly TimeoutError = errors.TimeoutError;
   readonly AuthenticationError = errors.AuthenticationError;
   readonly BufferTooShortError = errors.BufferTooShortError;
+
+  readonly Lock = Lock;
+  readonly RLock = RLock;
+  readonly Semaphore = Semaphore;
+  readonly BoundedSemaphore = BoundedSemaphore;
+  readonly Condition = Condition;
+  readonly Event = Event;
+  readonly Barrier = Barrier;
+
+  readonly Value = Value;
+  readonly Array = SharedArray;
+  readonly RawValue = RawValue;
+  readonly RawArray = RawArray;
 
   getContext(method?: StartMethod | null): ConcreteContext {
     return getContext(method);

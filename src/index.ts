@@ -36,7 +36,28 @@ export { setExecutable } from './process/exec-options.js';
 export type { StartMethod, ExitStatus } from './process/popen.js';
 export { isMain } from './main-guard.js';
 export { Lock } from './synchronize/lock.js';
+export { RLock } from './synchronize/rlock.js';
+export { Semaphore, BoundedSemaphore, SEM_VALUE_MAX } from './synchronize/semaphore.js';
+export { Condition, type WaitOptions } from './synchronize/condition.js';
+export { Event, type EventWaitOptions } from './synchronize/event.js';
+export { Barrier, type BarrierOptions, type BarrierWaitOptions } from './synchronize/barrier.js';
 export type { BlockingOptions, SyncBlockingOptions } from './synchronize/options.js';
+export {
+  Value,
+  SharedArray,
+  SharedArray as Array,
+  RawValue,
+  RawArray,
+  type Typecode,
+  type TypedArrayFor,
+  type ValueFor,
+  type InputFor,
+  type SyncLock,
+  type SharedValueOptions,
+  type RawValueObject,
+} from './shared/sharedctypes.js';
+export { SharedMemory, type SharedMemoryOptions } from './shared/shared-memory.js';
+export { ShareableList, type ShareableItem, type ShareableListOptions } from './shared/shareable-list.js';
 export { register, registerClass } from './serialize/registry.js';
 export {
   getLogger,

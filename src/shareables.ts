@@ -4,3 +4,11 @@
  * import the package.
  */
 export { Lock } from './synchronize/lock.js';
+export { RLock } from './synchronize/rlock.js';
+export { Semaphore, BoundedSemaphore } from './synchronize/semaphore.js';
+export { Condition } from './synchronize/condition.js';
+export { Event } from './synchronize/event.js';
+export { Barrier } from './synchronize/barrier.js';
+export { Value, SharedArray } from './shared/sharedctypes.js';
+export { SharedMemory } from './shared/shared-memory.js';
+export { ShareableList } from './shared/shareable-list.js';

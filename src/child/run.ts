@@ -12,6 +12,7 @@ import { adoptAsCurrent, nonDaemonChildren, Process, type Target } from '../proc
 import type { StartMessage } from '../process/popen.js';
 import { markAsChild, whileBootstrapping } from '../process/state.js';
 import { setDefaultStartMethod } from '../process/start-method.js';
+import { setInheritedTracker } from '../resource-tracker/client.js';
 
 let failing = false;
 
@@ -60,6 +61,7 @@ export async function runChild(message: StartMessage, options: { sameProcess: bo
     { name: prep.parentName, pid: prep.parentPid, sameProcess: options.sameProcess },
   );
   applyLogSettings(prep.log);
+  setInheritedTracker(prep.resourceTracker);
   adoptEnvironment(prep.env);
   // As CPython's children: the default context is the one this process was started with.
   setDefaultStartMethod(prep.startMethod, true);

@@ -12,6 +12,12 @@ export interface NativeAddon {
   peekExit(pid: number): { code: number; signal: number } | null;
   /** Blocks until the child ends (true) or the timeout passes (false); timeoutMs < 0 waits forever. */
   waitExitSync(pid: number, timeoutMs: number): boolean;
+  /** A new pipe as [readFd, writeFd], both close-on-exec (reopenable through /proc/<pid>/fd). */
+  pipe(): [number, number];
+  /** This process's write end to the resource tracker (one slot shared by all threads), or -1. */
+  getTrackerFd(): number;
+  /** Stores fd if the slot holds `expected`; returns what the slot held. */
+  swapTrackerFd(expected: number, fd: number): number;
 
   /** An anonymous shared segment: gone once no fd or mapping refers to it. */
   memfdCreate(name: string, size: number): number;

@@ -26,6 +26,8 @@ export interface PreparationData {
   cwd: string;
   /** The parent's environment at start(): spares booted earlier adopt it, as a fresh child inherits it. */
   env: Record<string, string>;
+  /** Where the child writes to the program's resource tracker (a process of ours and its fd). */
+  resourceTracker?: { pid: number; fd: number };
 }
 
 /** The process object as the child rebuilds it: a target with args, or a subclass instance. */

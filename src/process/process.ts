@@ -15,6 +15,7 @@ import type { ExitStatus, Popen, ProcessPayload, StartMessage, StartMethod } fro
 import { backendFor, defaultStartMethod } from './start-method.js';
 import { Sentinel } from './sentinel.js';
 import { validateTimeout } from '../internal/validate.js';
+import { trackerInfoForChild } from '../resource-tracker/client.js';
 
 export type Target<A extends unknown[] = any[]> = (...args: A) => unknown;
 
@@ -209,6 +210,7 @@ export class Process<A extends unknown[] = any[]> {
         log: logSettings(),
         cwd: process.cwd(),
         env: { ...process.env } as Record<string, string>,
+        resourceTracker: trackerInfoForChild(method === 'thread' ? 'thread' : 'process'),
       },
       payload,
       modules,

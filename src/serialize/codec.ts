@@ -30,6 +30,24 @@ export function registerShareable(type: string, rebuild: Rebuild): void {
   rebuilders.set(type, rebuild);
 }
 
+/** Recognises views on shared memory that carry no class of their own (a RawArray is a plain typed array). */
+export type SharedViewReducer = (view: ArrayBufferView, destination: Destination) => { type: string; state: unknown } | undefined;
+const sharedViewReducers: SharedViewReducer[] = [];
+
+/** Lets typed arrays and DataViews over known shared memory travel as handles on it, not as copies. */
+export function registerSharedViewReducer(reducer: SharedViewReducer): void {
+  sharedViewReducers.push(reducer);
+}
+
+function reduceSharedView(view: ArrayBufferView, destination: Destination): { type: string; state: unknown } | undefined {
+  if (!(view.buffer instanceof SharedArrayBuffer)) return undefined;
+  for (const reducer of sharedViewReducers) {
+    const reduced = reducer(view, destination);
+    if (reduced) return reduced;
+  }
+  return undefined;
+}
+
 export interface ModuleNeed {
   url: string;
   format: 'module' | 'commonjs';
@@ -132,8 +150,13 @@ export function encode(value: unknown, destination: Destination = { kind: 'proce
       return out;
     }
     const reducible = (v as Partial<Reducible>)[kReduce];
-    if (typeof reducible === 'function') {
-      const reduced = reducible.call(v, destination);
+    const reduced =
+      typeof reducible === 'function'
+        ? reducible.call(v, destination)
+        : ArrayBuffer.isView(v)
+          ? reduceSharedView(v, destination)
+          : undefined;
+    if (reduced) {
       const out = { [TAG]: 'handle', type: reduced.type, state: undefined as unknown };
       seen.set(v, out);
       out.state = walk(reduced.state);

@@ -72,7 +72,13 @@ export class Lock {
     while (state !== 0) {
       const left = deadline.remaining();
       if (left === 0) return false;
-      await waitAsync(w, STATE, 2, left, signal);
+      try {
+        await waitAsync(w, STATE, 2, left, signal);
+      } catch (error) {
+        // An aborted wait may have taken the wake-up a release meant for another waiter: pass it on.
+        wake(w, STATE, 1);
+        throw error;
+      }
       state = Atomics.exchange(w, STATE, 2);
     }
     return this.#took();

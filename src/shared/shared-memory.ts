@@ -1,0 +1,179 @@
+/**
+ * `SharedMemory`: a named POSIX shared memory segment (CPython's
+ * `multiprocessing.shared_memory.SharedMemory`), attachable by name from any process on the
+ * machine, Python's included: `/dev/shm/<name>`, the same bytes.
+ *
+ * - `new SharedMemory({ create: true, size })` makes a new segment named `psm_` + 8 hex digits
+ *   (or `name`); `new SharedMemory({ name })` attaches to an existing one.
+ * - A name that exists already throws an Error named FileExistsError (code 'EEXIST'); attaching
+ *   to a missing name throws FileNotFoundError (code 'ENOENT'), as Node's fs errors do.
+ * - A name with a NUL character throws TypeError, as Node's fs does for paths.
+ * - `close()` lets go of this handle (`buf` becomes null; the mapping itself is released when
+ *   the last view on it is collected); `unlink()` removes the name, once, from any process.
+ * - `track` (default: true when creating, false when attaching): the resource tracker unlinks a
+ *   tracked segment once every process of the program is gone, even after SIGKILL, and warns.
+ *   A process that only attaches leaves the segment alone unless it asks with `track: true`.
+ *
+ * Sent to another process or thread as a Process arg, it arrives attached to the same name
+ * (untracked there).
+ */
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:os';
+import { native, type NativeError } from '../internal/native.js';
+import { track as trackResource, untrack as untrackResource } from '../resource-tracker/client.js';
+import { kReduce, registerShareable } from '../serialize/codec.js';
+
+export interface SharedMemoryOptions {
+  /** The segment's name, without a leading '/'. Omitted with `create`: a fresh random name. */
+  name?: string | null;
+  /** true: make a new segment (fails if the name exists); false (default): attach to one. */
+  create?: boolean;
+  /** Bytes, when creating (> 0). Ignored when attaching: the segment's own size is used. */
+  size?: number;
+  /** Register with the resource tracker. Default: true when creating, false when attaching. */
+  track?: boolean;
+}
+
+const ERRNO_NAMES: Record<number, { name: string; code: string }> = {
+  [constants.errno.EEXIST]: { name: 'FileExistsError', code: 'EEXIST' },
+  [constants.errno.ENOENT]: { name: 'FileNotFoundError', code: 'ENOENT' },
+  [constants.errno.EACCES]: { name: 'PermissionError', code: 'EACCES' },
+  [constants.errno.EPERM]: { name: 'PermissionError', code: 'EPERM' },
+};
+
+const CODE_OF_ERRNO = new Map<number, string>(Object.entries(constants.errno).map(([code, errno]) => [errno, code]));
+
+/** An OS error in Node's shape (code, errno, syscall, path) named as CPython's OSError subclasses. */
+function osError(error: unknown, path: string): Error {
+  const errno = (error as NativeError).errno;
+  if (typeof errno !== 'number') return error as Error;
+  const known = ERRNO_NAMES[errno];
+  const code = known?.code ?? CODE_OF_ERRNO.get(errno) ?? `E${errno}`;
+  const syscall = (error as NativeError).syscall ?? 'shm_open';
+  const reason = (error as Error).message.replace(/^[^:]*: /, '');
+  const out = new Error(`${code}: ${reason}, ${syscall} '${path}'`, { cause: error }) as NativeError & { code: string; path: string };
+  Object.defineProperty(out, 'name', { value: known?.name ?? 'OSError', writable: true, configurable: true, enumerable: false });
+  out.code = code;
+  out.errno = errno;
+  out.syscall = syscall;
+  out.path = path;
+  return out;
+}
+
+function checkName(name: unknown): string {
+  if (typeof name !== 'string') throw new TypeError(`name must be a string, not ${typeof name}`);
+  if (name.includes('\0')) throw new TypeError('name must be a string without null characters');
+  return name;
+}
+
+function randomName(): string {
+  return `psm_${randomBytes(4).toString('hex')}`;
+}
+
+export class SharedMemory {
+  readonly #name: string;
+  readonly #size: number;
+  #buf: Uint8Array | null;
+
+  constructor(options: SharedMemoryOptions = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError('SharedMemory takes an options object like { name, create, size, track }');
+    }
+    const { name = null, create = false, size = 0 } = options;
+    if (typeof create !== 'boolean') throw new TypeError('create must be a boolean');
+    if (typeof size !== 'number') throw new TypeError(`size must be a number, not ${typeof size}`);
+    if (!(size >= 0)) throw new RangeError("'size' must be a positive integer");
+    if (!Number.isSafeInteger(size)) throw new RangeError(`'size' must be an integer, not ${size}`);
+    if (create && size === 0) throw new RangeError("'size' must be a positive number different from zero");
+    if (name === null && !create) throw new TypeError('name can only be omitted when create is true');
+    const track = options.track ?? create;
+    if (typeof track !== 'boolean') throw new TypeError('track must be a boolean');
+    const given = name === null ? null : checkName(name);
+
+    const addon = native();
+    let chosen: string;
+    let fd: number;
+    for (;;) {
+      chosen = given ?? randomName();
+      try {
+        fd = addon.shmOpen(`/${chosen}`, create, create);
+        break;
+      } catch (error) {
+        if (given === null && (error as NativeError).errno === constants.errno.EEXIST) continue;
+        throw osError(error, `/${chosen}`);
+      }
+    }
+    let buffer: SharedArrayBuffer;
+    let actual: number;
+    try {
+      if (create) addon.truncate(fd, size);
+      actual = addon.fdSize(fd);
+      if (actual === 0) throw new RangeError(`cannot map shared memory '${chosen}': it is empty (0 bytes)`);
+      buffer = addon.mapShared(fd, actual);
+    } catch (error) {
+      if (create) {
+        try {
+          addon.shmUnlink(`/${chosen}`);
+        } catch {
+          // already gone
+        }
+      }
+      throw error instanceof RangeError ? error : osError(error, `/${chosen}`);
+    } finally {
+      // The mapping keeps the memory; the fd is not needed once it exists.
+      addon.closeFd(fd);
+    }
+    this.#name = chosen;
+    this.#size = actual;
+    this.#buf = new Uint8Array(buffer);
+    if (track) trackResource(chosen, 'shared_memory');
+  }
+
+  /** The segment's bytes; null once this handle is closed. */
+  get buf(): Uint8Array | null {
+    return this.#buf;
+  }
+
+  /** The name other processes attach with (without the leading '/'). */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** The segment's size in bytes. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Lets go of this handle's view of the segment; others are unaffected. Idempotent. */
+  close(): void {
+    this.#buf = null;
+  }
+
+  /**
+   * Removes the segment's name, so nobody new can attach (existing handles keep working until
+   * closed). Call it once across all processes; a second call throws FileNotFoundError.
+   */
+  unlink(): void {
+    try {
+      native().shmUnlink(`/${this.#name}`);
+    } catch (error) {
+      throw osError(error, `/${this.#name}`);
+    }
+    untrackResource(this.#name, 'shared_memory');
+  }
+
+  /** Closes this handle (it never unlinks: the segment may still be in use elsewhere). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  [kReduce](): { type: string; state: { name: string } } {
+    return { type: 'SharedMemory', state: { name: this.#name } };
+  }
+
+  toString(): string {
+    return `SharedMemory('${this.#name}', size=${this.#size})`;
+  }
+}
+
+registerShareable('SharedMemory', (state) => new SharedMemory({ name: (state as { name: string }).name, track: false }));

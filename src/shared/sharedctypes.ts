@@ -1,0 +1,551 @@
+/**
+ * Shared values and arrays (CPython's `multiprocessing.sharedctypes`): numbers, bytes and characters
+ * in shared memory that every process and thread they are sent to reads and writes in place.
+ *
+ * Typecodes map to TypedArrays as in Python's `array` module: b Int8, B Uint8, h Int16, H Uint16,
+ * i/l Int32, I/L Uint32, q BigInt64, Q BigUint64, f Float32, d Float64, c one byte, u one UTF-32
+ * code unit.
+ * - Integer typecodes take integer numbers (`q`/`Q` also bigints, and read back as bigints);
+ *   values outside the type's range wrap around, as ctypes' do.
+ * - `c` holds one byte: it reads as a one-character string whose character code is the byte
+ *   (latin1, so bytes 0-255 round-trip exactly), and takes such a string, a byte value 0-255 or a
+ *   one-byte Uint8Array. Text beyond latin1 must be encoded first (`Buffer.from(text)`).
+ * - `u` holds one code point: it reads and takes a one-character string.
+ *
+ * `Value` and `Array` take their lock for every access (`lock: true`, the default, makes a new
+ * RLock); `lock: false` gives the raw object instead. `value += 1` is a read and a write, each
+ * under the lock but not together: hold `getLock()` around it when other processes write too.
+ *
+ * `RawArray` is a plain TypedArray over shared memory; it (and any view on the same memory, such
+ * as a subarray) travels to other processes and threads as the same memory, not as a copy.
+ */
+import { Buffer } from 'node:buffer';
+import { kReduce, registerShareable, registerSharedViewReducer, type Destination } from '../serialize/codec.js';
+import { RLock } from '../synchronize/rlock.js';
+import { allocate, attachBlock, blockHandle, segmentOfBuffer, type Block, type BlockHandle } from './heap.js';
+
+const JSArray = globalThis.Array;
+
+type TypedArrayConstructor =
+  | Int8ArrayConstructor
+  | Uint8ArrayConstructor
+  | Int16ArrayConstructor
+  | Uint16ArrayConstructor
+  | Int32ArrayConstructor
+  | Uint32ArrayConstructor
+  | BigInt64ArrayConstructor
+  | BigUint64ArrayConstructor
+  | Float32ArrayConstructor
+  | Float64ArrayConstructor;
+
+type AnyTypedArray =
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array
+  | Float32Array
+  | Float64Array;
+
+const TYPES = {
+  b: { array: Int8Array, ctype: 'c_byte' },
+  B: { array: Uint8Array, ctype: 'c_ubyte' },
+  h: { array: Int16Array, ctype: 'c_short' },
+  H: { array: Uint16Array, ctype: 'c_ushort' },
+  i: { array: Int32Array, ctype: 'c_int' },
+  I: { array: Uint32Array, ctype: 'c_uint' },
+  l: { array: Int32Array, ctype: 'c_long' },
+  L: { array: Uint32Array, ctype: 'c_ulong' },
+  q: { array: BigInt64Array, ctype: 'c_longlong' },
+  Q: { array: BigUint64Array, ctype: 'c_ulonglong' },
+  f: { array: Float32Array, ctype: 'c_float' },
+  d: { array: Float64Array, ctype: 'c_double' },
+  c: { array: Uint8Array, ctype: 'c_char' },
+  u: { array: Uint32Array, ctype: 'c_wchar' },
+} as const satisfies Record<string, { array: TypedArrayConstructor; ctype: string }>;
+
+export type Typecode = keyof typeof TYPES;
+
+/** The TypedArray a typecode's memory is viewed as. */
+export type TypedArrayFor<C extends Typecode> = InstanceType<(typeof TYPES)[C]['array']>;
+/** What reading an element of a typecode gives. */
+export type ValueFor<C extends Typecode> = C extends 'q' | 'Q' ? bigint : C extends 'c' | 'u' ? string : number;
+/** What an element of a typecode accepts. */
+export type InputFor<C extends Typecode> = C extends 'q' | 'Q'
+  ? bigint | number
+  : C extends 'c'
+    ? string | number | Uint8Array
+    : C extends 'u'
+      ? string
+      : number;
+
+/** Anything with a blocking acquire and a release: a Lock, an RLock, or a lock of your own. */
+export interface SyncLock {
+  acquireSync(): boolean;
+  release(): void;
+}
+
+export interface SharedValueOptions {
+  /** true (default): a new RLock guards every access; false: no lock (a raw object is returned); or the lock to use. */
+  lock?: boolean | null | SyncLock;
+}
+
+const TYPECODE_LIST = Object.keys(TYPES).join(', ');
+
+function typeOf(typecode: unknown): (typeof TYPES)[Typecode] {
+  if (typeof typecode === 'string' && Object.prototype.hasOwnProperty.call(TYPES, typecode)) return TYPES[typecode as Typecode];
+  throw new TypeError(`bad typecode ${describe(typecode)}: must be one of ${TYPECODE_LIST}`);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (typeof value === 'function') return 'a function';
+  return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;
+}
+
+/** The stored form of `value` for `typecode`, or a TypeError saying what the typecode takes. */
+function toStored(typecode: Typecode, value: unknown): number | bigint {
+  switch (typecode) {
+    case 'q':
+    case 'Q':
+      if (typeof value === 'bigint') return value;
+      if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+      throw new TypeError(`typecode '${typecode}' takes a bigint or a safe integer, not ${describe(value)}`);
+    case 'f':
+    case 'd':
+      if (typeof value === 'number') return value;
+      throw new TypeError(`typecode '${typecode}' takes a number, not ${describe(value)}`);
+    case 'c':
+      if (typeof value === 'string' && value.length === 1 && value.charCodeAt(0) <= 0xff) return value.charCodeAt(0);
+      if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0xff) return value;
+      if (value instanceof Uint8Array && value.length === 1) return value[0]!;
+      throw new TypeError(
+        `typecode 'c' takes one byte: a one-character string with a code of at most 255, a number 0-255 or a one-byte Uint8Array, not ${describe(value)}`,
+      );
+    case 'u': {
+      const point = typeof value === 'string' ? value.codePointAt(0) : undefined;
+      if (point !== undefined && String.fromCodePoint(point) === value) return point;
+      throw new TypeError(`typecode 'u' takes a one-character string, not ${describe(value)}`);
+    }
+    default:
+      if (typeof value === 'number' && Number.isInteger(value)) return value;
+      throw new TypeError(`typecode '${typecode}' takes an integer, not ${describe(value)}`);
+  }
+}
+
+function fromStored(typecode: Typecode, stored: number | bigint): number | bigint | string {
+  if (typecode === 'c') return String.fromCharCode(stored as number);
+  if (typecode === 'u') {
+    const point = stored as number;
+    return point <= 0x10ffff ? String.fromCodePoint(point) : '\ufffd';
+  }
+  return stored;
+}
+
+function zeroOf(typecode: Typecode): number | bigint {
+  return typecode === 'q' || typecode === 'Q' ? 0n : 0;
+}
+
+function viewOf(typecode: Typecode, block: Block, length: number): AnyTypedArray {
+  const Ctor = TYPES[typecode].array as TypedArrayConstructor;
+  return new Ctor(block.segment.buffer as unknown as ArrayBuffer, block.offset, length);
+}
+
+function parseLock(options: SharedValueOptions | undefined): SyncLock | false {
+  if (options === undefined || options === null) return new RLock();
+  if (typeof options !== 'object') throw new TypeError('options must be an object like { lock }');
+  const { lock = true } = options;
+  if (lock === true || lock === null) return new RLock();
+  if (lock === false) return false;
+  if (
+    typeof lock === 'object' &&
+    typeof (lock as Partial<SyncLock>).acquireSync === 'function' &&
+    typeof (lock as Partial<SyncLock>).release === 'function'
+  ) {
+    return lock;
+  }
+  throw new TypeError(`lock must be true, false, or a Lock or RLock (an object with acquireSync() and release()), not ${describe(lock)}`);
+}
+
+function withLock<T>(lock: SyncLock, body: () => T): T {
+  lock.acquireSync();
+  try {
+    return body();
+  } finally {
+    lock.release();
+  }
+}
+
+/** The elements `sizeOrInit` stands for: a count of zeroes, or the items of a sequence. */
+function initialItems(typecode: Typecode, sizeOrInit: unknown): { length: number; items: Array<number | bigint> | null } {
+  if (typeof sizeOrInit === 'number') {
+    if (!Number.isInteger(sizeOrInit)) throw new TypeError(`an array size must be an integer, not ${sizeOrInit}`);
+    if (sizeOrInit < 0) throw new RangeError(`an array size must not be negative, not ${sizeOrInit}`);
+    if (sizeOrInit > 2 ** 32) throw new RangeError(`array size ${sizeOrInit} is too large`);
+    return { length: sizeOrInit, items: null };
+  }
+  if (
+    sizeOrInit !== null &&
+    (typeof sizeOrInit === 'string' ||
+      (typeof sizeOrInit === 'object' && typeof (sizeOrInit as Iterable<unknown>)[Symbol.iterator] === 'function'))
+  ) {
+    const items = JSArray.from(sizeOrInit as Iterable<unknown>, (item) => toStored(typecode, item));
+    return { length: items.length, items };
+  }
+  throw new TypeError(`expected an array size or a sequence of initial items, not ${describe(sizeOrInit)}`);
+}
+
+function indexIn(index: unknown, length: number): number {
+  if (typeof index !== 'number' || !Number.isInteger(index)) throw new TypeError(`array indices must be integers, not ${describe(index)}`);
+  const at = index < 0 ? index + length : index;
+  if (at < 0 || at >= length) throw new RangeError(`invalid index ${index} for an array of length ${length}`);
+  return at;
+}
+
+// ---- raw values ------------------------------------------------------------------------------
+
+/** What `RawValue` returns: `{ value }` over shared memory, with no lock. */
+export interface RawValueObject<C extends Typecode = Typecode> {
+  get value(): ValueFor<C>;
+  set value(value: InputFor<C>);
+}
+
+class SharedCValue {
+  readonly #typecode: Typecode;
+  readonly #block: Block;
+  readonly #view: AnyTypedArray;
+
+  constructor(typecode: Typecode, block: Block) {
+    this.#typecode = typecode;
+    this.#block = block;
+    this.#view = viewOf(typecode, block, 1);
+  }
+
+  get value(): number | bigint | string {
+    return fromStored(this.#typecode, this.#view[0]!);
+  }
+
+  set value(value: unknown) {
+    (this.#view as { [i: number]: number | bigint })[0] = toStored(this.#typecode, value);
+  }
+
+  [kReduce](destination: Destination): { type: string; state: { typecode: Typecode; block: BlockHandle } } {
+    return { type: 'RawValue', state: { typecode: this.#typecode, block: blockHandle(this.#block, destination) } };
+  }
+
+  toString(): string {
+    return `${TYPES[this.#typecode].ctype}(${reprItem(this.value)})`;
+  }
+}
+
+function reprItem(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : typeof value === 'bigint' ? `${value}n` : String(value);
+}
+
+function newRawValue(typecode: Typecode, value: unknown): SharedCValue {
+  const stored = value === undefined ? zeroOf(typecode) : toStored(typecode, value);
+  const { array } = typeOf(typecode);
+  const block = allocate(array.BYTES_PER_ELEMENT, array.BYTES_PER_ELEMENT);
+  const object = new SharedCValue(typecode, block);
+  (viewOf(typecode, block, 1) as { [i: number]: number | bigint })[0] = stored;
+  return object;
+}
+
+/** A `{ value }` object over zeroed (or `value`-initialised) shared memory; no lock. */
+export function RawValue<C extends Typecode>(typecode: C, value?: InputFor<C>): RawValueObject<C> {
+  typeOf(typecode);
+  return newRawValue(typecode, value) as unknown as RawValueObject<C>;
+}
+
+/** A TypedArray over shared memory: `size` zeroes, or the items of a sequence. No lock. */
+export function RawArray<C extends Typecode>(typecode: C, sizeOrInit: number | Iterable<InputFor<C>>): TypedArrayFor<C> {
+  typeOf(typecode);
+  const { length, items } = initialItems(typecode, sizeOrInit);
+  const { array } = TYPES[typecode];
+  const view = viewOf(typecode, allocate(length * array.BYTES_PER_ELEMENT, array.BYTES_PER_ELEMENT), length);
+  if (items) (view as { set(items: ArrayLike<number | bigint>): void }).set(items);
+  return view as TypedArrayFor<C>;
+}
+
+// ---- synchronized wrappers -------------------------------------------------------------------
+
+let attachingValue: { typecode: Typecode; block: Block; lock: SyncLock } | null = null;
+let attachingArray: { typecode: Typecode; block: Block; length: number; lock: SyncLock } | null = null;
+
+/**
+ * A value in shared memory whose every read and write takes its lock. `new Value('i', 0)`;
+ * with `{ lock: false }` the constructor returns the raw `{ value }` object instead.
+ */
+export class Value<C extends Typecode = Typecode> {
+  readonly #typecode!: Typecode;
+  readonly #obj!: SharedCValue;
+  readonly #lock!: SyncLock;
+
+  constructor(typecode: C, value?: InputFor<C>, options?: SharedValueOptions) {
+    const from = attachingValue;
+    attachingValue = null;
+    if (from) {
+      this.#typecode = from.typecode;
+      this.#obj = new SharedCValue(from.typecode, from.block);
+      this.#lock = from.lock;
+      return;
+    }
+    typeOf(typecode);
+    const lock = parseLock(options);
+    const obj = newRawValue(typecode, value);
+    if (lock === false) return obj as unknown as Value<C>;
+    this.#typecode = typecode;
+    this.#obj = obj;
+    this.#lock = lock;
+  }
+
+  get value(): ValueFor<C> {
+    return withLock(this.#lock, () => this.#obj.value) as ValueFor<C>;
+  }
+
+  set value(value: InputFor<C>) {
+    withLock(this.#lock, () => {
+      this.#obj.value = value;
+    });
+  }
+
+  /** The lock every access takes; hold it around read-modify-write sequences. */
+  getLock(): SyncLock {
+    return this.#lock;
+  }
+
+  /** The raw `{ value }` object on the same memory, without the lock. */
+  getObj(): RawValueObject<C> {
+    return this.#obj as unknown as RawValueObject<C>;
+  }
+
+  [kReduce](destination: Destination): { type: string; state: unknown } {
+    return {
+      type: 'Value',
+      state: {
+        typecode: this.#typecode,
+        block: (this.#obj[kReduce](destination).state as { block: BlockHandle }).block,
+        lock: this.#lock,
+      },
+    };
+  }
+
+  toString(): string {
+    return `<Synchronized wrapper for ${withLock(this.#lock, () => this.#obj.toString())}>`;
+  }
+}
+
+/**
+ * An array in shared memory whose every access takes its lock: `new Array('i', [1, 2, 3])` or
+ * `new Array('d', 10)` (zeroed). Exported as `Array` (CPython's name) and as `SharedArray`.
+ * With `{ lock: false }` the constructor returns the raw TypedArray instead.
+ */
+export class SharedArray<C extends Typecode = Typecode> {
+  readonly #typecode!: Typecode;
+  readonly #view!: AnyTypedArray;
+  readonly #lock!: SyncLock;
+
+  constructor(typecode: C, sizeOrInit: number | Iterable<InputFor<C>>, options?: SharedValueOptions) {
+    const from = attachingArray;
+    attachingArray = null;
+    if (from) {
+      this.#typecode = from.typecode;
+      this.#view = viewOf(from.typecode, from.block, from.length);
+      this.#lock = from.lock;
+      return;
+    }
+    typeOf(typecode);
+    const lock = parseLock(options);
+    const view = RawArray(typecode, sizeOrInit) as AnyTypedArray;
+    if (lock === false) return view as unknown as SharedArray<C>;
+    this.#typecode = typecode;
+    this.#view = view;
+    this.#lock = lock;
+  }
+
+  get length(): number {
+    return this.#view.length;
+  }
+
+  /** The item at `index` (negative counts from the end); RangeError past either end. */
+  get(index: number): ValueFor<C> {
+    const at = indexIn(index, this.#view.length);
+    return withLock(this.#lock, () => fromStored(this.#typecode, this.#view[at]!)) as ValueFor<C>;
+  }
+
+  set(index: number, value: InputFor<C>): void {
+    const at = indexIn(index, this.#view.length);
+    const stored = toStored(this.#typecode, value);
+    withLock(this.#lock, () => {
+      (this.#view as { [i: number]: number | bigint })[at] = stored;
+    });
+  }
+
+  /** A copy of every item, read under the lock. */
+  toArray(): Array<ValueFor<C>> {
+    return withLock(this.#lock, () => JSArray.from(this.#view as ArrayLike<number | bigint>, (x) => fromStored(this.#typecode, x))) as Array<
+      ValueFor<C>
+    >;
+  }
+
+  [Symbol.iterator](): IterableIterator<ValueFor<C>> {
+    return this.toArray()[Symbol.iterator]();
+  }
+
+  getLock(): SyncLock {
+    return this.#lock;
+  }
+
+  /** The raw TypedArray on the same memory, without the lock. */
+  getObj(): TypedArrayFor<C> {
+    return this.#view as TypedArrayFor<C>;
+  }
+
+  #bytes(what: string): Uint8Array {
+    if (this.#typecode !== 'c') throw new TypeError(`.${what} exists only on arrays of typecode 'c', not '${this.#typecode}'`);
+    return this.#view as Uint8Array;
+  }
+
+  /** 'c' arrays: the bytes up to the first NUL, as a string (one character per byte, latin1). */
+  get value(): string {
+    const bytes = this.#bytes('value');
+    return withLock(this.#lock, () => {
+      const end = bytes.indexOf(0);
+      return Buffer.from(bytes.buffer, bytes.byteOffset, end === -1 ? bytes.length : end).toString('latin1');
+    });
+  }
+
+  /** 'c' arrays: stores the bytes, then a NUL if they are shorter than the array; RangeError if longer. */
+  set value(value: string | Uint8Array) {
+    const bytes = this.#bytes('value');
+    const data = bytesOf(value, 'value');
+    if (data.length > bytes.length) throw new RangeError('byte string too long');
+    withLock(this.#lock, () => {
+      bytes.set(data);
+      if (data.length < bytes.length) bytes[data.length] = 0;
+    });
+  }
+
+  /** 'c' arrays: a copy of every byte. */
+  get raw(): Uint8Array {
+    const bytes = this.#bytes('raw');
+    return withLock(this.#lock, () => bytes.slice());
+  }
+
+  /** 'c' arrays: overwrites the first bytes (the rest stay); RangeError if longer than the array. */
+  set raw(value: Uint8Array | string) {
+    const bytes = this.#bytes('raw');
+    const data = bytesOf(value, 'raw');
+    if (data.length > bytes.length) throw new RangeError('byte string too long');
+    withLock(this.#lock, () => bytes.set(data));
+  }
+
+  [kReduce](destination: Destination): { type: string; state: unknown } {
+    const view = this.#view;
+    return {
+      type: 'Array',
+      state: {
+        typecode: this.#typecode,
+        block: viewHandle(view, destination),
+        length: view.length,
+        lock: this.#lock,
+      },
+    };
+  }
+
+  toString(): string {
+    const ctype = `${TYPES[this.#typecode].ctype}_Array_${this.#view.length}`;
+    return `<SynchronizedArray wrapper for ${ctype}(${this.toArray().map(reprItem).join(', ')})>`;
+  }
+}
+
+function bytesOf(value: unknown, what: string): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === 'string') {
+    for (let i = 0; i < value.length; i++) {
+      if (value.charCodeAt(i) > 0xff) {
+        throw new TypeError(`.${what} takes bytes: a Uint8Array, or a string of characters with codes up to 255 (encode other text first)`);
+      }
+    }
+    return Buffer.from(value, 'latin1');
+  }
+  throw new TypeError(`.${what} takes a Uint8Array or a string, not ${describe(value)}`);
+}
+
+// ---- travelling ------------------------------------------------------------------------------
+
+function viewHandle(view: ArrayBufferView, destination: Destination): BlockHandle {
+  const segment = segmentOfBuffer(view.buffer);
+  if (!segment) throw new TypeError('not a view on shared memory of this package');
+  return blockHandle({ segment, offset: view.byteOffset, size: view.byteLength }, destination);
+}
+
+const VIEW_KINDS = {
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  BigInt64Array,
+  BigUint64Array,
+  Float32Array,
+  Float64Array,
+} as const;
+type ViewKind = keyof typeof VIEW_KINDS | 'DataView' | 'Buffer';
+
+function viewKind(view: ArrayBufferView): ViewKind | undefined {
+  if (Buffer.isBuffer(view)) return 'Buffer';
+  if (view instanceof DataView) return 'DataView';
+  for (const [name, Ctor] of Object.entries(VIEW_KINDS)) if (view instanceof Ctor) return name as ViewKind;
+  return undefined;
+}
+
+interface ViewState {
+  kind: ViewKind;
+  block: BlockHandle;
+  length: number;
+}
+
+registerSharedViewReducer((view, destination) => {
+  const segment = segmentOfBuffer(view.buffer);
+  const kind = segment && viewKind(view);
+  if (!kind) return undefined;
+  const length = kind === 'DataView' || kind === 'Buffer' ? view.byteLength : (view as AnyTypedArray).length;
+  const state: ViewState = { kind, block: viewHandle(view, destination), length };
+  return { type: 'SharedView', state };
+});
+
+registerShareable('SharedView', (state) => {
+  const { kind, block: handle, length } = state as ViewState;
+  const block = attachBlock(handle);
+  const buffer = block.segment.buffer as unknown as ArrayBuffer;
+  if (kind === 'Buffer') return Buffer.from(buffer, block.offset, length);
+  if (kind === 'DataView') return new DataView(buffer, block.offset, length);
+  return new VIEW_KINDS[kind](buffer, block.offset, length);
+});
+
+registerShareable('RawValue', (state) => {
+  const { typecode, block } = state as { typecode: Typecode; block: BlockHandle };
+  return new SharedCValue(typecode, attachBlock(block));
+});
+
+registerShareable('Value', (state) => {
+  const { typecode, block, lock } = state as { typecode: Typecode; block: BlockHandle; lock: SyncLock };
+  attachingValue = { typecode, block: attachBlock(block), lock };
+  return new Value(typecode);
+});
+
+registerShareable('Array', (state) => {
+  const { typecode, block, length, lock } = state as { typecode: Typecode; block: BlockHandle; length: number; lock: SyncLock };
+  attachingArray = { typecode, block: attachBlock(block), length, lock };
+  return new SharedArray(typecode, 0);
+});
+
+export { SharedArray as Array };

@@ -1,0 +1,302 @@
+/**
+ * `Condition`: a condition variable shared by processes and threads, over a `Lock` or an `RLock`
+ * (a new `RLock` by default). `wait()` gives the lock up completely, sleeps until notified (or the
+ * timeout), and takes the lock back before returning, at the depth it was held.
+ *
+ * `notify(n)` wakes at most `n` of the waiters that were waiting when it was called. Shared words
+ * count the waiters not yet notified and the notifications not yet taken ("tokens"); each notify
+ * that moves tokens starts a new epoch, and only waiters that started waiting before the current
+ * epoch may take a token, so a waiter that arrives later cannot take a notification meant for
+ * another.
+ */
+import { ProcessError } from '../errors.js';
+import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
+import { attachBlock, blockHandle, words, type Block, type BlockHandle } from '../shared/heap.js';
+import { abortError, Deadline, waitAsync, waitSync, wake } from './futex.js';
+import { Lock, takeBlock, withBlock } from './lock.js';
+import { kAcquireRestore, kAcquireRestoreSync, kIsOwned, kReleaseSave, kTryRestore, RLock } from './rlock.js';
+import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from './options.js';
+
+const WAITING = 0; // waiters not notified yet
+const TOKENS = 1; // notifications not taken yet
+const EPOCH = 2; // advanced by every notify that hands out tokens; waiters sleep on it
+const WORDS = 3;
+
+export interface WaitOptions {
+  /** Milliseconds; omitted or null waits for as long as it takes. */
+  timeout?: number | null;
+  /** Cancels the wait: the call rejects with AbortError (once the lock is held again). */
+  signal?: AbortSignal;
+}
+
+// ---- steps: blocking algorithms written once, run either synchronously or asynchronously --------
+
+/** One blocking operation an algorithm needs; the driver performs it in the kernel or on the event loop. */
+export type Step =
+  | { op: 'futex'; view: Int32Array; index: number; expected: number; timeout: number | null }
+  | {
+      op: 'call';
+      sync: () => unknown;
+      async: () => Promise<unknown>;
+      /** Does it at once if that needs no waiting (taking a free lock); returns whether it did. */
+      now?: () => boolean;
+    };
+
+export type Steps<T> = Generator<Step, T, unknown>;
+
+/** Performs an algorithm's steps on this thread, blocking it while they wait. */
+export function runSync<T>(steps: Steps<T>): T {
+  let result = steps.next();
+  while (!result.done) {
+    const step = result.value;
+    const input = step.op === 'futex' ? waitSync(step.view, step.index, step.expected, step.timeout) : step.sync();
+    result = steps.next(input);
+  }
+  return result.value;
+}
+
+/** Performs an algorithm's steps asynchronously; an abort is thrown into the algorithm at its wait. */
+export async function runAsync<T>(steps: Steps<T>, signal: AbortSignal | undefined): Promise<T> {
+  let result = steps.next();
+  while (!result.done) {
+    const step = result.value;
+    let input: unknown;
+    if (step.op === 'call' && step.now?.()) {
+      // Done without waiting: go on in the same turn, so a free lock is taken synchronously.
+      result = steps.next(true);
+      continue;
+    }
+    try {
+      input =
+        step.op === 'futex'
+          ? await waitAsync(step.view, step.index, step.expected, step.timeout, signal)
+          : await step.async();
+    } catch (error) {
+      result = steps.throw(error);
+      continue;
+    }
+    result = steps.next(input);
+  }
+  return result.value;
+}
+
+// ---- the condition ----------------------------------------------------------------------------
+
+/** How a wait gives the lock up and takes it back, for each kind of lock. */
+interface LockOps {
+  owned(): boolean;
+  releaseSave(): number;
+  restore(saved: number): Step;
+}
+
+function lockOps(lock: Lock | RLock): LockOps {
+  if (lock instanceof RLock) {
+    return {
+      owned: () => lock[kIsOwned](),
+      releaseSave: () => lock[kReleaseSave](),
+      restore: (saved) => ({
+        op: 'call',
+        sync: () => lock[kAcquireRestoreSync](saved),
+        async: () => lock[kAcquireRestore](saved),
+        now: () => lock[kTryRestore](saved),
+      }),
+    };
+  }
+  return {
+    // A plain Lock has no owner to check: "owned" means held, as in CPython.
+    owned: () => lock.isLocked(),
+    releaseSave: () => {
+      lock.release();
+      return 1;
+    },
+    restore: () => ({
+      op: 'call',
+      sync: () => lock.acquireSync(),
+      async: () => lock.acquire(),
+      now: () => lock.acquireSync({ block: false }),
+    }),
+  };
+}
+
+let rebuildingLock: Lock | RLock | null = null;
+
+export class Condition {
+  readonly #block: Block;
+  readonly #word: Int32Array;
+  readonly #lock: Lock | RLock;
+  readonly #ops: LockOps;
+
+  constructor(lock?: Lock | RLock | null) {
+    const given = rebuildingLock ?? lock;
+    rebuildingLock = null;
+    if (given !== undefined && given !== null && !(given instanceof Lock) && !(given instanceof RLock)) {
+      throw new TypeError('Condition lock must be a Lock or an RLock');
+    }
+    this.#lock = given ?? new RLock();
+    this.#ops = lockOps(this.#lock);
+    this.#block = takeBlock(WORDS * 4);
+    this.#word = words(this.#block, WORDS);
+  }
+
+  /** Takes the underlying lock (see `Lock.acquire` / `RLock.acquire`). */
+  acquire(options?: BlockingOptions): Promise<boolean> {
+    return this.#lock.acquire(options);
+  }
+
+  acquireSync(options?: SyncBlockingOptions): boolean {
+    return this.#lock.acquireSync(options);
+  }
+
+  release(): void {
+    this.#lock.release();
+  }
+
+  /** Takes one token, if any is left. */
+  #takeToken(): boolean {
+    const w = this.#word;
+    let tokens = Atomics.load(w, TOKENS);
+    while (tokens > 0) {
+      const seen = Atomics.compareExchange(w, TOKENS, tokens, tokens - 1);
+      if (seen === tokens) return true;
+      tokens = seen;
+    }
+    return false;
+  }
+
+  /** Hands out up to `n` tokens to the waiters not yet notified; the lock must be held. */
+  #notifyLocked(n: number): void {
+    const w = this.#word;
+    const waiting = Atomics.load(w, WAITING);
+    const count = Math.min(Math.floor(n), waiting);
+    if (count <= 0) return;
+    Atomics.sub(w, WAITING, count);
+    Atomics.add(w, TOKENS, count);
+    Atomics.add(w, EPOCH, 1);
+    wake(w, EPOCH, count === waiting ? 0x7fffffff : count);
+  }
+
+  /** After taking a token: if tokens are left, make sure someone who may take one is awake. */
+  #passOn(): void {
+    if (Atomics.load(this.#word, TOKENS) > 0) wake(this.#word, EPOCH, 1);
+  }
+
+  /** The wait algorithm: gives the lock up, sleeps until a token or the deadline, takes the lock back. */
+  *#waitSteps(timeout: number | null): Steps<boolean> {
+    const ops = this.#ops;
+    if (!ops.owned()) throw new ProcessError('must acquire() condition before using wait()');
+    const w = this.#word;
+    Atomics.add(w, WAITING, 1);
+    const epoch = Atomics.load(w, EPOCH);
+    const saved = ops.releaseSave();
+    const deadline = new Deadline(timeout);
+    let notified = false;
+    try {
+      for (;;) {
+        const now = Atomics.load(w, EPOCH);
+        if (now !== epoch && this.#takeToken()) {
+          notified = true;
+          this.#passOn();
+          break;
+        }
+        const left = deadline.remaining();
+        if (left === 0) break;
+        yield { op: 'futex', view: w, index: EPOCH, expected: now, timeout: left };
+      }
+    } catch (error) {
+      // Aborted: take the lock back, then leave without keeping a notification from another waiter.
+      yield ops.restore(saved);
+      if (Atomics.load(w, EPOCH) !== epoch && this.#takeToken()) this.#notifyLocked(1);
+      else Atomics.sub(w, WAITING, 1);
+      throw error;
+    }
+    yield ops.restore(saved);
+    if (!notified) {
+      // Timed out. A notification that came meanwhile is still taken (as CPython's, which may also
+      // report being notified at the deadline); otherwise this waiter leaves the count.
+      if (Atomics.load(w, EPOCH) !== epoch && this.#takeToken()) notified = true;
+      else Atomics.sub(w, WAITING, 1);
+    }
+    return notified;
+  }
+
+  /**
+   * Releases the lock, waits until notified or the timeout passes, and takes the lock back.
+   * Resolves true if notified, false on timeout. The lock must be held.
+   */
+  async wait(options?: WaitOptions): Promise<boolean> {
+    const { timeout, signal } = parseBlocking(options);
+    if (signal?.aborted) throw abortError(signal);
+    return runAsync(this.#waitSteps(timeout), signal);
+  }
+
+  /** Blocking twin of `wait()`. */
+  waitSync(options?: Omit<WaitOptions, 'signal'>): boolean {
+    const { timeout } = parseBlocking(options);
+    return runSync(this.#waitSteps(timeout));
+  }
+
+  /** For Barrier: the wait algorithm as steps. */
+  waitSteps(timeout: number | null): Steps<boolean> {
+    return this.#waitSteps(timeout);
+  }
+
+  *#waitForSteps<T>(predicate: () => T, timeout: number | null): Steps<T> {
+    let result = predicate();
+    if (result) return result;
+    const deadline = new Deadline(timeout);
+    while (!result) {
+      const left = deadline.remaining();
+      if (left === 0) break;
+      yield* this.#waitSteps(left);
+      result = predicate();
+    }
+    return result;
+  }
+
+  /**
+   * Waits until `predicate()` is truthy (checked with the lock held, first before waiting) or the
+   * timeout passes; resolves with the predicate's last value.
+   */
+  async waitFor<T>(predicate: () => T, options?: WaitOptions): Promise<T> {
+    if (typeof predicate !== 'function') throw new TypeError('predicate must be a function');
+    const { timeout, signal } = parseBlocking(options);
+    if (signal?.aborted) throw abortError(signal);
+    return runAsync(this.#waitForSteps(predicate, timeout), signal);
+  }
+
+  /** Blocking twin of `waitFor()`. */
+  waitForSync<T>(predicate: () => T, options?: Omit<WaitOptions, 'signal'>): T {
+    if (typeof predicate !== 'function') throw new TypeError('predicate must be a function');
+    const { timeout } = parseBlocking(options);
+    return runSync(this.#waitForSteps(predicate, timeout));
+  }
+
+  /** Wakes at most `n` of the current waiters. The lock must be held. */
+  notify(n = 1): void {
+    if (typeof n !== 'number' || Number.isNaN(n)) throw new TypeError('n must be a number');
+    if (!this.#ops.owned()) throw new ProcessError('lock is not owned');
+    this.#notifyLocked(n);
+  }
+
+  /** Wakes every current waiter. The lock must be held. */
+  notifyAll(): void {
+    this.notify(Infinity);
+  }
+
+  [kReduce](destination: Destination): { type: string; state: { block: BlockHandle; lock: Lock | RLock } } {
+    return { type: 'Condition', state: { block: blockHandle(this.#block, destination), lock: this.#lock } };
+  }
+
+  toString(): string {
+    const w = this.#word;
+    return `<Condition(${String(this.#lock)}, ${Atomics.load(w, WAITING) + Atomics.load(w, TOKENS)})>`;
+  }
+}
+
+registerShareable('Condition', (state) => {
+  const { block, lock } = state as { block: BlockHandle; lock: Lock | RLock };
+  return withBlock(attachBlock(block), () => {
+    rebuildingLock = lock;
+    return new Condition();
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * `Event`: a flag shared by processes and threads. `set()` raises it and wakes every waiter;
+ * `clear()` lowers it; `wait()` returns once it is raised. A waiter woken by `set()` returns true
+ * even if the flag was cleared again before it ran, as CPython's threading.Event.
+ */
+import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
+import { attachBlock, blockHandle, words, type Block, type BlockHandle } from '../shared/heap.js';
+import { abortError, Deadline, waitAsync, waitSync, wake } from './futex.js';
+import { takeBlock, withBlock } from './lock.js';
+import { parseBlocking } from './options.js';
+
+const STATE = 0; // bit 0: the flag; the bits above count the times it was raised
+const SLEEPERS = 1;
+const WORDS = 2;
+
+export interface EventWaitOptions {
+  /** Milliseconds; omitted or null waits for as long as it takes. */
+  timeout?: number | null;
+  /** Cancels the wait: the call rejects with AbortError. */
+  signal?: AbortSignal;
+}
+
+export class Event {
+  readonly #block: Block;
+  readonly #word: Int32Array;
+
+  constructor() {
+    this.#block = takeBlock(WORDS * 4);
+    this.#word = words(this.#block, WORDS);
+  }
+
+  /** Whether the flag is raised. */
+  isSet(): boolean {
+    return (Atomics.load(this.#word, STATE) & 1) === 1;
+  }
+
+  /** Raises the flag and wakes every waiter. */
+  set(): void {
+    const w = this.#word;
+    let state = Atomics.load(w, STATE);
+    for (;;) {
+      if (state & 1) return;
+      const seen = Atomics.compareExchange(w, STATE, state, ((state + 2) | 1) & 0x7fffffff);
+      if (seen === state) break;
+      state = seen;
+    }
+    if (Atomics.load(w, SLEEPERS) > 0) wake(w, STATE, 0x7fffffff);
+  }
+
+  /** Lowers the flag. */
+  clear(): void {
+    Atomics.and(this.#word, STATE, ~1);
+  }
+
+  /** Whether the wait is over: the flag is up, or it was raised since `start` was read. */
+  static #over(start: number, now: number): boolean {
+    return (now & 1) === 1 || (now | 1) !== (start | 1);
+  }
+
+  /** Resolves with the flag once it is raised, or with false when the timeout passes first. */
+  async wait(options?: EventWaitOptions): Promise<boolean> {
+    const { timeout, signal } = parseBlocking(options);
+    if (signal?.aborted) throw abortError(signal);
+    const w = this.#word;
+    const start = Atomics.load(w, STATE);
+    if (start & 1) return true;
+    const deadline = new Deadline(timeout);
+    let now = start;
+    while (!Event.#over(start, now)) {
+      const left = deadline.remaining();
+      if (left === 0) return false;
+      Atomics.add(w, SLEEPERS, 1);
+      try {
+        await waitAsync(w, STATE, now, left, signal);
+      } finally {
+        Atomics.sub(w, SLEEPERS, 1);
+      }
+      now = Atomics.load(w, STATE);
+    }
+    return true;
+  }
+
+  /** Blocking twin of `wait()`: waits in the kernel, never by spinning. */
+  waitSync(options?: Omit<EventWaitOptions, 'signal'>): boolean {
+    const { timeout } = parseBlocking(options);
+    const w = this.#word;
+    const start = Atomics.load(w, STATE);
+    if (start & 1) return true;
+    const deadline = new Deadline(timeout);
+    let now = start;
+    while (!Event.#over(start, now)) {
+      const left = deadline.remaining();
+      if (left === 0) return false;
+      Atomics.add(w, SLEEPERS, 1);
+      try {
+        waitSync(w, STATE, now, left);
+      } finally {
+        Atomics.sub(w, SLEEPERS, 1);
+      }
+      now = Atomics.load(w, STATE);
+    }
+    return true;
+  }
+
+  [kReduce](destination: Destination): { type: string; state: BlockHandle } {
+    return { type: 'Event', state: blockHandle(this.#block, destination) };
+  }
+
+  toString(): string {
+    return `<Event ${this.isSet() ? 'set' : 'unset'}>`;
+  }
+}
+
+registerShareable('Event', (state) => withBlock(attachBlock(state as BlockHandle), () => new Event()));

@@ -1,0 +1,163 @@
+/**
+ * `RLock`: a recursive lock shared by processes and threads. The thread (of a process) that
+ * holds it may take it again; it is free once released as many times as it was taken, and only
+ * its owner may release it, as CPython's. The same three-state futex mutex as `Lock` underneath:
+ * the kernel is entered only under contention.
+ *
+ * A holder killed while it holds the lock leaves it held: waiters block until their timeout.
+ */
+import { threadId } from 'node:worker_threads';
+import { ProcessError } from '../errors.js';
+import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
+import { attachBlock, blockHandle, words, type Block, type BlockHandle } from '../shared/heap.js';
+import { abortError, Deadline, waitAsync, waitSync, wake } from './futex.js';
+import { ownerName, takeBlock, withBlock } from './lock.js';
+import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from './options.js';
+
+const STATE = 0; // 0 free, 1 held, 2 held and someone may wait
+const OWNER_PID = 1;
+const OWNER_THREAD = 2;
+const COUNT = 3;
+const WORDS = 4;
+
+/** Hooks `Condition` uses to give up an RLock completely while it waits, and to take it back. */
+export const kIsOwned = Symbol('isOwned');
+export const kReleaseSave = Symbol('releaseSave');
+export const kAcquireRestore = Symbol('acquireRestore');
+export const kAcquireRestoreSync = Symbol('acquireRestoreSync');
+export const kTryRestore = Symbol('tryRestore');
+
+export class RLock {
+  readonly #block: Block;
+  readonly #word: Int32Array;
+
+  constructor() {
+    this.#block = takeBlock(WORDS * 4);
+    this.#word = words(this.#block, WORDS);
+  }
+
+  #mine(): boolean {
+    const w = this.#word;
+    return Atomics.load(w, OWNER_PID) === process.pid && Atomics.load(w, OWNER_THREAD) === threadId;
+  }
+
+  #took(count: number): true {
+    const w = this.#word;
+    Atomics.store(w, OWNER_PID, process.pid);
+    Atomics.store(w, OWNER_THREAD, threadId);
+    Atomics.store(w, COUNT, count);
+    return true;
+  }
+
+  async #take(count: number, block: boolean, timeout: number | null, signal: AbortSignal | undefined): Promise<boolean> {
+    const w = this.#word;
+    if (Atomics.compareExchange(w, STATE, 0, 1) === 0) return this.#took(count);
+    if (!block) return false;
+    const deadline = new Deadline(timeout);
+    let state = Atomics.exchange(w, STATE, 2);
+    while (state !== 0) {
+      const left = deadline.remaining();
+      if (left === 0) return false;
+      try {
+        await waitAsync(w, STATE, 2, left, signal);
+      } catch (error) {
+        // An aborted wait may have taken the wake-up a release meant for another waiter: pass it on.
+        wake(w, STATE, 1);
+        throw error;
+      }
+      state = Atomics.exchange(w, STATE, 2);
+    }
+    return this.#took(count);
+  }
+
+  #takeSync(count: number, block: boolean, timeout: number | null): boolean {
+    const w = this.#word;
+    if (Atomics.compareExchange(w, STATE, 0, 1) === 0) return this.#took(count);
+    if (!block) return false;
+    const deadline = new Deadline(timeout);
+    let state = Atomics.exchange(w, STATE, 2);
+    while (state !== 0) {
+      const left = deadline.remaining();
+      if (left === 0) return false;
+      waitSync(w, STATE, 2, left);
+      state = Atomics.exchange(w, STATE, 2);
+    }
+    return this.#took(count);
+  }
+
+  /** Takes the lock (again, if this thread holds it); resolves false if `block` is false or the timeout passes first. */
+  async acquire(options?: BlockingOptions): Promise<boolean> {
+    const { block, timeout, signal } = parseBlocking(options);
+    if (signal?.aborted) throw abortError(signal);
+    if (this.#mine()) {
+      Atomics.add(this.#word, COUNT, 1);
+      return true;
+    }
+    return this.#take(1, block, timeout, signal);
+  }
+
+  /** Blocking twin of `acquire()`: waits in the kernel, never by spinning. */
+  acquireSync(options?: SyncBlockingOptions): boolean {
+    const { block, timeout } = parseBlocking(options);
+    if (this.#mine()) {
+      Atomics.add(this.#word, COUNT, 1);
+      return true;
+    }
+    return this.#takeSync(1, block, timeout);
+  }
+
+  /** Undoes one `acquire()`; the lock is free after as many releases as acquires. Only the owner may release. */
+  release(): void {
+    if (!this.#mine()) throw new ProcessError('attempt to release recursive lock not owned by thread');
+    const w = this.#word;
+    if (Atomics.sub(w, COUNT, 1) > 1) return;
+    this.#free();
+  }
+
+  #free(): void {
+    const w = this.#word;
+    Atomics.store(w, COUNT, 0);
+    Atomics.store(w, OWNER_PID, 0);
+    Atomics.store(w, OWNER_THREAD, 0);
+    if (Atomics.exchange(w, STATE, 0) === 2) wake(w, STATE, 1);
+  }
+
+  [kIsOwned](): boolean {
+    return this.#mine();
+  }
+
+  /** Frees the lock whatever its depth; returns the depth, for `kAcquireRestore`. */
+  [kReleaseSave](): number {
+    if (!this.#mine()) throw new ProcessError('attempt to release recursive lock not owned by thread');
+    const count = Atomics.load(this.#word, COUNT);
+    this.#free();
+    return count;
+  }
+
+  /** Takes the lock back at the depth `kReleaseSave` returned (no timeout: the caller must get it back). */
+  async [kAcquireRestore](count: number): Promise<void> {
+    await this.#take(count, true, null, undefined);
+  }
+
+  [kAcquireRestoreSync](count: number): void {
+    this.#takeSync(count, true, null);
+  }
+
+  /** Takes the lock back at that depth if it is free; returns whether it did. */
+  [kTryRestore](count: number): boolean {
+    return this.#takeSync(count, false, null);
+  }
+
+  [kReduce](destination: Destination): { type: string; state: BlockHandle } {
+    return { type: 'RLock', state: blockHandle(this.#block, destination) };
+  }
+
+  toString(): string {
+    const w = this.#word;
+    const pid = Atomics.load(w, OWNER_PID);
+    const count = Atomics.load(w, COUNT);
+    return `<RLock(${ownerName(pid, Atomics.load(w, OWNER_THREAD))}, ${pid === 0 ? 0 : count})>`;
+  }
+}
+
+registerShareable('RLock', (state) => withBlock(attachBlock(state as BlockHandle), () => new RLock()));

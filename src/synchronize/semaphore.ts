@@ -1,0 +1,167 @@
+/**
+ * `Semaphore` and `BoundedSemaphore`: a counter shared by processes and threads. `acquire()`
+ * takes one unit, waiting while the counter is 0; `release()` gives one back. Taking an available
+ * unit is one compare-and-swap in JavaScript; the kernel is entered only to sleep or to wake a
+ * sleeper.
+ *
+ * A process killed between acquire and release does not give its unit back (as CPython's).
+ */
+import { ProcessError } from '../errors.js';
+import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
+import { attachBlock, blockHandle, words, type Block, type BlockHandle } from '../shared/heap.js';
+import { abortError, Deadline, waitAsync, waitSync, wake } from './futex.js';
+import { takeBlock, withBlock } from './lock.js';
+import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from './options.js';
+
+const VALUE = 0; // units available
+const SLEEPERS = 1; // waiters that may be asleep on VALUE
+const BOUND = 2; // the most VALUE may reach (BoundedSemaphore), or -1
+const WORDS = 3;
+
+/** The largest value a semaphore can hold (CPython's SEM_VALUE_MAX on Linux). */
+export const SEM_VALUE_MAX = 2147483647;
+
+let rebuilding = false;
+
+function checkValue(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`semaphore value must be an integer, not ${typeof value === 'number' ? value : typeof value}`);
+  }
+  if (value < 0) throw new RangeError('semaphore initial value must be >= 0');
+  if (value > SEM_VALUE_MAX) throw new RangeError(`semaphore initial value must be <= ${SEM_VALUE_MAX}`);
+  return value;
+}
+
+export class Semaphore {
+  readonly #block: Block;
+  readonly #word: Int32Array;
+
+  constructor(value = 1) {
+    const fresh = !rebuilding;
+    rebuilding = false;
+    if (fresh) checkValue(value);
+    this.#block = takeBlock(WORDS * 4);
+    this.#word = words(this.#block, WORDS);
+    if (fresh) {
+      Atomics.store(this.#word, VALUE, value);
+      Atomics.store(this.#word, BOUND, this instanceof BoundedSemaphore ? value : -1);
+    }
+  }
+
+  /** Takes a unit if one is there, without waiting. */
+  #tryTake(): boolean {
+    const w = this.#word;
+    let value = Atomics.load(w, VALUE);
+    while (value > 0) {
+      const seen = Atomics.compareExchange(w, VALUE, value, value - 1);
+      if (seen === value) return true;
+      value = seen;
+    }
+    return false;
+  }
+
+  /** After a sleeper got a unit: if units are left and others may sleep, one of them is woken too. */
+  #passOn(): void {
+    const w = this.#word;
+    if (Atomics.load(w, VALUE) > 0 && Atomics.load(w, SLEEPERS) > 0) wake(w, VALUE, 1);
+  }
+
+  /** Takes one unit; resolves false if `block` is false or the timeout passes first. */
+  async acquire(options?: BlockingOptions): Promise<boolean> {
+    const { block, timeout, signal } = parseBlocking(options);
+    if (signal?.aborted) throw abortError(signal);
+    if (this.#tryTake()) return true;
+    if (!block) return false;
+    const w = this.#word;
+    const deadline = new Deadline(timeout);
+    for (;;) {
+      const left = deadline.remaining();
+      if (left === 0) return false;
+      Atomics.add(w, SLEEPERS, 1);
+      try {
+        await waitAsync(w, VALUE, 0, left, signal);
+      } catch (error) {
+        // Aborted: this waiter may have taken a wake-up meant for another one; hand it on.
+        Atomics.sub(w, SLEEPERS, 1);
+        this.#passOn();
+        throw error;
+      }
+      Atomics.sub(w, SLEEPERS, 1);
+      if (this.#tryTake()) {
+        this.#passOn();
+        return true;
+      }
+    }
+  }
+
+  /** Blocking twin of `acquire()`: waits in the kernel, never by spinning. */
+  acquireSync(options?: SyncBlockingOptions): boolean {
+    const { block, timeout } = parseBlocking(options);
+    if (this.#tryTake()) return true;
+    if (!block) return false;
+    const w = this.#word;
+    const deadline = new Deadline(timeout);
+    for (;;) {
+      const left = deadline.remaining();
+      if (left === 0) return false;
+      Atomics.add(w, SLEEPERS, 1);
+      try {
+        waitSync(w, VALUE, 0, left);
+      } finally {
+        Atomics.sub(w, SLEEPERS, 1);
+      }
+      if (this.#tryTake()) {
+        this.#passOn();
+        return true;
+      }
+    }
+  }
+
+  /** Gives one unit back and wakes a waiter, if any. */
+  release(): void {
+    const w = this.#word;
+    const bound = Atomics.load(w, BOUND);
+    let value = Atomics.load(w, VALUE);
+    for (;;) {
+      if (bound >= 0 && value >= bound) throw new ProcessError('semaphore or lock released too many times');
+      if (value >= SEM_VALUE_MAX) throw new RangeError(`semaphore value cannot exceed ${SEM_VALUE_MAX}`);
+      const seen = Atomics.compareExchange(w, VALUE, value, value + 1);
+      if (seen === value) break;
+      value = seen;
+    }
+    if (Atomics.load(w, SLEEPERS) > 0) wake(w, VALUE, 1);
+  }
+
+  /** The number of units available now. */
+  getValue(): number {
+    return Atomics.load(this.#word, VALUE);
+  }
+
+  [kReduce](destination: Destination): { type: string; state: BlockHandle } {
+    return { type: this instanceof BoundedSemaphore ? 'BoundedSemaphore' : 'Semaphore', state: blockHandle(this.#block, destination) };
+  }
+
+  toString(): string {
+    const w = this.#word;
+    const bound = Atomics.load(w, BOUND);
+    const value = Atomics.load(w, VALUE);
+    return bound >= 0 ? `<BoundedSemaphore(value=${value}, maxvalue=${bound})>` : `<Semaphore(value=${value})>`;
+  }
+}
+
+/** A `Semaphore` whose value may not be released above its initial value. */
+export class BoundedSemaphore extends Semaphore {}
+
+function rebuild<T>(make: () => T): T {
+  rebuilding = true;
+  try {
+    return make();
+  } finally {
+    rebuilding = false;
+  }
+}
+
+registerShareable('Semaphore', (state) => rebuild(() => withBlock(attachBlock(state as BlockHandle), () => new Semaphore())));
+registerShareable('BoundedSemaphore', (state) =>
+  rebuild(() => withBlock(attachBlock(state as BlockHandle), () => new BoundedSemaphore())),
+);

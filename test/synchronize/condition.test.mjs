@@ -1,0 +1,325 @@
+// Condition: CPython's _TestCondition (test_notify, test_notify_all, test_notify_n,
+// test_timeout, test_waitfor, test_waitfor_timeout, test_wait_result) with sleepers in children
+// (sync and async) and on the main thread, plus the misuse errors, timeouts, the lock's depth kept
+// across a wait, and AbortSignal cancellation that neither keeps nor loses a notification.
+import { afterEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AbortError, Condition, Lock, ProcessError, RLock, RawArray, Semaphore } from '../../dist/index.js';
+import { cleanup, forEachMethod, within } from '../helpers/methods.mjs';
+import {
+  expectNotOwned,
+  notifyOnce,
+  sleeper,
+  waitForFour,
+  waitForFourTimeout,
+} from '../fixtures/synchronize/conditions.mjs';
+
+const started = [];
+afterEach(() => cleanup(started.splice(0)));
+
+function start(ctx, target, args) {
+  const p = new ctx.Process({ target, args });
+  started.push(p);
+  p.start();
+  return p;
+}
+
+const join = (p, ms = 20_000) => within(p.join(), ms, `join of ${p.name}`);
+
+/** The number of waiters a condition reports (CPython's repr: `<Condition(<lock>, n)>`). */
+function waiters(cond) {
+  return Number(/, (\d+)\)>$/.exec(String(cond))[1]);
+}
+
+/**
+ * Waits for `n` sleepers to say they are about to wait. Each says so while holding the lock and
+ * lets go of it only inside wait(), so once the lock is taken here, all of them are waiting.
+ */
+async function untilSleeping(cond, sleeping, n) {
+  await acquireAll(sleeping, n, 'sleeper');
+  await cond.acquire();
+  cond.release();
+}
+
+async function acquireAll(sem, n, what) {
+  for (let i = 0; i < n; i++) assert.equal(await sem.acquire({ timeout: 15_000 }), true, `${what} ${i + 1} of ${n}`);
+}
+
+async function notifyUnderLock(cond, n) {
+  await cond.acquire();
+  try {
+    if (n === 'all') cond.notifyAll();
+    else cond.notify(n);
+  } finally {
+    cond.release();
+  }
+}
+
+test('wait and notify without the lock are refused with CPython messages', async () => {
+  const cond = new Condition();
+  await assert.rejects(cond.wait(), (e) => e instanceof ProcessError && e.message === 'must acquire() condition before using wait()');
+  assert.throws(() => cond.waitSync({ timeout: 10 }), (e) => e instanceof ProcessError && e.message === 'must acquire() condition before using wait()');
+  await assert.rejects(cond.waitFor(() => false, { timeout: 10 }), ProcessError);
+  assert.throws(() => cond.waitForSync(() => false, { timeout: 10 }), ProcessError);
+  assert.throws(() => cond.notify(), (e) => e instanceof ProcessError && e.message === 'lock is not owned');
+  assert.throws(() => cond.notifyAll(), (e) => e instanceof ProcessError && e.message === 'lock is not owned');
+  assert.equal(await cond.waitFor(() => 'already', { timeout: 10 }), 'already', 'a true predicate returns before any wait');
+});
+
+test('a Condition over a plain Lock counts it owned while anyone holds it, as CPython', async () => {
+  const lock = new Lock();
+  const cond = new Condition(lock);
+  assert.throws(() => cond.notify(), ProcessError);
+  lock.acquireSync();
+  cond.notify();
+  cond.notifyAll();
+  assert.equal(await cond.wait({ timeout: 10 }), false);
+  assert.equal(lock.isLocked(), true, 'the lock is held again after the wait');
+  cond.release();
+  assert.equal(lock.isLocked(), false);
+  assert.match(String(cond), /^<Condition\(<Lock\(owner=None\)>, 0\)>$/);
+});
+
+test('bad arguments are TypeErrors', async () => {
+  assert.throws(() => new Condition('lock'), TypeError);
+  assert.throws(() => new Condition({}), TypeError);
+  const cond = new Condition();
+  await cond.acquire();
+  await assert.rejects(cond.wait({ timeout: 'x' }), TypeError);
+  assert.throws(() => cond.waitSync({ timeout: [] }), TypeError);
+  await assert.rejects(cond.waitFor('x'), TypeError);
+  assert.throws(() => cond.waitForSync(null), TypeError);
+  assert.throws(() => cond.notify('2'), TypeError);
+  cond.release();
+});
+
+test('wait gives up at its timeout and keeps the lock at its depth, as CPython test_timeout', async () => {
+  const cond = new Condition(new RLock());
+  await cond.acquire();
+  await cond.acquire();
+  assert.equal(await cond.wait({ timeout: 30 }), false);
+  assert.equal(cond.waitSync({ timeout: 30 }), false);
+  assert.equal(cond.waitSync({ timeout: 0 }), false);
+  assert.equal(await cond.waitFor(() => 0, { timeout: 30 }), 0, 'waitFor returns the last predicate value');
+  assert.equal(cond.waitForSync(() => '', { timeout: 30 }), '');
+  assert.match(String(cond), /^<Condition\(<RLock\(MainProcess, 2\)>, 0\)>$/);
+  cond.release();
+  cond.release();
+  assert.match(String(cond), /^<Condition\(<RLock\(None, 0\)>, 0\)>$/);
+});
+
+test('waiters on one thread: notify(n) wakes exactly n of them', async () => {
+  const cond = new Condition(new Lock());
+  const sleeping = new Semaphore(0);
+  const woken = new Semaphore(0);
+  const results = RawArray('i', 3);
+  const runs = [0, 1, 2].map((i) => sleeper(cond, sleeping, woken, 15_000, 'async', results, i));
+  await untilSleeping(cond, sleeping, 3);
+  assert.equal(waiters(cond), 3);
+  await notifyUnderLock(cond, 2);
+  await acquireAll(woken, 2, 'woken');
+  assert.equal(waiters(cond), 1);
+  assert.equal(await woken.acquire({ timeout: 50 }), false, 'the third stays asleep');
+  await notifyUnderLock(cond, 1);
+  await Promise.all(runs);
+  assert.deepEqual([...results], [1, 1, 1]);
+  assert.equal(waiters(cond), 0);
+});
+
+test('an aborted wait rejects once the lock is held again, and is no longer a waiter', async () => {
+  const cond = new Condition(new Lock());
+  const controller = new AbortController();
+  await cond.acquire();
+  const aborted = cond.wait({ signal: controller.signal });
+  assert.equal(waiters(cond), 1);
+  controller.abort();
+  await assert.rejects(aborted, AbortError);
+  assert.equal(waiters(cond), 0);
+  cond.notify(); // held again: notify is allowed, and has nobody to wake
+  cond.release();
+  await cond.acquire();
+  await assert.rejects(cond.wait({ signal: AbortSignal.abort() }), AbortError);
+  cond.release();
+});
+
+test('a notification is not lost to a waiter aborted after it was notified', async () => {
+  const cond = new Condition(new Lock());
+  const controller = new AbortController();
+  await cond.acquire();
+  const aborted = cond.wait({ signal: controller.signal });
+  await cond.acquire();
+  const live = cond.wait({ timeout: 15_000 });
+  await cond.acquire();
+  cond.notify(1);
+  controller.abort();
+  cond.release();
+  await assert.rejects(aborted, AbortError);
+  cond.release();
+  assert.equal(await live, true, 'the live waiter got the one notification');
+  cond.release();
+  assert.equal(waiters(cond), 0);
+});
+
+forEachMethod((ctx) => {
+  test('notify wakes one sleeper at a time, as CPython test_notify', async () => {
+    const cond = new Condition();
+    const sleeping = new Semaphore(0);
+    const woken = new Semaphore(0);
+    const results = RawArray('i', 3);
+    const a = start(ctx, sleeper, [cond, sleeping, woken, null, 'sync', results, 0]);
+    const b = start(ctx, sleeper, [cond, sleeping, woken, null, 'async', results, 1]);
+    const here = sleeper(cond, sleeping, woken, 15_000, 'async', results, 2);
+    await untilSleeping(cond, sleeping, 3);
+    assert.equal(woken.getValue(), 0);
+    assert.equal(waiters(cond), 3);
+    for (let left = 2; left >= 0; left--) {
+      await notifyUnderLock(cond, 1);
+      assert.equal(await woken.acquire({ timeout: 15_000 }), true);
+      assert.equal(waiters(cond), left);
+      assert.equal(woken.getValue(), 0, 'one notify, one sleeper woken');
+    }
+    await here;
+    await join(a);
+    await join(b);
+    assert.deepEqual([a.exitCode, b.exitCode], [0, 0]);
+    assert.deepEqual([...results], [1, 1, 1]);
+  });
+
+  test('sleepers time out, then notifyAll wakes every sleeper, as CPython test_notify_all', async () => {
+    const cond = new Condition();
+    const sleeping = new Semaphore(0);
+    const woken = new Semaphore(0);
+    const results = RawArray('i', 6);
+    const timing = [
+      start(ctx, sleeper, [cond, sleeping, woken, 50, 'sync', results, 0]),
+      start(ctx, sleeper, [cond, sleeping, woken, 50, 'async', results, 1]),
+      sleeper(cond, sleeping, woken, 50, 'async', results, 2),
+    ];
+    await untilSleeping(cond, sleeping, 3);
+    await acquireAll(woken, 3, 'timed out');
+    assert.deepEqual([...results.slice(0, 3)], [2, 2, 2], 'each wait reported its timeout');
+    assert.equal(waiters(cond), 0);
+
+    const waiting = [
+      start(ctx, sleeper, [cond, sleeping, woken, null, 'sync', results, 3]),
+      start(ctx, sleeper, [cond, sleeping, woken, null, 'async', results, 4]),
+      sleeper(cond, sleeping, woken, 15_000, 'async', results, 5),
+    ];
+    await untilSleeping(cond, sleeping, 3);
+    assert.equal(woken.getValue(), 0);
+    await notifyUnderLock(cond, 'all');
+    await acquireAll(woken, 3, 'woken');
+    assert.deepEqual([...results.slice(3)], [1, 1, 1]);
+    assert.equal(waiters(cond), 0);
+    for (const p of [...timing, ...waiting]) {
+      if (p instanceof Promise) await p;
+      else {
+        await join(p);
+        assert.equal(p.exitCode, 0);
+      }
+    }
+  });
+
+  test('notify(n) wakes at most n sleepers, as CPython test_notify_n', async () => {
+    const cond = new Condition();
+    const sleeping = new Semaphore(0);
+    const woken = new Semaphore(0);
+    const results = RawArray('i', 4);
+    const children = [
+      start(ctx, sleeper, [cond, sleeping, woken, null, 'sync', results, 0]),
+      start(ctx, sleeper, [cond, sleeping, woken, null, 'async', results, 1]),
+      start(ctx, sleeper, [cond, sleeping, woken, null, 'sync', results, 2]),
+    ];
+    const here = sleeper(cond, sleeping, woken, 15_000, 'async', results, 3);
+    await untilSleeping(cond, sleeping, 4);
+    assert.equal(woken.getValue(), 0);
+
+    await notifyUnderLock(cond, 2);
+    await acquireAll(woken, 2, 'woken');
+    assert.equal(waiters(cond), 2, 'two are still waiting');
+    assert.equal(await woken.acquire({ timeout: 50 }), false, 'no third sleeper woke');
+
+    await notifyUnderLock(cond, 4); // more than are waiting
+    await acquireAll(woken, 2, 'woken');
+    assert.equal(waiters(cond), 0);
+
+    await notifyUnderLock(cond, 3); // nobody left: does nothing
+    await here;
+    for (const p of children) {
+      await join(p);
+      assert.equal(p.exitCode, 0);
+    }
+    assert.equal(woken.getValue(), 0);
+    assert.deepEqual([...results], [1, 1, 1, 1]);
+  });
+
+  for (const mode of ['sync', 'async']) {
+    test(`waitFor sees the state a child waits for, as CPython test_waitfor (${mode} child)`, async () => {
+      const cond = new Condition();
+      const state = RawArray('i', [-1]);
+      const p = start(ctx, waitForFour, [cond, state, mode]);
+      await cond.acquire();
+      try {
+        assert.equal(await cond.waitFor(() => state[0] === 0, { timeout: 15_000 }), true);
+        assert.equal(state[0], 0);
+      } finally {
+        cond.release();
+      }
+      for (let i = 0; i < 4; i++) {
+        await cond.acquire();
+        state[0] += 1;
+        cond.notify();
+        cond.release();
+      }
+      await join(p);
+      assert.equal(p.exitCode, 0);
+    });
+
+    test(`waitFor gives up at its timeout with the last predicate value, as CPython test_waitfor_timeout (${mode} child)`, async () => {
+      const cond = new Condition();
+      const state = RawArray('i', 1);
+      const success = RawArray('i', 1);
+      const ready = new Semaphore(0);
+      const p = start(ctx, waitForFourTimeout, [cond, state, success, ready, mode]);
+      assert.equal(await ready.acquire({ timeout: 15_000 }), true);
+      for (let i = 0; i < 3; i++) {
+        await cond.acquire();
+        state[0] += 1;
+        cond.notify();
+        cond.release();
+      }
+      await join(p);
+      assert.equal(p.exitCode, 0);
+      assert.equal(success[0], 1);
+    });
+  }
+
+  test('wait says whether it was notified, as CPython test_wait_result', async () => {
+    const cond = new Condition();
+    await cond.acquire();
+    try {
+      assert.equal(await cond.wait({ timeout: 0 }), false);
+      assert.equal(await cond.wait({ timeout: 30 }), false);
+      const p = start(ctx, notifyOnce, [cond]);
+      assert.equal(await cond.wait({ timeout: 15_000 }), true);
+      await join(p);
+      assert.equal(p.exitCode, 0);
+      const q = start(ctx, notifyOnce, [cond]);
+      assert.equal(cond.waitSync({ timeout: 15_000 }), true, 'waitSync too');
+      await join(q);
+    } finally {
+      cond.release();
+    }
+  });
+
+  test('a child that does not hold the lock gets the misuse errors', async () => {
+    const cond = new Condition();
+    await cond.acquire(); // held here, so the child is not the owner
+    const errors = RawArray('i', 2);
+    const p = start(ctx, expectNotOwned, [cond, errors]);
+    await join(p);
+    cond.release();
+    assert.equal(p.exitCode, 0);
+    assert.deepEqual([...errors], [1, 1]);
+  });
+});
