@@ -12,7 +12,8 @@
 import { ProcessError } from '../errors.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 import { attachBlock, blockHandle, words, type Block, type BlockHandle } from '../shared/heap.js';
-import { abortError, Deadline, waitAsync, waitSync, wake } from './futex.js';
+import { abortError, Deadline, wake } from './futex.js';
+import { runAsync, runSync, type Step, type Steps } from './steps.js';
 import { Lock, takeBlock, withBlock } from './lock.js';
 import { kAcquireRestore, kAcquireRestoreSync, kIsOwned, kReleaseSave, kTryRestore, RLock } from './rlock.js';
 import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from './options.js';
@@ -27,57 +28,6 @@ export interface WaitOptions {
   timeout?: number | null;
   /** Cancels the wait: the call rejects with AbortError (once the lock is held again). */
   signal?: AbortSignal;
-}
-
-// ---- steps: blocking algorithms written once, run either synchronously or asynchronously --------
-
-/** One blocking operation an algorithm needs; the driver performs it in the kernel or on the event loop. */
-export type Step =
-  | { op: 'futex'; view: Int32Array; index: number; expected: number; timeout: number | null }
-  | {
-      op: 'call';
-      sync: () => unknown;
-      async: () => Promise<unknown>;
-      /** Does it at once if that needs no waiting (taking a free lock); returns whether it did. */
-      now?: () => boolean;
-    };
-
-export type Steps<T> = Generator<Step, T, unknown>;
-
-/** Performs an algorithm's steps on this thread, blocking it while they wait. */
-export function runSync<T>(steps: Steps<T>): T {
-  let result = steps.next();
-  while (!result.done) {
-    const step = result.value;
-    const input = step.op === 'futex' ? waitSync(step.view, step.index, step.expected, step.timeout) : step.sync();
-    result = steps.next(input);
-  }
-  return result.value;
-}
-
-/** Performs an algorithm's steps asynchronously; an abort is thrown into the algorithm at its wait. */
-export async function runAsync<T>(steps: Steps<T>, signal: AbortSignal | undefined): Promise<T> {
-  let result = steps.next();
-  while (!result.done) {
-    const step = result.value;
-    let input: unknown;
-    if (step.op === 'call' && step.now?.()) {
-      // Done without waiting: go on in the same turn, so a free lock is taken synchronously.
-      result = steps.next(true);
-      continue;
-    }
-    try {
-      input =
-        step.op === 'futex'
-          ? await waitAsync(step.view, step.index, step.expected, step.timeout, signal)
-          : await step.async();
-    } catch (error) {
-      result = steps.throw(error);
-      continue;
-    }
-    result = steps.next(input);
-  }
-  return result.value;
 }
 
 // ---- the condition ----------------------------------------------------------------------------

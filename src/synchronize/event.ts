@@ -5,7 +5,8 @@
  */
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 import { attachBlock, blockHandle, words, type Block, type BlockHandle } from '../shared/heap.js';
-import { abortError, Deadline, waitAsync, waitSync, wake } from './futex.js';
+import { abortError, Deadline, wake } from './futex.js';
+import { runAsync, runSync, type Steps } from './steps.js';
 import { takeBlock, withBlock } from './lock.js';
 import { parseBlocking } from './options.js';
 
@@ -57,10 +58,7 @@ export class Event {
     return (now & 1) === 1 || (now | 1) !== (start | 1);
   }
 
-  /** Resolves with the flag once it is raised, or with false when the timeout passes first. */
-  async wait(options?: EventWaitOptions): Promise<boolean> {
-    const { timeout, signal } = parseBlocking(options);
-    if (signal?.aborted) throw abortError(signal);
+  *#waitSteps(timeout: number | null): Steps<boolean> {
     const w = this.#word;
     const start = Atomics.load(w, STATE);
     if (start & 1) return true;
@@ -71,7 +69,7 @@ export class Event {
       if (left === 0) return false;
       Atomics.add(w, SLEEPERS, 1);
       try {
-        await waitAsync(w, STATE, now, left, signal);
+        yield { op: 'futex', view: w, index: STATE, expected: now, timeout: left };
       } finally {
         Atomics.sub(w, SLEEPERS, 1);
       }
@@ -80,26 +78,16 @@ export class Event {
     return true;
   }
 
+  /** Resolves with the flag once it is raised, or with false when the timeout passes first. */
+  async wait(options?: EventWaitOptions): Promise<boolean> {
+    const { timeout, signal } = parseBlocking(options);
+    if (signal?.aborted) throw abortError(signal);
+    return runAsync(this.#waitSteps(timeout), signal);
+  }
+
   /** Blocking twin of `wait()`: waits in the kernel, never by spinning. */
   waitSync(options?: Omit<EventWaitOptions, 'signal'>): boolean {
-    const { timeout } = parseBlocking(options);
-    const w = this.#word;
-    const start = Atomics.load(w, STATE);
-    if (start & 1) return true;
-    const deadline = new Deadline(timeout);
-    let now = start;
-    while (!Event.#over(start, now)) {
-      const left = deadline.remaining();
-      if (left === 0) return false;
-      Atomics.add(w, SLEEPERS, 1);
-      try {
-        waitSync(w, STATE, now, left);
-      } finally {
-        Atomics.sub(w, SLEEPERS, 1);
-      }
-      now = Atomics.load(w, STATE);
-    }
-    return true;
+    return runSync(this.#waitSteps(parseBlocking(options).timeout));
   }
 
   [kReduce](destination: Destination): { type: string; state: BlockHandle } {

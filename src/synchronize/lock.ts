@@ -1,7 +1,7 @@
 /**
  * `Lock`: a non-recursive lock shared by processes and threads; any of them may release it, as
- * CPython's. A three-state futex mutex (Drepper, "Futexes are tricky"): taking a free lock is one
- * compare-and-swap in JavaScript; the kernel is entered only under contention.
+ * CPython's. A futex mutex (see mutex.ts): taking a free lock is one compare-and-swap in
+ * JavaScript; the kernel is entered only under contention.
  *
  * A holder killed while it holds the lock leaves it held: waiters block until their timeout (as
  * with CPython's semaphores). Use timeouts where a peer may be killed.
@@ -11,10 +11,11 @@ import { ProcessError } from '../errors.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 import { allocate, attachBlock, blockHandle, words, type Block, type BlockHandle } from '../shared/heap.js';
 import { selfInfo } from '../process/state.js';
-import { abortError, Deadline, waitAsync, waitSync, wake } from './futex.js';
+import { abortError } from './futex.js';
+import { lockAsync, lockSync, unlock } from './mutex.js';
 import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from './options.js';
 
-const STATE = 0; // 0 free, 1 held, 2 held and someone may wait
+const STATE = 0; // the mutex word (mutex.ts)
 const OWNER_PID = 1;
 const OWNER_THREAD = 2;
 const WORDS = 3;
@@ -64,41 +65,13 @@ export class Lock {
   async acquire(options?: BlockingOptions): Promise<boolean> {
     const { block, timeout, signal } = parseBlocking(options);
     if (signal?.aborted) throw abortError(signal);
-    const w = this.#word;
-    if (Atomics.compareExchange(w, STATE, 0, 1) === 0) return this.#took();
-    if (!block) return false;
-    const deadline = new Deadline(timeout);
-    let state = Atomics.exchange(w, STATE, 2);
-    while (state !== 0) {
-      const left = deadline.remaining();
-      if (left === 0) return false;
-      try {
-        await waitAsync(w, STATE, 2, left, signal);
-      } catch (error) {
-        // An aborted wait may have taken the wake-up a release meant for another waiter: pass it on.
-        wake(w, STATE, 1);
-        throw error;
-      }
-      state = Atomics.exchange(w, STATE, 2);
-    }
-    return this.#took();
+    return (await lockAsync(this.#word, STATE, block, timeout, signal)) && this.#took();
   }
 
   /** Blocking twin of `acquire()`: waits in the kernel, never by spinning. */
   acquireSync(options?: SyncBlockingOptions): boolean {
     const { block, timeout } = parseBlocking(options);
-    const w = this.#word;
-    if (Atomics.compareExchange(w, STATE, 0, 1) === 0) return this.#took();
-    if (!block) return false;
-    const deadline = new Deadline(timeout);
-    let state = Atomics.exchange(w, STATE, 2);
-    while (state !== 0) {
-      const left = deadline.remaining();
-      if (left === 0) return false;
-      waitSync(w, STATE, 2, left);
-      state = Atomics.exchange(w, STATE, 2);
-    }
-    return this.#took();
+    return lockSync(this.#word, STATE, block, timeout) && this.#took();
   }
 
   /** Releases the lock (any process or thread may). Throws if it is not held. */
@@ -107,7 +80,7 @@ export class Lock {
     if (Atomics.load(w, STATE) === 0) throw new ProcessError('semaphore or lock released too many times');
     Atomics.store(w, OWNER_PID, 0);
     Atomics.store(w, OWNER_THREAD, 0);
-    if (Atomics.exchange(w, STATE, 0) === 2) wake(w, STATE, 1);
+    unlock(w, STATE);
   }
 
   /** Whether some process or thread holds the lock now. */

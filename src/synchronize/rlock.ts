@@ -10,11 +10,12 @@ import { threadId } from 'node:worker_threads';
 import { ProcessError } from '../errors.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 import { attachBlock, blockHandle, words, type Block, type BlockHandle } from '../shared/heap.js';
-import { abortError, Deadline, waitAsync, waitSync, wake } from './futex.js';
+import { abortError } from './futex.js';
+import { lockAsync, lockSync, unlock } from './mutex.js';
 import { ownerName, takeBlock, withBlock } from './lock.js';
 import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from './options.js';
 
-const STATE = 0; // 0 free, 1 held, 2 held and someone may wait
+const STATE = 0; // the mutex word (mutex.ts)
 const OWNER_PID = 1;
 const OWNER_THREAD = 2;
 const COUNT = 3;
@@ -50,39 +51,11 @@ export class RLock {
   }
 
   async #take(count: number, block: boolean, timeout: number | null, signal: AbortSignal | undefined): Promise<boolean> {
-    const w = this.#word;
-    if (Atomics.compareExchange(w, STATE, 0, 1) === 0) return this.#took(count);
-    if (!block) return false;
-    const deadline = new Deadline(timeout);
-    let state = Atomics.exchange(w, STATE, 2);
-    while (state !== 0) {
-      const left = deadline.remaining();
-      if (left === 0) return false;
-      try {
-        await waitAsync(w, STATE, 2, left, signal);
-      } catch (error) {
-        // An aborted wait may have taken the wake-up a release meant for another waiter: pass it on.
-        wake(w, STATE, 1);
-        throw error;
-      }
-      state = Atomics.exchange(w, STATE, 2);
-    }
-    return this.#took(count);
+    return (await lockAsync(this.#word, STATE, block, timeout, signal)) && this.#took(count);
   }
 
   #takeSync(count: number, block: boolean, timeout: number | null): boolean {
-    const w = this.#word;
-    if (Atomics.compareExchange(w, STATE, 0, 1) === 0) return this.#took(count);
-    if (!block) return false;
-    const deadline = new Deadline(timeout);
-    let state = Atomics.exchange(w, STATE, 2);
-    while (state !== 0) {
-      const left = deadline.remaining();
-      if (left === 0) return false;
-      waitSync(w, STATE, 2, left);
-      state = Atomics.exchange(w, STATE, 2);
-    }
-    return this.#took(count);
+    return lockSync(this.#word, STATE, block, timeout) && this.#took(count);
   }
 
   /** Takes the lock (again, if this thread holds it); resolves false if `block` is false or the timeout passes first. */
@@ -119,7 +92,7 @@ export class RLock {
     Atomics.store(w, COUNT, 0);
     Atomics.store(w, OWNER_PID, 0);
     Atomics.store(w, OWNER_THREAD, 0);
-    if (Atomics.exchange(w, STATE, 0) === 2) wake(w, STATE, 1);
+    unlock(w, STATE);
   }
 
   [kIsOwned](): boolean {

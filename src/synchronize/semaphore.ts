@@ -9,7 +9,8 @@
 import { ProcessError } from '../errors.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 import { attachBlock, blockHandle, words, type Block, type BlockHandle } from '../shared/heap.js';
-import { abortError, Deadline, waitAsync, waitSync, wake } from './futex.js';
+import { abortError, Deadline, wake } from './futex.js';
+import { runAsync, runSync, type Steps } from './steps.js';
 import { takeBlock, withBlock } from './lock.js';
 import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from './options.js';
 
@@ -66,12 +67,8 @@ export class Semaphore {
     if (Atomics.load(w, VALUE) > 0 && Atomics.load(w, SLEEPERS) > 0) wake(w, VALUE, 1);
   }
 
-  /** Takes one unit; resolves false if `block` is false or the timeout passes first. */
-  async acquire(options?: BlockingOptions): Promise<boolean> {
-    const { block, timeout, signal } = parseBlocking(options);
-    if (signal?.aborted) throw abortError(signal);
-    if (this.#tryTake()) return true;
-    if (!block) return false;
+  /** Waits for a unit while none is free. */
+  *#contended(timeout: number | null): Steps<boolean> {
     const w = this.#word;
     const deadline = new Deadline(timeout);
     for (;;) {
@@ -79,7 +76,7 @@ export class Semaphore {
       if (left === 0) return false;
       Atomics.add(w, SLEEPERS, 1);
       try {
-        await waitAsync(w, VALUE, 0, left, signal);
+        yield { op: 'futex', view: w, index: VALUE, expected: 0, timeout: left };
       } catch (error) {
         // Aborted: this waiter may have taken a wake-up meant for another one; hand it on.
         Atomics.sub(w, SLEEPERS, 1);
@@ -94,27 +91,19 @@ export class Semaphore {
     }
   }
 
+  /** Takes one unit; resolves false if `block` is false or the timeout passes first. */
+  async acquire(options?: BlockingOptions): Promise<boolean> {
+    const { block, timeout, signal } = parseBlocking(options);
+    if (signal?.aborted) throw abortError(signal);
+    if (this.#tryTake()) return true;
+    return block && runAsync(this.#contended(timeout), signal);
+  }
+
   /** Blocking twin of `acquire()`: waits in the kernel, never by spinning. */
   acquireSync(options?: SyncBlockingOptions): boolean {
     const { block, timeout } = parseBlocking(options);
     if (this.#tryTake()) return true;
-    if (!block) return false;
-    const w = this.#word;
-    const deadline = new Deadline(timeout);
-    for (;;) {
-      const left = deadline.remaining();
-      if (left === 0) return false;
-      Atomics.add(w, SLEEPERS, 1);
-      try {
-        waitSync(w, VALUE, 0, left);
-      } finally {
-        Atomics.sub(w, SLEEPERS, 1);
-      }
-      if (this.#tryTake()) {
-        this.#passOn();
-        return true;
-      }
-    }
+    return block && runSync(this.#contended(timeout));
   }
 
   /** Gives one unit back and wakes a waiter, if any. */
