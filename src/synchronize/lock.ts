@@ -11,8 +11,8 @@ import { ProcessError } from '../errors.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 import { allocate, attachBlock, blockHandle, words, type Block, type BlockHandle } from '../shared/heap.js';
 import { selfInfo } from '../process/state.js';
-import { abortError } from './futex.js';
-import { lockAsync, lockSync, unlock } from './mutex.js';
+import { abortError, wake } from './futex.js';
+import { lockAsync, lockSync } from './mutex.js';
 import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from './options.js';
 
 const STATE = 0; // the mutex word (mutex.ts)
@@ -56,8 +56,9 @@ export class Lock {
   }
 
   #took(): true {
-    Atomics.store(this.#word, OWNER_PID, process.pid);
-    Atomics.store(this.#word, OWNER_THREAD, threadId);
+    // Plain writes: the owner is only shown by toString(), and the mutex word orders everything else.
+    this.#word[OWNER_PID] = process.pid;
+    this.#word[OWNER_THREAD] = threadId;
     return true;
   }
 
@@ -77,10 +78,11 @@ export class Lock {
   /** Releases the lock (any process or thread may). Throws if it is not held. */
   release(): void {
     const w = this.#word;
-    if (Atomics.load(w, STATE) === 0) throw new ProcessError('semaphore or lock released too many times');
-    Atomics.store(w, OWNER_PID, 0);
-    Atomics.store(w, OWNER_THREAD, 0);
-    unlock(w, STATE);
+    w[OWNER_PID] = 0;
+    w[OWNER_THREAD] = 0;
+    const state = Atomics.exchange(w, STATE, 0);
+    if (state === 0) throw new ProcessError('semaphore or lock released too many times');
+    if (state === 2) wake(w, STATE, 1);
   }
 
   /** Whether some process or thread holds the lock now. */

@@ -21,8 +21,10 @@ export interface ParsedBlocking {
   signal: AbortSignal | undefined;
 }
 
+const WAIT_FOREVER: ParsedBlocking = Object.freeze({ block: true, timeout: null, signal: undefined });
+
 export function parseBlocking(options: BlockingOptions | undefined): ParsedBlocking {
-  if (options === undefined || options === null) return { block: true, timeout: null, signal: undefined };
+  if (options === undefined || options === null) return WAIT_FOREVER;
   if (typeof options !== 'object') throw new TypeError('options must be an object like { block, timeout, signal }');
   const { block = true, timeout, signal } = options;
   if (typeof block !== 'boolean') throw new TypeError('block must be a boolean');

@@ -39,14 +39,16 @@ export class RLock {
 
   #mine(): boolean {
     const w = this.#word;
-    return Atomics.load(w, OWNER_PID) === process.pid && Atomics.load(w, OWNER_THREAD) === threadId;
+    return w[OWNER_PID] === process.pid && w[OWNER_THREAD] === threadId;
   }
 
   #took(count: number): true {
     const w = this.#word;
-    Atomics.store(w, OWNER_PID, process.pid);
-    Atomics.store(w, OWNER_THREAD, threadId);
-    Atomics.store(w, COUNT, count);
+    // Plain writes: only the owner writes its own ids and count, and the mutex word's fenced
+    // operations publish them; no other thread can mistake them for its own.
+    w[OWNER_PID] = process.pid;
+    w[OWNER_THREAD] = threadId;
+    w[COUNT] = count;
     return true;
   }
 
@@ -63,7 +65,7 @@ export class RLock {
     const { block, timeout, signal } = parseBlocking(options);
     if (signal?.aborted) throw abortError(signal);
     if (this.#mine()) {
-      Atomics.add(this.#word, COUNT, 1);
+      this.#word[COUNT]! += 1;
       return true;
     }
     return this.#take(1, block, timeout, signal);
@@ -73,7 +75,7 @@ export class RLock {
   acquireSync(options?: SyncBlockingOptions): boolean {
     const { block, timeout } = parseBlocking(options);
     if (this.#mine()) {
-      Atomics.add(this.#word, COUNT, 1);
+      this.#word[COUNT]! += 1;
       return true;
     }
     return this.#takeSync(1, block, timeout);
@@ -83,15 +85,15 @@ export class RLock {
   release(): void {
     if (!this.#mine()) throw new ProcessError('attempt to release recursive lock not owned by thread');
     const w = this.#word;
-    if (Atomics.sub(w, COUNT, 1) > 1) return;
+    if ((w[COUNT]! -= 1) > 0) return;
     this.#free();
   }
 
   #free(): void {
     const w = this.#word;
-    Atomics.store(w, COUNT, 0);
-    Atomics.store(w, OWNER_PID, 0);
-    Atomics.store(w, OWNER_THREAD, 0);
+    w[COUNT] = 0;
+    w[OWNER_PID] = 0;
+    w[OWNER_THREAD] = 0;
     unlock(w, STATE);
   }
 
