@@ -152,6 +152,29 @@ const checks = {
       ],
     );
   },
+  'lock-001-7-display-name': ({ stdout }) => {
+    // The Lock keeps each line whole; the order between the processes is up to the OS.
+    assert.deepEqual(lines(stdout).sort(), ['Hi Aadrika', 'Hi Adwaita', 'Hi Sakya', 'Hi Sanj']);
+  },
+  'lock-002-13-printer': ({ stdout }) => {
+    assert.deepEqual(lines(stdout).sort(), ['Printing apple', 'Printing banana', 'Printing cherry']);
+  },
+  'lock-002-24-acquire-timeout': ({ stdout, stderr }) => {
+    // The lock is free, so acquire() gets it at once and nothing is printed.
+    assert.equal(stdout, '');
+    assert.equal(stderr, '');
+  },
+  'semaphore-002-14-limited-resource': ({ stdout }) => {
+    const expected = Array.from({ length: 10 }, (_, i) => `${i} is using the limited resource`);
+    assert.deepEqual(lines(stdout).sort(), expected.sort());
+  },
+  'value-002-16-shared-counter': ({ stdout }) => {
+    // Ten increments under the Value's lock: none is lost.
+    assert.equal(stdout, 'Counter = 10\n');
+  },
+  'array-002-17-square': ({ stdout }) => {
+    assert.equal(stdout, 'Squared numbers are: [0, 1, 4, 9, 16]\n');
+  },
 };
 
 before(() => {
