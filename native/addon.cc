@@ -40,4 +40,6 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   mp::InitProcessOps(isolate, exports);
   mp::InitShm(isolate, exports);
   mp::InitFutex(isolate, exports);
+  mp::InitSocket(isolate, exports);
+  mp::InitSocketOps(isolate, exports);
 }

@@ -16,5 +16,7 @@ void SetMethod(v8::Isolate* isolate, v8::Local<v8::Object> target, const char* n
 void InitProcessOps(v8::Isolate* isolate, v8::Local<v8::Object> exports);
 void InitShm(v8::Isolate* isolate, v8::Local<v8::Object> exports);
 void InitFutex(v8::Isolate* isolate, v8::Local<v8::Object> exports);
+void InitSocket(v8::Isolate* isolate, v8::Local<v8::Object> exports);
+void InitSocketOps(v8::Isolate* isolate, v8::Local<v8::Object> exports);
 
 }  // namespace mp

@@ -220,6 +220,11 @@ class Waiters {
     if (callbacks_.empty()) uv_unref(reinterpret_cast<uv_handle_t*>(&async_));
   }
 
+  bool WasCancelled(uint64_t id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return std::find(cancelled_.begin(), cancelled_.end(), id) != cancelled_.end();
+  }
+
   bool IsCancelled(uint64_t id) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = std::find(cancelled_.begin(), cancelled_.end(), id);
@@ -327,9 +332,16 @@ void WaiterThread::Run() {
     long woken = syscall(SYS_futex_waitv, vector.data(), vector.size(), 0, deadline >= 0 ? &absolute : nullptr,
                          CLOCK_MONOTONIC);
     if (woken > 0) {
-      // Woken on this word: report it even if the word was changed back meanwhile.
-      std::lock_guard<std::mutex> lock(mutex_);
-      snapshot[static_cast<size_t>(woken) - 1]->result = kOk;
+      const std::shared_ptr<Request>& request = snapshot[static_cast<size_t>(woken) - 1];
+      if (owner_->WasCancelled(request->id)) {
+        // The wake was meant for some waiter, and this wait was given up before the kernel
+        // knew: pass it on, or a waiter elsewhere could sleep on a free lock.
+        syscall(SYS_futex, request->word.address, FUTEX_WAKE, 1, nullptr, nullptr, 0);
+      } else {
+        // Woken on this word: report it even if the word was changed back meanwhile.
+        std::lock_guard<std::mutex> lock(mutex_);
+        request->result = kOk;
+      }
     }
     // EAGAIN (a value differed), ETIMEDOUT, EINTR, and woken == 0 (control) all loop to re-check.
   }

@@ -14,11 +14,15 @@ import { activeChildren, builtinProcessClass, currentProcess, Process } from './
 import { parentProcess } from './process/parent-process.js';
 import { setExecutable } from './process/exec-options.js';
 import { Lock } from './synchronize/lock.js';
+import { JoinableQueue, Queue, SimpleQueue } from './queues/queue.js';
 import { RLock } from './synchronize/rlock.js';
 import { BoundedSemaphore, Semaphore } from './synchronize/semaphore.js';
 import { Condition } from './synchronize/condition.js';
 import { Event } from './synchronize/event.js';
 import { Barrier } from './synchronize/barrier.js';
+import { Pipe } from './connection/pipe.js';
+import { Connection } from './connection/connection.js';
+import { wait } from './connection/wait.js';
 import { RawArray, RawValue, SharedArray, Value } from './shared/sharedctypes.js';
 import type { StartMethod } from './process/popen.js';
 import {
@@ -97,6 +101,14 @@ export abstract class BaseContext {
   readonly Condition = Condition;
   readonly Event = Event;
   readonly Barrier = Barrier;
+
+  readonly Queue = Queue;
+  readonly SimpleQueue = SimpleQueue;
+  readonly JoinableQueue = JoinableQueue;
+
+  readonly Pipe = Pipe;
+  readonly Connection = Connection;
+  readonly wait = wait;
 
   readonly Value = Value;
   readonly Array = SharedArray;

@@ -32,6 +32,11 @@ export {
 export { Process, currentProcess, activeChildren, type ProcessOptions, type JoinOptions, type Target } from './process/process.js';
 export { ParentProcess, parentProcess } from './process/parent-process.js';
 export { Sentinel } from './process/sentinel.js';
+export { Connection, type ConnectionOptions } from './connection/connection.js';
+export { Pipe, type PipeOptions } from './connection/pipe.js';
+export { Listener, type ListenerOptions, type Address, type BoundAddress, type Family } from './connection/listener.js';
+export { Client, type ClientOptions } from './connection/client.js';
+export { wait, type WaitableObject } from './connection/wait.js';
 export { setExecutable } from './process/exec-options.js';
 export type { StartMethod, ExitStatus } from './process/popen.js';
 export { isMain } from './main-guard.js';
@@ -58,6 +63,7 @@ export {
 } from './shared/sharedctypes.js';
 export { SharedMemory, type SharedMemoryOptions } from './shared/shared-memory.js';
 export { ShareableList, type ShareableItem, type ShareableListOptions } from './shared/shareable-list.js';
+export { Queue, SimpleQueue, JoinableQueue } from './queues/queue.js';
 export { register, registerClass } from './serialize/registry.js';
 export {
   getLogger,

@@ -12,3 +12,5 @@ export { Barrier } from './synchronize/barrier.js';
 export { Value, SharedArray } from './shared/sharedctypes.js';
 export { SharedMemory } from './shared/shared-memory.js';
 export { ShareableList } from './shared/shareable-list.js';
+export { Connection } from './connection/connection.js';
+export { Queue, SimpleQueue, JoinableQueue } from './queues/queue.js';

@@ -37,6 +37,24 @@ export interface NativeAddon {
   /** Calls back on this thread with 0, 1 or 2 as futexWaitSync returns; never after futexCancel. */
   futexWaitAsync(view: Int32Array, index: number, expected: number, timeoutMs: number, callback: (result: 0 | 1 | 2) => void): number;
   futexCancel(id: number): void;
+
+  /** A connected AF_UNIX stream socket pair as [fd, fd], both close-on-exec. */
+  socketpair(): [number, number];
+  /** Whether fd has data, EOF or an error to report, waiting up to timeoutMs (< 0: forever). */
+  pollReadable(fd: number, timeoutMs: number): boolean;
+  /** A close-on-exec duplicate of fd. */
+  dupFd(fd: number): number;
+  /** Keeps a duplicate of fd for another process of this user to take: [abstract socket address, id]. */
+  shareFd(fd: number): [string, number];
+  /** Takes an fd shared with shareFd (blocks up to 5 s); throws ENOENT if it is gone. */
+  takeSharedFd(address: string, id: number): number;
+
+  /** A TCP socket bound (SO_REUSEADDR) and listening, close-on-exec; host '' = any address. */
+  listenInet(host: string, port: number, backlog: number, ipv6: boolean): { fd: number; host: string; port: number };
+  /** A Unix stream socket bound to path (a leading NUL byte = Linux abstract address) and listening. */
+  listenUnix(path: Uint8Array, backlog: number): number;
+  /** A Unix stream socket connected to path (abstract addresses included). */
+  connectUnix(path: Uint8Array): number;
 }
 
 /** Errors from the addon carry the errno and the failing system call. */

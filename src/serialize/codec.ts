@@ -215,6 +215,11 @@ export async function prepareDecode(modules: readonly ModuleNeed[]): Promise<voi
   );
 }
 
+/** Whether every module an encoded value needs is loaded already, so `decode` can run without `prepareDecode`. */
+export function modulesReady(modules: readonly ModuleNeed[]): boolean {
+  return modules.every(({ url }) => moduleExports.has(url));
+}
+
 export function decode(value: unknown): unknown {
   const seen = new Map<object, unknown>();
 

@@ -1,0 +1,284 @@
+// Socket helpers for connections: a connected socket pair and a readiness check on an fd.
+#include "addon.h"
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <fcntl.h>
+#include <mutex>
+#include <poll.h>
+#include <random>
+#include <string>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <thread>
+#include <unistd.h>
+#include <unordered_map>
+
+namespace mp {
+namespace {
+
+// socketpair() -> [fd, fd]: a connected AF_UNIX stream pair, both ends close-on-exec.
+void SocketPair(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  v8::Isolate* isolate = args.GetIsolate();
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+    ThrowErrno(isolate, errno, "socketpair");
+    return;
+  }
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  v8::Local<v8::Array> out = v8::Array::New(isolate, 2);
+  out->Set(context, 0, v8::Integer::New(isolate, fds[0])).Check();
+  out->Set(context, 1, v8::Integer::New(isolate, fds[1])).Check();
+  args.GetReturnValue().Set(out);
+}
+
+// pollReadable(fd, timeoutMs) -> boolean: whether fd has data or EOF (or an error) to report.
+// timeoutMs < 0 waits forever.
+void PollReadable(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  v8::Isolate* isolate = args.GetIsolate();
+  if (args.Length() < 2 || !args[0]->IsInt32() || !args[1]->IsNumber()) {
+    ThrowType(isolate, "pollReadable(fd, timeoutMs) expects integers");
+    return;
+  }
+  int fd = args[0].As<v8::Int32>()->Value();
+  double timeout = args[1].As<v8::Number>()->Value();
+  int ms = timeout < 0 ? -1 : (timeout > 2147483647.0 ? 2147483647 : static_cast<int>(timeout));
+  struct pollfd p;
+  p.fd = fd;
+  p.events = POLLIN;
+  p.revents = 0;
+  int rc;
+  do {
+    rc = poll(&p, 1, ms);
+  } while (rc < 0 && errno == EINTR);
+  if (rc < 0) {
+    ThrowErrno(isolate, errno, "poll");
+    return;
+  }
+  args.GetReturnValue().Set(rc > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR)) != 0);
+}
+
+// dupFd(fd) -> fd: a close-on-exec duplicate (for handing a socket to a worker thread).
+void DupFd(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  v8::Isolate* isolate = args.GetIsolate();
+  if (args.Length() < 1 || !args[0]->IsInt32()) {
+    ThrowType(isolate, "dupFd(fd) expects an integer");
+    return;
+  }
+  int fd = fcntl(args[0].As<v8::Int32>()->Value(), F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) {
+    ThrowErrno(isolate, errno, "fcntl");
+    return;
+  }
+  args.GetReturnValue().Set(fd);
+}
+
+// The fd sharer, as CPython's resource_sharer: shareFd keeps a duplicate of an fd until another
+// process of the same user asks for it by id over an abstract Unix socket served by one
+// background thread; the duplicate travels with SCM_RIGHTS and is closed here once sent.
+struct Sharer {
+  std::mutex mutex;
+  int listener = -1;
+  std::string address;  // abstract: starts with '\0'
+  std::unordered_map<uint64_t, int> fds;
+  std::mt19937_64 random{std::random_device{}()};
+};
+
+Sharer& sharer() {
+  static Sharer* instance = new Sharer();  // never destroyed: the thread may outlive static teardown
+  return *instance;
+}
+
+socklen_t AddressOf(const std::string& address, sockaddr_un* out) {
+  memset(out, 0, sizeof(*out));
+  out->sun_family = AF_UNIX;
+  size_t n = address.size() < sizeof(out->sun_path) ? address.size() : sizeof(out->sun_path);
+  memcpy(out->sun_path, address.data(), n);
+  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + n);
+}
+
+bool ReadFull(int fd, void* data, size_t size) {
+  char* p = static_cast<char*>(data);
+  while (size > 0) {
+    ssize_t n = read(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+void ServeSharer(int listener) {
+  for (;;) {
+    int conn = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (conn < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      return;
+    }
+    struct timeval tv = {5, 0};
+    setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    uint64_t id = 0;
+    int fd = -1;
+    if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid == getuid() &&
+        ReadFull(conn, &id, sizeof(id))) {
+      std::lock_guard<std::mutex> lock(sharer().mutex);
+      auto it = sharer().fds.find(id);
+      if (it != sharer().fds.end()) {
+        fd = it->second;
+        sharer().fds.erase(it);
+      }
+    }
+    char status = fd >= 0 ? 1 : 0;
+    struct iovec iov = {&status, 1};
+    struct msghdr msg;
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    if (fd >= 0) {
+      memset(control, 0, sizeof(control));
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof(control);
+      struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+      cmsg->cmsg_level = SOL_SOCKET;
+      cmsg->cmsg_type = SCM_RIGHTS;
+      cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+      memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+    }
+    ssize_t sent;
+    do {
+      sent = sendmsg(conn, &msg, MSG_NOSIGNAL);
+    } while (sent < 0 && errno == EINTR);
+    if (fd >= 0) close(fd);
+    close(conn);
+  }
+}
+
+// shareFd(fd) -> [address, idHigh, idLow]: the fd stays available (as a duplicate) until taken.
+void ShareFd(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  v8::Isolate* isolate = args.GetIsolate();
+  if (args.Length() < 1 || !args[0]->IsInt32()) {
+    ThrowType(isolate, "shareFd(fd) expects an integer");
+    return;
+  }
+  Sharer& s = sharer();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (s.listener < 0) {
+    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (listener < 0) {
+      ThrowErrno(isolate, errno, "socket");
+      return;
+    }
+    std::string address = std::string(1, '\0') + "mp-ts-fd-" + std::to_string(getpid()) + "-" +
+                          std::to_string(s.random());
+    sockaddr_un addr;
+    socklen_t addrlen = AddressOf(address, &addr);
+    if (bind(listener, reinterpret_cast<sockaddr*>(&addr), addrlen) != 0 || listen(listener, 64) != 0) {
+      int err = errno;
+      close(listener);
+      ThrowErrno(isolate, err, "bind");
+      return;
+    }
+    s.listener = listener;
+    s.address = address;
+    std::thread(ServeSharer, listener).detach();
+  }
+  int dup = fcntl(args[0].As<v8::Int32>()->Value(), F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) {
+    ThrowErrno(isolate, errno, "fcntl");
+    return;
+  }
+  uint64_t id;
+  do {
+    id = s.random() & ((uint64_t(1) << 53) - 1);
+  } while (id == 0 || s.fds.count(id));
+  s.fds[id] = dup;
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  v8::Local<v8::Array> out = v8::Array::New(isolate, 2);
+  out->Set(context, 0, v8::String::NewFromUtf8(isolate, s.address.data(), v8::NewStringType::kNormal,
+                                                static_cast<int>(s.address.size())).ToLocalChecked()).Check();
+  out->Set(context, 1, v8::Number::New(isolate, static_cast<double>(id))).Check();
+  args.GetReturnValue().Set(out);
+}
+
+// takeSharedFd(address, id) -> fd: fetches an fd another process shared (blocking, 5 s at most).
+void TakeSharedFd(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  v8::Isolate* isolate = args.GetIsolate();
+  if (args.Length() < 2 || !args[0]->IsString() || !args[1]->IsNumber()) {
+    ThrowType(isolate, "takeSharedFd(address, id) expects a string and a number");
+    return;
+  }
+  v8::String::Utf8Value utf8(isolate, args[0]);
+  std::string address(*utf8, utf8.length());
+  uint64_t id = static_cast<uint64_t>(args[1].As<v8::Number>()->Value());
+  int conn = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (conn < 0) {
+    ThrowErrno(isolate, errno, "socket");
+    return;
+  }
+  struct timeval tv = {5, 0};
+  setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(conn, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  sockaddr_un addr;
+  socklen_t addrlen = AddressOf(address, &addr);
+  int rc;
+  do {
+    rc = connect(conn, reinterpret_cast<sockaddr*>(&addr), addrlen);
+  } while (rc < 0 && errno == EINTR);
+  if (rc != 0) {
+    int err = errno;
+    close(conn);
+    ThrowErrno(isolate, err, "connect");
+    return;
+  }
+  ssize_t written;
+  do {
+    written = send(conn, &id, sizeof(id), MSG_NOSIGNAL);
+  } while (written < 0 && errno == EINTR);
+  char status = 0;
+  struct iovec iov = {&status, 1};
+  struct msghdr msg;
+  memset(&msg, 0, sizeof(msg));
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t got;
+  do {
+    got = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
+  } while (got < 0 && errno == EINTR);
+  int err = errno;
+  close(conn);
+  if (written != static_cast<ssize_t>(sizeof(id)) || got < 0) {
+    ThrowErrno(isolate, got < 0 ? err : EPIPE, "recvmsg");
+    return;
+  }
+  int fd = -1;
+  for (struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+    if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+  }
+  if (got != 1 || status != 1 || fd < 0) {
+    ThrowErrno(isolate, ENOENT, "takeSharedFd");
+    return;
+  }
+  args.GetReturnValue().Set(fd);
+}
+
+}  // namespace
+
+void InitSocketOps(v8::Isolate* isolate, v8::Local<v8::Object> exports) {
+  SetMethod(isolate, exports, "socketpair", SocketPair);
+  SetMethod(isolate, exports, "pollReadable", PollReadable);
+  SetMethod(isolate, exports, "dupFd", DupFd);
+  SetMethod(isolate, exports, "shareFd", ShareFd);
+  SetMethod(isolate, exports, "takeSharedFd", TakeSharedFd);
+}
+
+}  // namespace mp

@@ -1,0 +1,74 @@
+/**
+ * `Client`: connects to a `Listener` (ours or CPython's `multiprocessing.connection.Listener`)
+ * and, with an authkey, answers its challenge and then challenges it (as CPython's Client).
+ */
+import * as net from 'node:net';
+
+import { native } from '../internal/native.js';
+import { answerChallenge, checkAuthkey, deliverChallenge } from './auth.js';
+import { Connection } from './connection.js';
+import { authenticate, isAbstract, parseAddress, systemError, type Address, type Family, unixPathBytes } from './listener.js';
+
+export interface ClientOptions {
+  /** The socket family; by default the address's. */
+  family?: Family;
+  /** Authenticate with the listener using this key (both directions). */
+  authkey?: Uint8Array | null;
+  /** Milliseconds the handshake may take (default: no limit, as CPython). */
+  handshakeTimeout?: number | null;
+}
+
+function connectSocket(options: net.NetConnectOpts): Promise<net.Socket> {
+  return new Promise<net.Socket>((resolve, reject) => {
+    const socket = net.connect(options);
+    const onError = (error: Error): void => {
+      socket.destroy();
+      reject(error);
+    };
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      socket.off('error', onError);
+      resolve(socket);
+    });
+  });
+}
+
+/** Connects to `address` and resolves with the (authenticated, if `authkey` is set) connection. */
+export async function Client(address: Address, options: ClientOptions = {}): Promise<Connection> {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const authkey = checkAuthkey(options.authkey);
+  const { handshakeTimeout = null } = options;
+  if (handshakeTimeout !== null && (typeof handshakeTimeout !== 'number' || Number.isNaN(handshakeTimeout) || handshakeTimeout < 0)) {
+    throw new TypeError('handshakeTimeout must be a non-negative number of milliseconds or null');
+  }
+  const parsed = parseAddress(address, options.family);
+
+  let socket: net.Socket;
+  if (parsed.family === 'AF_UNIX' && isAbstract(parsed.path)) {
+    // Node's net.connect cannot reach abstract addresses: connect natively and adopt the fd.
+    let fd: number;
+    try {
+      fd = native().connectUnix(unixPathBytes(parsed.path));
+    } catch (error) {
+      throw systemError(error, 'connect', JSON.stringify(parsed.path));
+    }
+    socket = new net.Socket({ fd, readable: true, writable: true });
+  } else if (parsed.family === 'AF_UNIX') {
+    socket = await connectSocket({ path: parsed.path });
+  } else {
+    socket = await connectSocket({ host: parsed.host, port: parsed.port, family: parsed.family === 'AF_INET6' ? 6 : 4 });
+  }
+
+  const connection = new Connection(socket);
+  if (authkey !== undefined) {
+    await authenticate(
+      connection,
+      async () => {
+        await answerChallenge(connection, authkey);
+        await deliverChallenge(connection, authkey);
+      },
+      handshakeTimeout === Infinity ? null : handshakeTimeout,
+    );
+  }
+  return connection;
+}

@@ -1,0 +1,341 @@
+/**
+ * `Listener`: accepts connections on a TCP or Unix socket (Linux abstract addresses included),
+ * authenticating each with CPython's HMAC challenge when an authkey is given, so Python's
+ * `multiprocessing.connection.Client` can connect to it. The socket is bound and listening by
+ * the time the constructor returns, and `address` is the bound address (port 0 -> the real port).
+ */
+import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { constants as osConstants, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import * as net from 'node:net';
+
+import { AuthenticationError, ProcessError, TimeoutError } from '../errors.js';
+import { native, type NativeError } from '../internal/native.js';
+import { answerChallenge, checkAuthkey, deliverChallenge } from './auth.js';
+import { Connection } from './connection.js';
+
+/** A TCP address as `{ host, port }` or `[host, port]`, or a Unix socket path (leading '\0' = abstract). */
+export type Address = string | { host: string; port: number } | readonly [string, number];
+/** The address of a bound TCP listener, or the path of a Unix one. */
+export type BoundAddress = string | { readonly host: string; readonly port: number };
+export type Family = 'AF_INET' | 'AF_INET6' | 'AF_UNIX';
+
+export interface ListenerOptions {
+  /** The socket family; by default the address's (no address: 'AF_UNIX' with a fresh temporary path). */
+  family?: Family;
+  /** The kernel's queue of pending connections (default 1, as CPython). */
+  backlog?: number;
+  /** Accepted connections must pass the HMAC challenge with this key. */
+  authkey?: Uint8Array | null;
+  /** Milliseconds a connecting client has to complete the handshake (default 20000, CPython's CONNECTION_TIMEOUT). */
+  handshakeTimeout?: number;
+}
+
+/** CPython's CONNECTION_TIMEOUT, in milliseconds. */
+export const HANDSHAKE_TIMEOUT = 20_000;
+
+type Parsed =
+  | { family: 'AF_INET' | 'AF_INET6'; host: string; port: number }
+  | { family: 'AF_UNIX'; path: string };
+
+const FAMILIES: readonly Family[] = ['AF_INET', 'AF_INET6', 'AF_UNIX'];
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}
+
+/** Checks an address and works out its family (CPython's address_type plus the family option). */
+export function parseAddress(address: unknown, family: unknown): Parsed {
+  if (family !== undefined && !FAMILIES.includes(family as Family)) {
+    throw new TypeError(`family must be one of ${FAMILIES.map((f) => `'${f}'`).join(', ')}, not ${String(family)}`);
+  }
+  if (typeof address === 'string') {
+    if (family !== undefined && family !== 'AF_UNIX') throw new TypeError(`a path address needs family 'AF_UNIX', not '${family}'`);
+    if (address.length === 0) throw new TypeError('a Unix socket path must not be empty');
+    return { family: 'AF_UNIX', path: address };
+  }
+  let host: unknown;
+  let port: unknown;
+  if (Array.isArray(address)) {
+    if (address.length !== 2) throw new TypeError('a TCP address must be [host, port]');
+    [host, port] = address;
+  } else if (address !== null && typeof address === 'object') {
+    ({ host, port } = address as { host?: unknown; port?: unknown });
+  } else {
+    throw new TypeError(`address must be { host, port }, [host, port] or a Unix socket path, not ${describeValue(address)}`);
+  }
+  if (typeof host !== 'string') throw new TypeError('host must be a string');
+  if (typeof port !== 'number' || !Number.isInteger(port)) throw new TypeError('port must be an integer');
+  if (port < 0 || port > 65535) throw new RangeError(`port must be 0-65535, not ${port}`);
+  const inferred = host.includes(':') ? 'AF_INET6' : 'AF_INET';
+  if (family === 'AF_UNIX') throw new TypeError(`a [host, port] address cannot have family 'AF_UNIX'`);
+  return { family: (family as 'AF_INET' | 'AF_INET6' | undefined) ?? inferred, host, port };
+}
+
+/** The path bytes of a Unix address (a leading NUL makes it abstract). */
+export function unixPathBytes(path: string): Buffer {
+  return Buffer.from(path, 'utf8');
+}
+
+export function isAbstract(path: string): boolean {
+  return path.startsWith('\0');
+}
+
+const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([name, value]) => [value, name]));
+
+/** A Node-style system error (code 'EADDRINUSE' etc.) from a failure of the addon. */
+export function systemError(error: unknown, syscall: string, where: string): Error {
+  const errno = (error as NativeError).errno;
+  if (typeof errno !== 'number') return error as Error;
+  const code = ERRNO_NAMES.get(errno) ?? `E${errno}`;
+  const reason = (error as Error).message.replace(/^[a-z_]+: /, '');
+  return Object.assign(new Error(`${syscall} ${code} ${where}: ${reason}`), { errno: -errno, code, syscall });
+}
+
+/** This process's directory for default Unix listener paths (CPython's get_temp_dir), removed at exit. */
+let tempDir: string | undefined;
+const pathsToUnlink = new Set<string>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const path of pathsToUnlink) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // already gone
+      }
+    }
+    if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
+  });
+}
+
+function defaultUnixPath(): string {
+  installExitHook();
+  tempDir ??= mkdtempSync(join(tmpdir(), 'pymp-'));
+  return join(tempDir, `listener-${randomBytes(6).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '_')}`);
+}
+
+function checkTimeout(value: unknown, name: string): number | null {
+  if (value === undefined) return null;
+  if (value === null || value === Infinity) return null;
+  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${name} must be a number of milliseconds`);
+  if (value < 0) throw new RangeError(`${name} must not be negative`);
+  return value;
+}
+
+/**
+ * Runs a handshake on a new connection, bounded by `timeout` milliseconds (null: no bound).
+ * Whatever fails, the connection is closed; errors that are not already AuthenticationError
+ * (the peer hung up, an oversized or truncated frame) become one, with the original as cause.
+ */
+export async function authenticate(
+  connection: Connection,
+  steps: () => Promise<void>,
+  timeout: number | null,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    if (timeout === null) return;
+    timer = setTimeout(
+      () => reject(new TimeoutError(`the peer did not complete the authentication handshake within ${timeout} ms`)),
+      timeout,
+    );
+  });
+  const running = steps();
+  try {
+    await Promise.race([running, timedOut]);
+  } catch (error) {
+    connection.close();
+    running.catch(() => undefined);
+    if (error instanceof AuthenticationError || error instanceof TimeoutError) throw error;
+    throw new AuthenticationError(`authentication handshake failed: ${(error as Error).message}`, { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export class Listener implements AsyncDisposable {
+  readonly #server: net.Server;
+  readonly #address: BoundAddress;
+  readonly #family: Family;
+  readonly #authkey: Uint8Array | undefined;
+  readonly #handshakeTimeout: number | null;
+  /** A filesystem socket path to unlink on close. */
+  #unlinkPath: string | undefined;
+  #closed = false;
+  /** Connections that arrived before an accept() asked for them, oldest first. */
+  readonly #arrived: net.Socket[] = [];
+  readonly #waiting: { resolve: (socket: net.Socket) => void; reject: (error: Error) => void }[] = [];
+  #lastAccepted: BoundAddress | null = null;
+
+  constructor(address?: Address | null, options: ListenerOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    const { family, backlog = 1, handshakeTimeout = HANDSHAKE_TIMEOUT } = options;
+    if (typeof backlog !== 'number' || !Number.isInteger(backlog)) throw new TypeError('backlog must be an integer');
+    this.#authkey = checkAuthkey(options.authkey);
+    this.#handshakeTimeout = checkTimeout(handshakeTimeout, 'handshakeTimeout');
+
+    let parsed: Parsed;
+    if (address === undefined || address === null) {
+      if (family !== undefined && !FAMILIES.includes(family)) {
+        throw new TypeError(`family must be one of ${FAMILIES.map((f) => `'${f}'`).join(', ')}, not ${String(family)}`);
+      }
+      parsed =
+        family === 'AF_INET' || family === 'AF_INET6'
+          ? { family, host: family === 'AF_INET' ? 'localhost' : '::1', port: 0 }
+          : { family: 'AF_UNIX', path: defaultUnixPath() };
+    } else {
+      parsed = parseAddress(address, family);
+    }
+    this.#family = parsed.family;
+
+    const queue = Math.max(0, backlog);
+    let fd: number;
+    if (parsed.family === 'AF_UNIX') {
+      try {
+        fd = native().listenUnix(unixPathBytes(parsed.path), queue);
+      } catch (error) {
+        throw systemError(error, 'bind', JSON.stringify(parsed.path));
+      }
+      this.#address = parsed.path;
+      if (!isAbstract(parsed.path)) {
+        this.#unlinkPath = parsed.path;
+        installExitHook();
+        pathsToUnlink.add(parsed.path);
+      }
+    } else {
+      let bound: { fd: number; host: string; port: number };
+      try {
+        bound = native().listenInet(parsed.host, parsed.port, queue, parsed.family === 'AF_INET6');
+      } catch (error) {
+        throw systemError(error, 'bind', `${parsed.host}:${parsed.port}`);
+      }
+      fd = bound.fd;
+      this.#address = Object.freeze({ host: bound.host, port: bound.port });
+    }
+
+    const server = net.createServer({ pauseOnConnect: true });
+    this.#server = server;
+    server.on('connection', (socket) => this.#onConnection(socket));
+    server.on('error', (error) => this.#fail(error));
+    server.listen({ fd, backlog: queue });
+    // Only a pending accept() keeps the process alive, as a blocking accept does in CPython.
+    server.unref();
+  }
+
+  /** The bound address: `{ host, port }` for TCP, the path for a Unix socket. */
+  get address(): BoundAddress {
+    return this.#address;
+  }
+
+  get family(): Family {
+    return this.#family;
+  }
+
+  /** The peer address of the last accepted connection (`{ host, port }` for TCP, '' for Unix), or null. */
+  get lastAccepted(): BoundAddress | null {
+    return this.#lastAccepted;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Waits for the next connection and, with an authkey, authenticates it (challenge, then
+   * answer, as CPython's accept). A failed or timed-out handshake rejects this call and closes
+   * that connection; the listener keeps serving.
+   */
+  async accept(): Promise<Connection> {
+    if (this.#closed) throw new ProcessError('listener is closed');
+    const socket = await this.#next();
+    this.#lastAccepted =
+      this.#family === 'AF_UNIX'
+        ? ''
+        : Object.freeze({ host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 });
+    const connection = new Connection(socket);
+    const authkey = this.#authkey;
+    if (authkey !== undefined) {
+      await authenticate(
+        connection,
+        async () => {
+          await deliverChallenge(connection, authkey);
+          await answerChallenge(connection, authkey);
+        },
+        this.#handshakeTimeout,
+      );
+    }
+    return connection;
+  }
+
+  /** Stops listening (idempotent), rejects pending accepts and removes a Unix socket file. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#server.close();
+    for (const socket of this.#arrived.splice(0)) socket.destroy();
+    const error = new ProcessError('listener is closed');
+    for (const waiter of this.#waiting.splice(0)) waiter.reject(error);
+    this.#server.unref();
+    const path = this.#unlinkPath;
+    if (path !== undefined) {
+      this.#unlinkPath = undefined;
+      pathsToUnlink.delete(path);
+      try {
+        unlinkSync(path);
+      } catch {
+        // already removed
+      }
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #onConnection(socket: net.Socket): void {
+    // A client that resets before being accepted must not bring the process down.
+    socket.on('error', () => undefined);
+    if (this.#closed) {
+      socket.destroy();
+      return;
+    }
+    const waiter = this.#waiting.shift();
+    if (waiter) {
+      this.#updateRef();
+      waiter.resolve(socket);
+    } else {
+      socket.unref();
+      this.#arrived.push(socket);
+    }
+  }
+
+  #next(): Promise<net.Socket> {
+    const socket = this.#arrived.shift();
+    if (socket) return Promise.resolve(socket);
+    return new Promise<net.Socket>((resolve, reject) => {
+      this.#waiting.push({ resolve, reject });
+      this.#updateRef();
+    });
+  }
+
+  #updateRef(): void {
+    if (this.#waiting.length > 0 && !this.#closed) this.#server.ref();
+    else this.#server.unref();
+  }
+
+  #fail(error: Error): void {
+    for (const waiter of this.#waiting.splice(0)) waiter.reject(error);
+    this.#updateRef();
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'Listener';
+  }
+}

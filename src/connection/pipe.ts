@@ -1,0 +1,37 @@
+/**
+ * `Pipe()`: a pair of connected `Connection`s over a Unix socket pair.
+ */
+import type { Socket } from 'node:net';
+import { native } from '../internal/native.js';
+import { Connection, socketFromFd } from './connection.js';
+
+export interface PipeOptions {
+  /** true (default): both ends send and receive. false: [readEnd, writeEnd]. */
+  duplex?: boolean;
+}
+
+/** Returns two connected ends: duplex by default; with `{ duplex: false }`, [readEnd, writeEnd]. */
+export function Pipe(options: PipeOptions = {}): [Connection, Connection] {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object like { duplex }');
+  const { duplex = true } = options;
+  if (typeof duplex !== 'boolean') throw new TypeError('duplex must be a boolean');
+  const [a, b] = native().socketpair();
+  let first: Socket;
+  let second: Socket;
+  try {
+    first = socketFromFd(a);
+  } catch (error) {
+    native().closeFd(a);
+    native().closeFd(b);
+    throw error;
+  }
+  try {
+    second = socketFromFd(b);
+  } catch (error) {
+    first.destroy();
+    native().closeFd(b);
+    throw error;
+  }
+  if (duplex) return [new Connection(first), new Connection(second)];
+  return [new Connection(first, { readable: true, writable: false }), new Connection(second, { readable: false, writable: true })];
+}

@@ -1,0 +1,325 @@
+// Queue, SimpleQueue and JoinableQueue: CPython's _TestQueue (test_put, test_get, test_fork,
+// test_qsize, test_task_done, test_timeout, test_closed_queue, and test_queue_feeder_donot_stop_onexc
+// as: a put of an unsendable value throws at the call site), then many producers and consumers in
+// other processes and threads on every start method: every item delivered exactly once (count and
+// sum), order kept per producer, items larger than the ring, and a consumer killed while it waits.
+import { afterEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  AbortError,
+  Event,
+  JoinableQueue,
+  PicklingError,
+  ProcessError,
+  Queue,
+  QueueEmptyError,
+  QueueFullError,
+  SimpleQueue,
+  getContext,
+  wait,
+} from '../../dist/index.js';
+import { cleanup, forEachMethod, within, PROCESS_METHODS } from '../helpers/methods.mjs';
+import {
+  closeAndPut,
+  consume,
+  getBig,
+  matches,
+  pattern,
+  produce,
+  putBig,
+  putBigLast,
+  putUnsendable,
+  takeOne,
+  waitInGet,
+  worker,
+} from '../fixtures/queues/workers.mjs';
+
+const started = [];
+afterEach(() => cleanup(started.splice(0)));
+
+function start(ctx, target, args) {
+  const p = new ctx.Process({ target, args });
+  started.push(p);
+  p.start();
+  return p;
+}
+
+const join = async (p, ms = 20_000) => {
+  await within(p.join(), ms, `join of ${p.name}`);
+  assert.equal(p.exitCode, 0, `${p.name} exited with ${p.exitCode}`);
+};
+
+const BIG = (1 << 20) + 12345; // larger than the ring: it streams through
+
+test('put and get, blocking and not, with qsize/empty/full as CPython test_put and test_get', async () => {
+  const q = new Queue(6);
+  assert.equal(q.empty(), true);
+  assert.equal(q.full(), false);
+  await q.put(1);
+  await q.put(2, { block: true });
+  await q.put(3, { block: true, timeout: null });
+  await q.put(4, { block: false });
+  q.putSync(5, { timeout: 1000 });
+  q.putNowait(6);
+  assert.equal(q.qsize(), 6);
+  assert.equal(q.empty(), false);
+  assert.equal(q.full(), true);
+  await assert.rejects(q.put(7, { block: false }), QueueFullError);
+  await assert.rejects(q.put(7, { timeout: 10 }), QueueFullError);
+  assert.throws(() => q.putSync(7, { timeout: 10 }), QueueFullError);
+  assert.throws(() => q.putNowait(7), QueueFullError);
+  assert.equal(q.qsize(), 6, 'refused puts enqueued nothing');
+  assert.equal(await q.get(), 1);
+  assert.equal(await q.get({ block: true }), 2);
+  assert.equal(await q.get({ block: false }), 3);
+  assert.equal(q.getSync({ timeout: 1000 }), 4);
+  assert.equal(q.getNowait(), 5);
+  assert.equal(q.getSync(), 6);
+  assert.equal(q.qsize(), 0);
+  assert.equal(q.empty(), true);
+  await assert.rejects(q.get({ block: false }), QueueEmptyError);
+  await assert.rejects(q.get({ timeout: 10 }), QueueEmptyError);
+  assert.throws(() => q.getSync({ timeout: 10 }), QueueEmptyError);
+  assert.throws(() => q.getNowait(), QueueEmptyError);
+  assert.equal(String(q), '<Queue(maxsize=6, qsize=0)>');
+});
+
+test('items keep their structure; bad maxsize and options are refused', async () => {
+  const q = new Queue();
+  const item = { n: 1n, d: new Date(0), m: new Map([[1, 'a']]), s: new Set([2]), e: new RangeError('x'), bytes: new Uint8Array([1, 2]) };
+  await q.put(item);
+  const got = await q.get();
+  assert.deepEqual(got, item);
+  assert.ok(got.e instanceof RangeError);
+  await q.put(undefined);
+  assert.equal(await q.get(), undefined);
+  assert.throws(() => new Queue(1.5), TypeError);
+  assert.throws(() => new Queue('3'), TypeError);
+  assert.throws(() => new Queue(2 ** 31), RangeError);
+  assert.equal(new Queue(-1).full(), false, 'maxsize <= 0 is unbounded');
+  await assert.rejects(q.put(1, { timeout: 'soon' }), TypeError);
+  await assert.rejects(q.get({ block: 1 }), TypeError);
+});
+
+test('a put of a value that cannot be sent throws at the call site and enqueues nothing', async () => {
+  const q = new Queue(1);
+  await assert.rejects(q.put({ f: () => 1 }), PicklingError);
+  assert.throws(() => q.putSync(Symbol('s')), PicklingError);
+  await assert.rejects(q.put(new SharedArrayBuffer(8)), PicklingError);
+  await assert.rejects(q.put(Promise.resolve(1)), PicklingError);
+  assert.equal(q.qsize(), 0);
+  assert.equal(q.full(), false, 'no slot was taken');
+  await q.put('ok');
+  assert.equal(await q.get(), 'ok');
+});
+
+test('a closed queue refuses put and get from this process; joinThread only after close', async () => {
+  const q = new Queue();
+  await q.put(1);
+  await assert.rejects(q.joinThread(), ProcessError);
+  q.close();
+  q.close();
+  await assert.rejects(q.put(2), (e) => e instanceof ProcessError && /^Queue <Queue.*> is closed$/.test(e.message));
+  assert.throws(() => q.putNowait(2), /is closed/);
+  await assert.rejects(q.get(), /is closed/);
+  await q.joinThread();
+  assert.equal(q.cancelJoinThread(), undefined);
+});
+
+test('an aborted get takes nothing: the item stays for the next getter', async () => {
+  const q = new Queue();
+  const controller = new AbortController();
+  const aborted = q.get({ signal: controller.signal });
+  const waiting = q.get();
+  controller.abort();
+  await assert.rejects(aborted, AbortError);
+  await q.put('item');
+  assert.equal(await within(waiting, 5000, 'get'), 'item');
+  await assert.rejects(q.get({ signal: AbortSignal.abort() }), AbortError);
+  const full = new Queue(1);
+  await full.put(1);
+  const put = full.put(2, { signal: AbortSignal.timeout(20) });
+  await assert.rejects(put, (e) => e.name === 'AbortError');
+  assert.equal(full.qsize(), 1);
+  assert.equal(await full.get(), 1);
+  assert.equal(full.empty(), true);
+});
+
+test('items larger than the ring stream through it within one process; later puts do not wait for them', async () => {
+  const q = new Queue();
+  await q.put(pattern(BIG, 7));
+  await q.put('small');
+  await q.put(pattern(BIG, 8));
+  q.putSync('small too');
+  assert.equal(q.qsize(), 4);
+  assert.ok(matches(await q.get(), BIG, 7));
+  assert.equal(await q.get(), 'small');
+  assert.ok(matches(await q.get(), BIG, 8));
+  assert.equal(await q.get(), 'small too');
+  q.close();
+  await q.joinThread();
+  const sync = new Queue();
+  sync.putSync('first');
+  assert.equal(sync.getSync(), 'first');
+});
+
+test('getSync of an item that needs a module not loaded yet keeps it for the next get', async () => {
+  const q = new Queue();
+  await q.put({ fn: pattern });
+  assert.throws(() => q.getSync(), (e) => e instanceof PicklingError && /workers\.mjs/.test(e.message));
+  assert.equal(q.empty(), false, 'the item is kept');
+  const got = await q.get();
+  assert.equal(got.fn, pattern);
+  await q.put({ fn: matches });
+  assert.equal(q.getSync().fn, matches, 'loaded modules serve getSync');
+});
+
+test('an unbounded queue never makes put wait, even with a full ring', async () => {
+  const q = new Queue();
+  const chunk = new Uint8Array(100_000);
+  for (let i = 0; i < 8; i++) await q.put(chunk, { timeout: 0 });
+  q.putNowait('last');
+  assert.equal(q.qsize(), 9);
+  for (let i = 0; i < 8; i++) assert.equal((await q.get()).length, 100_000);
+  assert.equal(await q.get(), 'last');
+});
+
+test('JoinableQueue: taskDone counts down to join, too many throws (CPython test_task_done)', async () => {
+  const q = new JoinableQueue();
+  await q.join();
+  q.joinSync();
+  await q.put(1);
+  await q.put(2);
+  let joined = false;
+  const joining = q.join().then(() => (joined = true));
+  await q.get();
+  q.taskDone();
+  await q.get();
+  assert.equal(joined, false);
+  q.taskDone();
+  await within(joining, 5000, 'join');
+  assert.throws(() => q.taskDone(), (e) => e instanceof ProcessError && e.message === 'task_done() called too many times');
+  assert.ok(q instanceof Queue);
+});
+
+test('SimpleQueue: put, get, empty, close', async () => {
+  const q = new SimpleQueue();
+  assert.equal(q.empty(), true);
+  await q.put('a');
+  q.putSync('b');
+  assert.equal(q.empty(), false);
+  assert.equal(await q.get(), 'a');
+  assert.equal(q.getSync(), 'b');
+  await assert.rejects(q.get({ signal: AbortSignal.abort() }), AbortError);
+  q.close();
+  await assert.rejects(q.put('c'), /is closed/);
+  assert.equal(typeof q.qsize, 'undefined');
+});
+
+test('wait() reports a queue once an item is there to take', async () => {
+  const a = new Queue();
+  const b = new SimpleQueue();
+  assert.deepEqual(await wait([a, b], 20), []);
+  assert.equal(a.isReady(), false);
+  const waiting = wait([a, b]);
+  await b.put('x');
+  assert.deepEqual(await within(waiting, 5000, 'wait'), [b]);
+  assert.equal(await b.get(), 'x');
+  assert.deepEqual(await wait([a, b], 0), []);
+});
+
+test('contexts offer the queue classes', () => {
+  const ctx = getContext('spawn');
+  assert.equal(ctx.Queue, Queue);
+  assert.equal(ctx.SimpleQueue, SimpleQueue);
+  assert.equal(ctx.JoinableQueue, JoinableQueue);
+});
+
+forEachMethod((ctx, method) => {
+  test(`${method}: many producers and consumers, each item delivered exactly once, order kept per producer`, async () => {
+    const q = new ctx.Queue(50);
+    const out = new ctx.SimpleQueue();
+    const producers = 3;
+    const n = 300;
+    const consumers = [start(ctx, consume, [q, out, 'async']), start(ctx, consume, [q, out, 'sync'])];
+    const makers = [];
+    for (let id = 0; id < producers; id++) makers.push(start(ctx, produce, [q, id, n, id === 1 ? 'sync' : 'async']));
+    for (const p of makers) await join(p);
+    await q.put(null);
+    await q.put(null);
+    const reports = [await within(out.get(), 20_000, 'report'), await within(out.get(), 20_000, 'report')];
+    for (const p of consumers) await join(p);
+    const keys = reports.flatMap((r) => r.keys).sort((a, b) => a - b);
+    const expected = [];
+    for (let id = 0; id < producers; id++) for (let i = 0; i < n; i++) expected.push(id * 1e6 + i);
+    assert.equal(reports[0].count + reports[1].count, producers * n);
+    assert.equal(reports[0].sum + reports[1].sum, expected.reduce((a, b) => a + b, 0));
+    assert.deepEqual(keys, expected);
+    assert.ok(reports.every((r) => r.ordered), 'each consumer saw each producer in order');
+    assert.equal(q.empty(), true);
+  });
+
+  test(`${method}: a 1 MiB+ item larger than the ring, in both directions`, async () => {
+    const toChild = new ctx.Queue();
+    const fromChild = new ctx.Queue();
+    const out = new ctx.Queue();
+    const reader = start(ctx, getBig, [toChild, out, BIG, 3]);
+    await putBig(toChild, BIG, 3);
+    assert.deepEqual(await within(out.get(), 20_000, 'report'), { intact: true, after: 'after' });
+    const writer = start(ctx, putBig, [fromChild, BIG, 5]);
+    const big = await within(fromChild.get(), 20_000, 'big item');
+    assert.ok(big.seed === 5 && matches(big.bytes, BIG, 5));
+    assert.equal(await fromChild.get(), 'after');
+    await join(reader);
+    await join(writer);
+    const last = start(ctx, putBigLast, [fromChild, BIG, 6]);
+    const lastItem = await within(fromChild.get(), 20_000, 'big item put last');
+    assert.ok(matches(lastItem, BIG, 6), 'a child that puts a large item last stays until it is streamed');
+    await join(last);
+  });
+
+  test(`${method}: JoinableQueue join waits for every taskDone of the workers`, async () => {
+    const jq = new ctx.JoinableQueue();
+    const out = new ctx.Queue();
+    const workers = [start(ctx, worker, [jq, out]), start(ctx, worker, [jq, out])];
+    for (let i = 1; i <= 40; i++) await jq.put(i);
+    await within(jq.join(), 20_000, 'join');
+    await jq.put(null);
+    await jq.put(null);
+    const totals = [await out.get({ timeout: 20_000 }), await out.get({ timeout: 20_000 })];
+    assert.equal(totals[0] + totals[1], (40 * 41) / 2);
+    await within(jq.join(), 20_000, 'join');
+    for (const p of workers) await join(p);
+  });
+
+  test(`${method}: put of an unsendable value throws in the child; close() there refuses its puts`, async () => {
+    const q = new ctx.Queue();
+    const out = new ctx.Queue();
+    await join(start(ctx, putUnsendable, [q, out]));
+    assert.match(await out.get({ timeout: 5000 }), /symbol/);
+    assert.equal(await q.get({ timeout: 5000 }), 'still working');
+    await join(start(ctx, closeAndPut, [q, out]));
+    assert.match(await out.get({ timeout: 5000 }), /is closed/);
+    await q.put('parent still puts');
+    assert.equal(await q.get(), 'parent still puts');
+  });
+});
+
+forEachMethod((ctx, method) => {
+  test(`${method}: a consumer killed while it waits in get() does not stop the others`, async () => {
+    const q = new ctx.Queue();
+    const out = new ctx.Queue();
+    const waiting = new Event();
+    const victim = start(ctx, waitInGet, [q, waiting]);
+    assert.equal(await waiting.wait({ timeout: 20_000 }), true);
+    victim.kill('SIGKILL');
+    await within(victim.join(), 10_000, 'join of the killed consumer');
+    const taker = start(ctx, takeOne, [q, out]);
+    await q.put('for the survivor');
+    assert.deepEqual(await within(wait([out], 20_000), 20_000, 'wait'), [out]);
+    assert.equal(await out.get({ timeout: 20_000 }), 'for the survivor');
+    await join(taker);
+    await q.put('for the parent');
+    assert.equal(q.getSync({ timeout: 5000 }), 'for the parent');
+  });
+}, PROCESS_METHODS);
