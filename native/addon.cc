@@ -23,6 +23,19 @@ void ThrowType(v8::Isolate* isolate, const char* message) {
       v8::String::NewFromUtf8(isolate, message).ToLocalChecked()));
 }
 
+bool ReadNumber(const v8::FunctionCallbackInfo<v8::Value>& args, int index, int64_t* out) {
+  if (args.Length() <= index || !args[index]->IsNumber()) return false;
+  *out = static_cast<int64_t>(args[index].As<v8::Number>()->Value());
+  return true;
+}
+
+bool ReadString(const v8::FunctionCallbackInfo<v8::Value>& args, int index, std::string* out) {
+  if (args.Length() <= index || !args[index]->IsString()) return false;
+  v8::String::Utf8Value value(args.GetIsolate(), args[index]);
+  out->assign(*value, value.length());
+  return true;
+}
+
 void SetMethod(v8::Isolate* isolate, v8::Local<v8::Object> target, const char* name,
                v8::FunctionCallback callback) {
   v8::Local<v8::Context> context = isolate->GetCurrentContext();

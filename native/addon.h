@@ -1,6 +1,9 @@
 // Shared helpers for the native addon's modules.
 #pragma once
 #include <node.h>
+
+#include <cstdint>
+#include <string>
 #include <v8.h>
 
 namespace mp {
@@ -9,6 +12,10 @@ namespace mp {
 // so the TypeScript layer can map it to the right public error.
 void ThrowErrno(v8::Isolate* isolate, int err, const char* syscall);
 void ThrowType(v8::Isolate* isolate, const char* message);
+
+// Argument readers: false when args[index] is missing or of another type.
+bool ReadNumber(const v8::FunctionCallbackInfo<v8::Value>& args, int index, int64_t* out);
+bool ReadString(const v8::FunctionCallbackInfo<v8::Value>& args, int index, std::string* out);
 
 void SetMethod(v8::Isolate* isolate, v8::Local<v8::Object> target, const char* name,
                v8::FunctionCallback callback);

@@ -18,19 +18,13 @@
 namespace mp {
 namespace {
 
-bool ReadInt(const v8::FunctionCallbackInfo<v8::Value>& args, int index, int64_t* out) {
-  if (args.Length() <= index || !args[index]->IsNumber()) return false;
-  *out = static_cast<int64_t>(args[index].As<v8::Number>()->Value());
-  return true;
-}
-
 // setParentDeathSignal(signal) -> parent pid as seen after arming.
 // The caller compares the result to the pid it expects: if the parent died before
 // prctl ran, we were already re-parented and the signal will never come.
 void SetParentDeathSignal(const v8::FunctionCallbackInfo<v8::Value>& args) {
   v8::Isolate* isolate = args.GetIsolate();
   int64_t sig;
-  if (!ReadInt(args, 0, &sig)) return ThrowType(isolate, "signal must be a number");
+  if (!ReadNumber(args, 0, &sig)) return ThrowType(isolate, "signal must be a number");
   if (prctl(PR_SET_PDEATHSIG, static_cast<unsigned long>(sig)) != 0) {
     return ThrowErrno(isolate, errno, "prctl");
   }
@@ -57,7 +51,7 @@ v8::Local<v8::Object> StatusObject(v8::Isolate* isolate, const siginfo_t& info) 
 void PeekExit(const v8::FunctionCallbackInfo<v8::Value>& args) {
   v8::Isolate* isolate = args.GetIsolate();
   int64_t pid;
-  if (!ReadInt(args, 0, &pid)) return ThrowType(isolate, "pid must be a number");
+  if (!ReadNumber(args, 0, &pid)) return ThrowType(isolate, "pid must be a number");
   siginfo_t info = {};
   int rc;
   do {
@@ -82,8 +76,8 @@ int64_t NowMs() {
 void WaitExitSync(const v8::FunctionCallbackInfo<v8::Value>& args) {
   v8::Isolate* isolate = args.GetIsolate();
   int64_t pid, timeout;
-  if (!ReadInt(args, 0, &pid)) return ThrowType(isolate, "pid must be a number");
-  if (!ReadInt(args, 1, &timeout)) timeout = -1;
+  if (!ReadNumber(args, 0, &pid)) return ThrowType(isolate, "pid must be a number");
+  if (!ReadNumber(args, 1, &timeout)) timeout = -1;
   int fd = static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0));
   if (fd < 0) return ThrowErrno(isolate, errno, "pidfd_open");
   const int64_t deadline = timeout < 0 ? -1 : NowMs() + timeout;
@@ -129,7 +123,7 @@ void GetTrackerFd(const v8::FunctionCallbackInfo<v8::Value>& args) {
 void SwapTrackerFd(const v8::FunctionCallbackInfo<v8::Value>& args) {
   v8::Isolate* isolate = args.GetIsolate();
   int64_t expected, fd;
-  if (!ReadInt(args, 0, &expected) || !ReadInt(args, 1, &fd)) return ThrowType(isolate, "swapTrackerFd(expected, fd)");
+  if (!ReadNumber(args, 0, &expected) || !ReadNumber(args, 1, &fd)) return ThrowType(isolate, "swapTrackerFd(expected, fd)");
   int found = static_cast<int>(expected);
   tracker_fd.compare_exchange_strong(found, static_cast<int>(fd));
   args.GetReturnValue().Set(v8::Integer::New(isolate, found));

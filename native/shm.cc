@@ -15,19 +15,6 @@
 namespace mp {
 namespace {
 
-bool ReadNumber(const v8::FunctionCallbackInfo<v8::Value>& args, int index, int64_t* out) {
-  if (args.Length() <= index || !args[index]->IsNumber()) return false;
-  *out = static_cast<int64_t>(args[index].As<v8::Number>()->Value());
-  return true;
-}
-
-bool ReadString(const v8::FunctionCallbackInfo<v8::Value>& args, int index, std::string* out) {
-  if (args.Length() <= index || !args[index]->IsString()) return false;
-  v8::String::Utf8Value value(args.GetIsolate(), args[index]);
-  out->assign(*value, value.length());
-  return true;
-}
-
 // memfdCreate(name, size) -> fd. The segment lives as long as some fd or mapping refers to it:
 // nothing can be left behind by a crash.
 void MemfdCreate(const v8::FunctionCallbackInfo<v8::Value>& args) {
