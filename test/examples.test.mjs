@@ -175,6 +175,26 @@ const checks = {
   'array-002-17-square': ({ stdout }) => {
     assert.equal(stdout, 'Squared numbers are: [0, 1, 4, 9, 16]\n');
   },
+  'pipe-001-5-send-list': ({ stdout }) => {
+    assert.equal(stdout, "['hi!! I am Python']\n");
+  },
+  'queue-001-6-even-numbers': ({ stdout }) => {
+    // The loop ends once the queue is empty, after the five even numbers.
+    assert.deepEqual(lines(stdout), ['0', '2', '4', '6', '8']);
+  },
+  'queue-002-11-worker-message': ({ stdout }) => {
+    assert.equal(stdout, 'Main process received message: Hello from the worker process\n');
+  },
+  'pipe-002-12-two-way': ({ stdout }) => {
+    // The worker prints only after the main process has received its message and replied.
+    assert.deepEqual(lines(stdout), [
+      'Main process received message: Hello from the worker process',
+      'Worker received message: Hello from the main process',
+    ]);
+  },
+  'pipe-002-25-sender-receiver': ({ stdout }) => {
+    assert.equal(stdout, "['data']\n");
+  },
 };
 
 before(() => {
