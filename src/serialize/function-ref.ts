@@ -102,8 +102,12 @@ function findExportPath(exportsObject: unknown, fn: Function, hash: string): str
   return searchExports(exportsObject, (candidate) => candidate === fn || equivalent(candidate));
 }
 
-/** The export names a module's source text declares; used only when its namespace cannot be read yet. */
-function sourceExports(filename: string, name: string): boolean {
+/**
+ * Whether a module's source text makes `name` reachable from its exports: declared as an export,
+ * or defined as an object property (`name: (...) => ...`, as in an exported object). Used only
+ * when the module's namespace cannot be read yet; the child verifies by name and source hash.
+ */
+function sourceMentionsExport(filename: string, name: string): boolean {
   let text: string;
   try {
     text = readFileSync(filename, 'utf8');
@@ -117,19 +121,8 @@ function sourceExports(filename: string, name: string): boolean {
     new RegExp(`export\\s+(default\\s+)?(abstract\\s+)?class\\s+${n}\\b`),
     new RegExp(`export\\s*\\{[^}]*\\b${n}\\b[^}]*\\}`),
     new RegExp(`export\\s+default\\s+${n}\\b`),
+    new RegExp(`(^|[{,\\s])${n}\\s*:\\s*(async\\s*)?(function\\b|\\(|[\\w$]+\\s*=>)`, 'm'),
   ].some((pattern) => pattern.test(text));
-}
-
-/** Whether the source defines `name` as an object property (`name: (...) => ...`), as in an exported object. */
-function sourceProperty(filename: string, name: string): boolean {
-  let text: string;
-  try {
-    text = readFileSync(filename, 'utf8');
-  } catch {
-    return false;
-  }
-  const n = name.replace(/[$]/g, '\\$');
-  return new RegExp(`(^|[{,\\s])${n}\\s*:\\s*(async\\s*)?(function\\b|\\(|[\\w$]+\\s*=>)`, 'm').test(text);
 }
 
 type ExportsLookup = { format: 'module' | 'commonjs'; exports: unknown } | { format: 'module'; exports: undefined };
@@ -211,7 +204,7 @@ function buildRef(fn: Function): FunctionRef {
   if (lookup.format === 'module' && !nested && location.url.startsWith('file:')) {
     // The module is still evaluating: trust what its source declares, and let the child verify.
     const file = fileURLToPath(location.url);
-    if (isMethod(source) || (fn.name !== '' && (sourceExports(file, fn.name) || sourceProperty(file, fn.name)))) {
+    if (isMethod(source) || (fn.name !== '' && sourceMentionsExport(file, fn.name))) {
       return { url: location.url, format: 'module', name: fn.name, path: null, registered: false, hash };
     }
   }
