@@ -15,6 +15,7 @@ import { parentProcess } from './process/parent-process.js';
 import { setExecutable } from './process/exec-options.js';
 import { Lock } from './synchronize/lock.js';
 import { JoinableQueue, Queue, SimpleQueue } from './queues/queue.js';
+import { poolClassFor, type Pool } from './pool/pool.js';
 import { RLock } from './synchronize/rlock.js';
 import { BoundedSemaphore, Semaphore } from './synchronize/semaphore.js';
 import { Condition } from './synchronize/condition.js';
@@ -107,6 +108,12 @@ export abstract class BaseContext {
   readonly JoinableQueue = JoinableQueue;
 
   readonly Pipe = Pipe;
+
+  /** Pools whose workers this context starts. */
+  get Pool(): typeof Pool {
+    return poolClassFor(this);
+  }
+
   readonly Connection = Connection;
   readonly wait = wait;
 

@@ -64,6 +64,18 @@ export {
 export { SharedMemory, type SharedMemoryOptions } from './shared/shared-memory.js';
 export { ShareableList, type ShareableItem, type ShareableListOptions } from './shared/shareable-list.js';
 export { Queue, SimpleQueue, JoinableQueue } from './queues/queue.js';
+export {
+  Pool,
+  ThreadPool,
+  type PoolOptions,
+  type CallOptions,
+  type MapOptions,
+  type ImapOptions,
+  type ApplyAsyncOptions,
+  type MapAsyncOptions,
+} from './pool/pool.js';
+export { AsyncResult, type ResultWaitOptions, type Callbacks } from './pool/async-result.js';
+export { ImapIterator } from './pool/jobs.js';
 export { register, registerClass } from './serialize/registry.js';
 export {
   getLogger,

@@ -14,3 +14,4 @@ export { SharedMemory } from './shared/shared-memory.js';
 export { ShareableList } from './shared/shareable-list.js';
 export { Connection } from './connection/connection.js';
 export { Queue, SimpleQueue, JoinableQueue } from './queues/queue.js';
+export { LinkEnd } from './pool/link.js';

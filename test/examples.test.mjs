@@ -34,6 +34,38 @@ const START_METHOD_LINES = [
 
 /** Each twin's checks on what it printed; `result` is runScript's { stdout, stderr, pid }. */
 const checks = {
+  'pool-002-10-map-squares': ({ stdout }) => {
+    assert.equal(stdout, 'Squares: [ 1, 4, 9, 16, 25 ]\n');
+  },
+  'pool-002-26-map-range': ({ stdout }) => {
+    assert.deepEqual(JSON.parse(stdout.replace(/\s+/g, '')), [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]);
+  },
+  'pool-002-34-overhead': ({ stdout }) => {
+    const out = lines(stdout);
+    assert.match(out[0] ?? '', /^Single-threaded time: \d+(\.\d+)?(e-\d+)?$/);
+    assert.match(out[1] ?? '', /^Multi-threaded time: \d+(\.\d+)?$/);
+    assert.equal(out[2], '(1000 results)');
+  },
+  'pool-002-35-profile': ({ stdout }) => {
+    const out = lines(stdout);
+    assert.match(out[0] ?? '', /^\d+ samples in \d+\.\d{3} seconds$/);
+    assert.deepEqual(out.slice(1, 3), ['Ordered by: standard name', 'samples  filename:lineno(function)']);
+    for (const row of out.slice(3)) assert.match(row, /^ +\d+  \S+:\d+\(.+\)$/);
+  },
+  'pool-002-36-shared-array-starmap': ({ stdout }) => {
+    assert.equal(stdout, '[0, 1, 4, 9, 16]\n');
+  },
+  'pool-000-apply-async-callbacks': ({ stdout }) => {
+    assert.deepEqual(lines(stdout), ['results: [ 2, 4, 6, 8, 10 ]', 'callbacks: 5 ready: true']);
+  },
+  'pool-000-fan-out-imap-unordered': ({ stdout }) => {
+    const out = lines(stdout);
+    const got = out.slice(0, -1).map((line) => /^downloaded \/image-(\d+)\.png \((\d+) bytes\)$/.exec(line));
+    assert.ok(got.every(Boolean), stdout);
+    assert.deepEqual(got.map((m) => Number(m[1])).sort((a, b) => a - b), Array.from({ length: 16 }, (_, i) => i));
+    for (const m of got) assert.equal(Number(m[2]), 1024 * (Number(m[1]) + 1));
+    assert.equal(out.at(-1), '16 files, 139264 bytes');
+  },
   'process-001-1-display': ({ stdout }) => {
     assert.equal(stdout, 'Hi !! I am Python\n');
   },

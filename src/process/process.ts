@@ -440,3 +440,15 @@ export function nonDaemonChildren(): Process[] {
 export function isChildProcessObject(): boolean {
   return childMark() !== undefined;
 }
+
+/** How a started child ends (for the package's own bookkeeping, e.g. a pool watching its workers). */
+export function childExit(p: Process): Promise<ExitStatus> {
+  const popen = state(p).popen;
+  if (!popen) throw new ProcessError('process not started');
+  return popen.exited;
+}
+
+/** Keeps (or stops keeping) the event loop alive for a daemon child while the package awaits it. */
+export function holdChild(p: Process, hold: boolean): void {
+  holdRef(p, hold ? +1 : -1);
+}

@@ -1,0 +1,490 @@
+/**
+ * The engine of a pool: its workers, the queue of chunks, and the dispatcher. It holds no
+ * reference to the `Pool` object users see, so an abandoned pool can be collected (and warned
+ * about) while its workers still run.
+ *
+ * Dispatch is fair: a chunk goes to the least-loaded worker that has room. How much a worker may
+ * hold adapts to how long items take (measured by the workers): enough short items to keep it
+ * busy across a round trip, but never a second long chunk queued behind a first one while
+ * another worker could take it.
+ *
+ * A worker that dies is blamed for exactly the chunk it was running (published in shared
+ * memory); the chunks queued behind it go back to the front of the queue, and a new worker takes
+ * its place.
+ */
+import { ProcessError, WorkerLostError } from '../errors.js';
+import { getLogger } from '../logging.js';
+import { native } from '../internal/native.js';
+import { childExit, holdChild, type Process } from '../process/process.js';
+import type { ExitStatus, StartMethod } from '../process/popen.js';
+import { RawArray } from '../shared/sharedctypes.js';
+import { encode, type Destination, type Encoded } from '../serialize/codec.js';
+import { Link, linkPair, prepare } from './link.js';
+import { MAX_CHUNK_ID, Mode, RUNNING, STATUS_WORDS, RESULT_FIELDS, type FromWorker, type WireResult } from './protocol.js';
+import { isPlainList, packNumbers } from './plain.js';
+import { remoteError } from './remote.js';
+import { poolWorker } from './worker.js';
+
+/** Work queued on one worker should last about this long (ms), so it never starves between round trips. */
+const QUEUED_WORK_MS = 2;
+const MAX_ITEMS_IN_FLIGHT = 4096;
+/** Workers that die before they are ready, in a row, before the pool gives up instead of respawning forever. */
+const MAX_START_FAILURES = 3;
+
+export interface Job {
+  /** False once the job failed, was cancelled or finished: its queued chunks are dropped. */
+  readonly live: boolean;
+  chunkDone(chunk: Chunk, ok: boolean, value: unknown): void;
+}
+
+export interface Chunk {
+  id: number;
+  job: Job;
+  /** Position of the chunk within its job. */
+  index: number;
+  fnId: number;
+  mode: Mode;
+  /** Number of items. */
+  size: number;
+  items: Encoded;
+  /** The items are plain data (plain.ts): sent as they are, not encoded. */
+  plain: boolean;
+}
+
+type ProcessClass = new (options: { target: typeof poolWorker; args: unknown[]; daemon: boolean; name: string }) => Process;
+
+export interface CoreOptions {
+  processes: number;
+  ProcessClass: ProcessClass;
+  method: StartMethod;
+  initializer: ((...args: never[]) => unknown) | null;
+  initargs: unknown[];
+  maxTasksPerChild: number | null;
+}
+
+export type PoolState = 'run' | 'close' | 'terminate' | 'broken';
+
+class Slot {
+  state: 'starting' | 'ready' | 'retiring' | 'dead' = 'starting';
+  readonly inflight = new Map<number, Chunk>();
+  /** Items held by the worker. */
+  load = 0;
+  chunksSent = 0;
+  readonly knownFunctions = new Set<number>();
+  initError: unknown = undefined;
+  /** Whether this worker keeps the program alive now. */
+  held = false;
+
+  constructor(
+    readonly process: Process,
+    readonly link: Link,
+    readonly status: Int32Array,
+  ) {}
+}
+
+let workerNames = 0;
+
+export class PoolCore {
+  state: PoolState = 'run';
+  brokenBy: Error | null = null;
+  readonly destination: Destination;
+  readonly #options: CoreOptions;
+  readonly #slots = new Set<Slot>();
+  /** Every worker process ever started that has not been seen to end. */
+  readonly #living = new Set<Promise<unknown>>();
+  #queue: Chunk[] = [];
+  #head = 0;
+  #nextChunkId = 1;
+  readonly #functions = new Map<Function, { id: number; encoded: Encoded }>();
+  readonly #functionsById: Encoded[] = [];
+  /** Average milliseconds per item, from the workers' measurements; null before the first result. */
+  #itemMs: number | null = null;
+  #dispatchScheduled = false;
+  /** Chunks queued or held by workers, not yet settled. */
+  #chunks = 0;
+  /** Inputs still being read (imap). */
+  #feeds = 0;
+  #holding = false;
+  #startFailures = 0;
+  readonly #allEnded: Array<() => void> = [];
+
+  constructor(options: CoreOptions) {
+    this.#options = options;
+    this.destination = { kind: options.method === 'thread' ? 'thread' : 'process' };
+    for (let i = 0; i < options.processes; i++) this.#startWorker();
+  }
+
+  get processes(): number {
+    return this.#options.processes;
+  }
+
+  /** The pool's processes (for CPython's `_pool`-style introspection and tests). */
+  workers(): Process[] {
+    return [...this.#slots].filter((slot) => slot.state !== 'dead').map((slot) => slot.process);
+  }
+
+  /** Encodes a function once per pool; throws PicklingError at the call site when it cannot be sent. */
+  functionId(fn: Function): number {
+    let known = this.#functions.get(fn);
+    if (!known) {
+      known = { id: this.#functionsById.length, encoded: encode(fn, this.destination) };
+      this.#functions.set(fn, known);
+      this.#functionsById.push(known.encoded);
+    }
+    return known.id;
+  }
+
+  newChunk(job: Job, index: number, fnId: number, mode: Mode, items: unknown[]): Chunk {
+    const id = this.#nextChunkId;
+    this.#nextChunkId = id >= MAX_CHUNK_ID ? 1 : id + 1;
+    const plain = isPlainList(items);
+    const encoded = plain ? { value: (mode === Mode.Single && packNumbers(items)) || items, modules: [] } : encode(items, this.destination);
+    return { id, job, index, fnId, mode, size: items.length, items: encoded, plain };
+  }
+
+  checkRunning(): void {
+    if (this.state === 'broken') throw new ProcessError(`Pool is broken: ${this.brokenBy?.message ?? 'a worker could not start'}`, { cause: this.brokenBy });
+    if (this.state !== 'run') throw new ProcessError('Pool not running');
+  }
+
+  submit(chunks: readonly Chunk[]): void {
+    for (const chunk of chunks) this.#queue.push(chunk);
+    this.#addChunks(chunks.length);
+    this.#scheduleDispatch();
+  }
+
+  /** Counts an input being read (imap): the pool stays alive and does not finish closing meanwhile. */
+  feedStarted(): void {
+    this.#feeds++;
+    this.#liveness();
+  }
+
+  feedEnded(): void {
+    this.#feeds--;
+    this.#liveness();
+    this.#maybeFinish();
+  }
+
+  /** Drops the queued chunks of jobs that are no longer live. */
+  sweep(): void {
+    const kept: Chunk[] = [];
+    let dropped = 0;
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const chunk = this.#queue[i]!;
+      if (chunk.job.live) kept.push(chunk);
+      else dropped++;
+    }
+    this.#queue = kept;
+    this.#head = 0;
+    this.#addChunks(-dropped);
+  }
+
+  close(): void {
+    if (this.state === 'run') this.state = 'close';
+    this.#liveness();
+    this.#maybeFinish();
+  }
+
+  /** Stops every worker now; queued and running chunks fail with `reason`. */
+  async terminate(reason: Error): Promise<void> {
+    if (this.state !== 'terminate') {
+      this.state = 'terminate';
+      this.#failEverything(reason);
+      this.#liveness();
+      for (const slot of this.#slots) {
+        if (slot.state !== 'dead') {
+          try {
+            slot.process.terminate();
+          } catch {
+            // It ended already.
+          }
+        }
+        slot.link.destroy();
+      }
+    }
+    await this.ended();
+  }
+
+  /** Resolves once every worker has ended (after close or terminate). */
+  ended(): Promise<void> {
+    if (this.#living.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#allEnded.push(resolve));
+  }
+
+  // ------------------------------------------------------------------ workers
+
+  #startWorker(): void {
+    const [mine, end] = linkPair();
+    const status = RawArray('i', STATUS_WORDS) as Int32Array;
+    const { ProcessClass, method, initializer, initargs } = this.#options;
+    const prefix = method === 'thread' ? 'ThreadPoolWorker' : method === 'forkserver' ? 'ForkServerPoolWorker' : 'SpawnPoolWorker';
+    let slot: Slot | undefined;
+    const link = new Link(mine, {
+      message: (value) => this.#onMessage(slot!, value as FromWorker),
+      closed: () => undefined,
+    });
+    const process = new ProcessClass({
+      target: poolWorker,
+      args: [end, status, initializer, initargs, method === 'thread'],
+      daemon: true,
+      name: `${prefix}-${++workerNames}`,
+    });
+    slot = new Slot(process, link, status);
+    try {
+      process.start();
+    } finally {
+      native().closeFd(end.fd);
+    }
+    this.#slots.add(slot);
+    if (this.#holding) this.#hold(slot, true);
+    else link.unref();
+    const exited = childExit(process).then((status) => this.#onExit(slot, status));
+    this.#living.add(exited);
+    void exited.finally(() => {
+      this.#living.delete(exited);
+      if (this.#living.size === 0) for (const resolve of this.#allEnded.splice(0)) resolve();
+    });
+  }
+
+  #onMessage(slot: Slot, message: FromWorker): void {
+    if ('undecodable' in message) {
+      getLogger().warning('a pool worker sent a result that could not be read: %s', String((message as { undecodable: unknown }).undecodable));
+      return;
+    }
+    switch (message.t) {
+      case 'ready':
+        if (slot.state === 'starting') slot.state = 'ready';
+        this.#startFailures = 0;
+        if (this.state === 'close' && this.#busy() === 0) this.#retire(slot);
+        else this.#scheduleDispatch();
+        return;
+      case 'init-error':
+        slot.initError = message.error;
+        return;
+      case 'done':
+        this.#onResults(slot, message.results);
+    }
+  }
+
+  #onResults(slot: Slot, results: unknown[]): void {
+    let settled = 0;
+    for (let i = 0; i < results.length; i += RESULT_FIELDS) {
+      const id = results[i] as WireResult[0];
+      const ok = results[i + 1] as WireResult[1];
+      const value = results[i + 2];
+      const ms = results[i + 3] as WireResult[3];
+      const local = results[i + 4] as WireResult[4];
+      const chunk = slot.inflight.get(id);
+      if (!chunk) continue;
+      slot.inflight.delete(id);
+      slot.load -= chunk.size;
+      settled++;
+      const perItem = ms / Math.max(1, chunk.size);
+      this.#itemMs = this.#itemMs === null ? perItem : this.#itemMs * 0.7 + perItem * 0.3;
+      if (chunk.job.live) chunk.job.chunkDone(chunk, ok, ok || local ? value : remoteError(value));
+    }
+    this.#addChunks(-settled);
+    if (this.#options.maxTasksPerChild !== null && slot.chunksSent >= this.#options.maxTasksPerChild && slot.inflight.size === 0) {
+      this.#retire(slot);
+    }
+    this.#dispatch();
+  }
+
+  /** Asks a worker to finish and exit (its replacement, if needed, starts when it has ended). */
+  #retire(slot: Slot): void {
+    if (slot.state !== 'ready') return;
+    slot.state = 'retiring';
+    slot.link.send({ value: { t: 'exit' }, modules: [] }, true);
+  }
+
+  async #onExit(slot: Slot, status: ExitStatus): Promise<void> {
+    // Results written before the end are still in the socket: read them first.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([slot.link.whenClosed, new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+    clearTimeout(timer);
+    const wasStarting = slot.state === 'starting';
+    slot.state = 'dead';
+    slot.link.destroy();
+    this.#hold(slot, false);
+    this.#slots.delete(slot);
+    if (this.state === 'terminate') return;
+
+    const running = Atomics.load(slot.status, RUNNING);
+    const requeue: Chunk[] = [];
+    let lost = 0;
+    for (const chunk of slot.inflight.values()) {
+      if (chunk.id === running) {
+        lost++;
+        if (chunk.job.live) chunk.job.chunkDone(chunk, false, lostError(slot.process, status));
+      } else {
+        requeue.push(chunk);
+      }
+    }
+    slot.inflight.clear();
+    slot.load = 0;
+    this.#addChunks(-lost);
+    if (requeue.length > 0) {
+      this.#queue.splice(this.#head, 0, ...requeue);
+    }
+
+    if (wasStarting) {
+      if (slot.initError !== undefined) return this.#break(remoteError(slot.initError), 'the initializer failed in a worker');
+      if (++this.#startFailures >= MAX_START_FAILURES) {
+        return this.#break(lostError(slot.process, status), `${MAX_START_FAILURES} workers in a row ended before they were ready`);
+      }
+    } else if (status.exitCode !== 0 || status.signal !== null) {
+      getLogger().debug('pool worker %s ended (exit code %d, signal %s); replacing it', slot.process.name, status.exitCode, status.signal);
+    }
+    if (this.state === 'run' || this.#busy() > 0) this.#startWorker();
+    this.#scheduleDispatch();
+    this.#maybeFinish();
+  }
+
+  #break(cause: Error, why: string): void {
+    this.state = 'broken';
+    this.brokenBy = cause;
+    this.#liveness();
+    const error = new ProcessError(`Pool is broken: ${why}: ${cause.message}`, { cause });
+    this.#failEverything(error);
+    for (const slot of this.#slots) {
+      try {
+        slot.process.terminate();
+      } catch {
+        // Already ended.
+      }
+    }
+  }
+
+  #failEverything(error: Error): void {
+    const jobs = new Set<Job>();
+    for (let i = this.#head; i < this.#queue.length; i++) jobs.add(this.#queue[i]!.job);
+    for (const slot of this.#slots) {
+      for (const chunk of slot.inflight.values()) jobs.add(chunk.job);
+      slot.inflight.clear();
+      slot.load = 0;
+    }
+    this.#queue = [];
+    this.#head = 0;
+    for (const job of jobs) if (job.live) job.chunkDone(null as unknown as Chunk, false, error);
+    this.#addChunks(-this.#chunks);
+  }
+
+  // ------------------------------------------------------------------ dispatch
+
+  #scheduleDispatch(): void {
+    if (this.#dispatchScheduled) return;
+    this.#dispatchScheduled = true;
+    queueMicrotask(() => {
+      this.#dispatchScheduled = false;
+      this.#dispatch();
+    });
+  }
+
+  /** How many items a worker may hold: enough for QUEUED_WORK_MS, at least one chunk. */
+  #window(): number {
+    if (this.#itemMs === null) return 1;
+    return Math.max(1, Math.min(MAX_ITEMS_IN_FLIGHT, Math.floor(QUEUED_WORK_MS / Math.max(this.#itemMs, 1e-4))));
+  }
+
+  #dispatch(): void {
+    if (this.state === 'terminate' || this.state === 'broken') return;
+    const window = this.#window();
+    const maxChunks = this.#options.maxTasksPerChild;
+    const batches = new Map<Slot, Chunk[]>();
+    let dropped = 0;
+    while (this.#head < this.#queue.length) {
+      const chunk = this.#queue[this.#head]!;
+      if (!chunk.job.live) {
+        this.#head++;
+        dropped++;
+        continue;
+      }
+      let best: Slot | null = null;
+      for (const slot of this.#slots) {
+        if (slot.state !== 'ready') continue;
+        if (maxChunks !== null && slot.chunksSent >= maxChunks) continue;
+        if (slot.inflight.size > 0 && slot.load + chunk.size > window) continue;
+        if (best === null || slot.load < best.load) best = slot;
+      }
+      if (best === null) break;
+      this.#head++;
+      best.inflight.set(chunk.id, chunk);
+      best.load += chunk.size;
+      best.chunksSent++;
+      let batch = batches.get(best);
+      if (!batch) batches.set(best, (batch = []));
+      batch.push(chunk);
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    for (const [slot, chunks] of batches) this.#send(slot, chunks);
+    if (dropped > 0) this.#addChunks(-dropped);
+    this.#maybeFinish();
+  }
+
+  #send(slot: Slot, chunks: Chunk[]): void {
+    const fns: Array<[number, unknown]> = [];
+    const parts: Encoded[] = [];
+    const wire: unknown[] = [];
+    for (const chunk of chunks) {
+      if (!slot.knownFunctions.has(chunk.fnId)) {
+        slot.knownFunctions.add(chunk.fnId);
+        const fn = this.#functionsById[chunk.fnId]!;
+        fns.push([chunk.fnId, fn.value]);
+        parts.push(fn);
+      }
+      wire.push(chunk.id, chunk.fnId, chunk.mode, chunk.items.value, !chunk.plain);
+      if (chunk.items.modules.length > 0) parts.push(chunk.items);
+    }
+    slot.link.send(prepare({ t: 'run', fns, chunks: wire }, parts), true);
+  }
+
+  // ------------------------------------------------------------------ liveness
+
+  #busy(): number {
+    return this.#chunks + this.#feeds;
+  }
+
+  #addChunks(delta: number): void {
+    this.#chunks += delta;
+    this.#liveness();
+  }
+
+  /** While work is outstanding the workers keep the program alive; an idle pool never does. */
+  #liveness(): void {
+    // After close() or terminate(), the workers' ends are awaited: keep the program alive for them.
+    const hold = this.#busy() > 0 || this.state !== 'run';
+    if (hold !== this.#holding) {
+      this.#holding = hold;
+      for (const slot of this.#slots) this.#hold(slot, hold);
+    }
+  }
+
+  #hold(slot: Slot, hold: boolean): void {
+    if (slot.held === hold) return;
+    slot.held = hold;
+    if (hold) slot.link.ref();
+    else slot.link.unref();
+    try {
+      holdChild(slot.process, hold);
+    } catch {
+      // Not started or already closed.
+    }
+  }
+
+  /** After close(): once nothing is left to do, every worker is asked to exit. */
+  #maybeFinish(): void {
+    if (this.state !== 'close' || this.#busy() > 0) return;
+    for (const slot of this.#slots) this.#retire(slot);
+  }
+}
+
+function lostError(process: Process, status: ExitStatus): WorkerLostError {
+  const how = status.signal ? `was killed by ${status.signal}` : `exited with code ${status.exitCode}`;
+  return new WorkerLostError(`pool worker ${process.name} (pid ${process.pid}) ${how} while running this task`, {
+    exitCode: status.signal ? null : status.exitCode,
+    signal: status.signal,
+  });
+}

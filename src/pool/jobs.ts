@@ -1,0 +1,305 @@
+/**
+ * What a pool call is while it runs: a list job (apply, map, starmap and their Async forms)
+ * collects every chunk's results into one value; an imap job reads its input lazily and hands
+ * results out one by one, keeping at most `bufferSize` chunks between its input and its reader.
+ */
+import { abortError } from '../synchronize/futex.js';
+import { AsyncResult, settle } from './async-result.js';
+import type { Chunk, Job, PoolCore } from './core.js';
+import type { Mode } from './protocol.js';
+
+export type Progress = (done: number, total: number | undefined) => void;
+
+function callProgress(progress: Progress | undefined, done: number, total: number | undefined): void {
+  if (!progress) return;
+  try {
+    progress(done, total);
+  } catch (error) {
+    process.nextTick(() => {
+      throw error;
+    });
+  }
+}
+
+/** Watches an AbortSignal for a job; `stop()` removes the listener. */
+function watch(signal: AbortSignal | undefined, onAbort: () => void): () => void {
+  if (!signal) return () => undefined;
+  signal.addEventListener('abort', onAbort, { once: true });
+  return () => signal.removeEventListener('abort', onAbort);
+}
+
+/** One `apply`: one chunk of one item. */
+export class ApplyJob implements Job {
+  live = true;
+  readonly #result: AsyncResult<unknown>;
+  readonly #unwatch: (() => void) | null;
+
+  constructor(result: AsyncResult<unknown>, signal: AbortSignal | undefined) {
+    this.#result = result;
+    this.#unwatch = signal ? watch(signal, () => this.#finish(false, abortError(signal), true)) : null;
+  }
+
+  chunkDone(chunk: Chunk | null, ok: boolean, value: unknown): void {
+    if (!this.live) return;
+    this.#finish(ok && chunk !== null, ok && chunk !== null ? (value as unknown[])[0] : value, false);
+  }
+
+  #finish(ok: boolean, value: unknown, aborted: boolean): void {
+    if (!this.live) return;
+    this.live = false;
+    this.#unwatch?.();
+    if (aborted) this.#core?.sweep();
+    settle(this.#result, ok, value);
+  }
+
+  /** Set when a signal may cancel the job while its chunk is queued. */
+  #core: PoolCore | null = null;
+  watchQueue(core: PoolCore): void {
+    this.#core = core;
+  }
+}
+
+export class ListJob implements Job {
+  live = true;
+  readonly #core: PoolCore;
+  readonly #result: AsyncResult<unknown>;
+  readonly #values: unknown[];
+  readonly #chunksize: number;
+  readonly #single: boolean;
+  readonly #progress: Progress | undefined;
+  #remaining: number;
+  #done = 0;
+  readonly #unwatch: () => void;
+
+  constructor(
+    core: PoolCore,
+    result: AsyncResult<unknown>,
+    options: { total: number; chunksize: number; chunks: number; single: boolean; progress?: Progress; signal?: AbortSignal },
+  ) {
+    this.#core = core;
+    this.#result = result;
+    this.#values = new Array<unknown>(options.total);
+    this.#chunksize = options.chunksize;
+    this.#remaining = options.chunks;
+    this.#single = options.single;
+    this.#progress = options.progress;
+    this.#unwatch = watch(options.signal, () => this.#finish(false, abortError(options.signal!)));
+    if (options.chunks === 0) this.#finish(true, this.#values);
+  }
+
+  chunkDone(chunk: Chunk | null, ok: boolean, value: unknown): void {
+    if (!this.live) return;
+    if (!ok || chunk === null) {
+      this.#finish(false, value);
+      return;
+    }
+    const values = value as unknown[];
+    const start = chunk.index * this.#chunksize;
+    for (let i = 0; i < values.length; i++) this.#values[start + i] = values[i];
+    this.#done += values.length;
+    callProgress(this.#progress, this.#done, this.#values.length);
+    if (--this.#remaining === 0) this.#finish(true, this.#single ? this.#values[0] : this.#values);
+  }
+
+  #finish(ok: boolean, value: unknown): void {
+    if (!this.live) return;
+    this.live = false;
+    this.#unwatch();
+    if (this.#remaining > 0) this.#core.sweep();
+    settle(this.#result, ok, value);
+  }
+}
+
+type Outcome = { ok: true; values: unknown[] } | { ok: false; error: unknown };
+
+export interface ImapSetup {
+  fnId: number;
+  mode: Mode;
+  ordered: boolean;
+  chunksize: number;
+  bufferSize: number;
+  progress?: Progress;
+  signal?: AbortSignal;
+}
+
+/**
+ * The iterator `imap` and `imapUnordered` return. Breaking out of `for await` stops reading the
+ * input and drops what was queued; an error (a task's, or the input's own) is thrown at its
+ * position and ends the iteration.
+ */
+export class ImapIterator<R> implements AsyncIterableIterator<R>, Job {
+  live = true;
+  readonly #core: PoolCore;
+  readonly #setup: ImapSetup;
+  readonly #source: Iterator<unknown> | AsyncIterator<unknown>;
+  readonly #async: boolean;
+  /** Chunks made so far (the next chunk's index). */
+  #made = 0;
+  /** Chunks handed to the reader (ordered: the next index to hand out). */
+  #taken = 0;
+  readonly #ready = new Map<number, Outcome>();
+  readonly #arrivals: Outcome[] = [];
+  #current: unknown[] = [];
+  #position = 0;
+  #exhausted = false;
+  /** An input failure, at the chunk index where it happened. */
+  #inputError: { index: number; error: unknown } | null = null;
+  /** A failure of the whole job (abort, terminate, broken pool). */
+  #failure: { error: unknown } | null = null;
+  #finished = false;
+  #items = 0;
+  #doneItems = 0;
+  #wakeReader: (() => void) | null = null;
+  #wakeFeeder: (() => void) | null = null;
+  readonly #unwatch: () => void;
+
+  constructor(core: PoolCore, source: Iterable<unknown> | AsyncIterable<unknown>, setup: ImapSetup) {
+    this.#core = core;
+    this.#setup = setup;
+    const asyncIterator = (source as AsyncIterable<unknown>)[Symbol.asyncIterator];
+    this.#async = typeof asyncIterator === 'function';
+    this.#source = this.#async ? asyncIterator.call(source) : (source as Iterable<unknown>)[Symbol.iterator]();
+    this.#unwatch = watch(setup.signal, () => this.#fail(abortError(setup.signal!)));
+    core.feedStarted();
+    void this.#feed();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<R>> {
+    for (;;) {
+      if (this.#position < this.#current.length) {
+        const value = this.#current[this.#position++] as R;
+        return { value, done: false };
+      }
+      if (this.#finished) return { value: undefined, done: true };
+      if (this.#failure) return this.#throw(this.#failure.error);
+      const outcome = this.#setup.ordered ? this.#ready.get(this.#taken) : this.#arrivals.shift();
+      if (outcome) {
+        if (this.#setup.ordered) this.#ready.delete(this.#taken);
+        this.#taken++;
+        this.#wakeFeeder?.();
+        if (!outcome.ok) return this.#throw(outcome.error);
+        this.#current = outcome.values;
+        this.#position = 0;
+        continue;
+      }
+      if (this.#taken === this.#made) {
+        if (this.#inputError) return this.#throw(this.#inputError.error);
+        if (this.#exhausted) {
+          this.#end();
+          return { value: undefined, done: true };
+        }
+      }
+      await new Promise<void>((resolve) => (this.#wakeReader = resolve));
+      this.#wakeReader = null;
+    }
+  }
+
+  async return(): Promise<IteratorResult<R>> {
+    this.#end();
+    return { value: undefined, done: true };
+  }
+
+  chunkDone(chunk: Chunk | null, ok: boolean, value: unknown): void {
+    if (!this.live) return;
+    if (chunk === null) {
+      this.#fail(value);
+      return;
+    }
+    const outcome: Outcome = ok ? { ok: true, values: value as unknown[] } : { ok: false, error: value };
+    if (this.#setup.ordered) this.#ready.set(chunk.index, outcome);
+    else this.#arrivals.push(outcome);
+    if (ok) {
+      this.#doneItems += chunk.size;
+      callProgress(this.#setup.progress, this.#doneItems, this.#exhausted ? this.#items : undefined);
+    }
+    this.#wakeReader?.();
+  }
+
+  async #feed(): Promise<void> {
+    const { chunksize, bufferSize, fnId, mode } = this.#setup;
+    try {
+      while (this.live && !this.#exhausted) {
+        if (this.#made - this.#taken >= bufferSize) {
+          await new Promise<void>((resolve) => (this.#wakeFeeder = resolve));
+          this.#wakeFeeder = null;
+          continue;
+        }
+        const items: unknown[] = [];
+        let inputError: { error: unknown } | null = null;
+        try {
+          while (items.length < chunksize) {
+            const step = this.#async ? await this.#source.next() : (this.#source.next() as IteratorResult<unknown>);
+            if (step.done) {
+              this.#exhausted = true;
+              break;
+            }
+            items.push(step.value);
+          }
+        } catch (error) {
+          inputError = { error };
+          this.#exhausted = true;
+        }
+        if (!this.live) break;
+        if (items.length > 0) {
+          try {
+            const chunk = this.#core.newChunk(this, this.#made, fnId, mode, items);
+            this.#core.submit([chunk]);
+            this.#made++;
+            this.#items += items.length;
+          } catch (error) {
+            inputError ??= { error };
+            this.#exhausted = true;
+          }
+        }
+        if (inputError) this.#inputError = { index: this.#made, error: inputError.error };
+      }
+    } finally {
+      this.#core.feedEnded();
+      if (this.#exhausted) callProgress(this.#setup.progress, this.#doneItems, this.#items);
+      this.#wakeReader?.();
+    }
+  }
+
+  #throw(error: unknown): never {
+    this.#end();
+    throw error;
+  }
+
+  #fail(error: unknown): void {
+    if (!this.live) return;
+    this.#failure = { error };
+    this.#stop();
+    this.#wakeReader?.();
+  }
+
+  /** Stops the job: no more input is read, queued chunks are dropped. */
+  #stop(): void {
+    if (!this.live) return;
+    this.live = false;
+    this.#unwatch();
+    this.#core.sweep();
+    this.#wakeFeeder?.();
+    if (!this.#exhausted) {
+      this.#exhausted = true;
+      try {
+        const closing = this.#source.return?.();
+        if (closing && typeof (closing as Promise<unknown>).catch === 'function') (closing as Promise<unknown>).catch(() => undefined);
+      } catch {
+        // The input's own cleanup failed; the iteration is over either way.
+      }
+    }
+  }
+
+  #end(): void {
+    this.#finished = true;
+    this.#stop();
+    this.#current = [];
+    this.#position = 0;
+    this.#ready.clear();
+    this.#arrivals.length = 0;
+  }
+}

@@ -1,0 +1,330 @@
+/**
+ * `Pool` and `ThreadPool`: CPython's process pool API over worker processes (or threads) that
+ * are replaced when they die, with the tasks they held failing with `WorkerLostError` instead of
+ * hanging. Every call takes an AbortSignal; `imap` reads its input lazily.
+ */
+import { ProcessError } from '../errors.js';
+import { getContext, type BaseContext } from '../context.js';
+import type { StartMethod } from '../process/popen.js';
+import { cpuCount } from '../context.js';
+import { abortError } from '../synchronize/futex.js';
+import { AsyncResult, checkCallbacks, type Callbacks } from './async-result.js';
+import { PoolCore, type Chunk } from './core.js';
+import { ApplyJob, ImapIterator, ListJob, type Progress } from './jobs.js';
+import { IN_POOL_WORKER, Mode } from './protocol.js';
+
+export interface PoolOptions {
+  /** Number of workers; default: the number of CPUs. */
+  processes?: number | null;
+  /** Runs in each worker before its first task (a sendable function, as a Process target). */
+  initializer?: ((...args: any[]) => unknown) | null;
+  initargs?: unknown[];
+  /** Tasks (chunks) a worker runs before it is replaced by a fresh one; default: no limit. */
+  maxTasksPerChild?: number | null;
+  /** The context (or start method) the workers are started with; default: the default context. */
+  context?: BaseContext | StartMethod | null;
+}
+
+export interface CallOptions {
+  /** Cancels the call: it rejects with AbortError and its queued chunks are dropped. */
+  signal?: AbortSignal;
+}
+
+export interface MapOptions extends CallOptions {
+  /** Items per chunk (one message to a worker); default as CPython: about 4 chunks per worker. */
+  chunksize?: number | null;
+  /** Called after each chunk with the items done so far and the total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ImapOptions extends CallOptions {
+  /** Items per chunk; default 1. */
+  chunksize?: number;
+  /** Chunks read ahead of the consumer at most; default 16 per worker. */
+  bufferSize?: number;
+  /** Called after each chunk with the items done so far and, once the input is exhausted, the total. */
+  onProgress?: (done: number, total: number | undefined) => void;
+}
+
+export type ApplyAsyncOptions<R> = CallOptions & Callbacks<R>;
+export type MapAsyncOptions<R> = MapOptions & Callbacks<R>;
+
+type Fn<A extends unknown[], R> = (...args: A) => R;
+type Input<T> = Iterable<T> | AsyncIterable<T>;
+
+const registry = new FinalizationRegistry<PoolCore>((core) => {
+  if (core.state !== 'run') return;
+  if (!warnedUnclosed) {
+    warnedUnclosed = true;
+    process.emitWarning(
+      `unclosed running multiprocessing pool (${core.processes} workers) was garbage-collected; its workers were terminated. ` +
+        'Call pool.close() and await pool.join(), or use `await using pool = new Pool()`.',
+      'ResourceWarning',
+    );
+  }
+  void core.terminate(new ProcessError('Pool was garbage-collected'));
+});
+let warnedUnclosed = false;
+
+function checkFunction(fn: unknown, what = 'func'): void {
+  if (typeof fn !== 'function') throw new TypeError(`${what} must be a function, not ${fn === null ? 'null' : typeof fn}`);
+}
+
+function checkPositiveInteger(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`${what} must be an integer`);
+  if (value < 1) throw new RangeError(`${what} must be at least 1`);
+  return value;
+}
+
+function checkOptions<T extends object>(options: T | undefined): T {
+  if (options === undefined) return {} as T;
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const signal = (options as CallOptions).signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
+  const progress = (options as MapOptions).onProgress;
+  if (progress !== undefined && typeof progress !== 'function') throw new TypeError('onProgress must be a function');
+  return options;
+}
+
+function isIterable(value: unknown): value is Input<unknown> {
+  return (
+    value !== null &&
+    value !== undefined &&
+    (typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function' || typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function')
+  );
+}
+
+function resolveContext(context: PoolOptions['context']): { method: StartMethod; ProcessClass: ReturnType<typeof getContext>['Process'] } {
+  let chosen: ReturnType<typeof getContext>;
+  if (context === undefined || context === null) chosen = getContext();
+  else if (typeof context === 'string') chosen = getContext(context);
+  else if (typeof context === 'object' && typeof (context as BaseContext).getStartMethod === 'function') {
+    chosen = getContext((context as BaseContext).getStartMethod() ?? undefined);
+  } else throw new TypeError('context must be a context (getContext(...)) or a start method name');
+  return { method: chosen.getStartMethod(), ProcessClass: chosen.Process };
+}
+
+export class Pool {
+  /** The context pools of this class use when none is given (set by `ctx.Pool`). */
+  static readonly defaultContext: BaseContext | StartMethod | null = null;
+  readonly #core: PoolCore;
+
+  constructor(
+    processes?: number | PoolOptions | null,
+    initializer?: PoolOptions['initializer'],
+    initargs?: unknown[],
+    maxTasksPerChild?: number | null,
+    context?: PoolOptions['context'],
+  ) {
+    const options: PoolOptions =
+      processes !== null && typeof processes === 'object' ? processes : { processes, initializer, initargs, maxTasksPerChild, context };
+    if ((globalThis as Record<symbol, unknown>)[IN_POOL_WORKER]) {
+      throw new ProcessError('a Pool cannot be created inside a pool worker: pool workers are daemonic and may not start processes');
+    }
+    const count = options.processes ?? cpuCount();
+    checkPositiveInteger(count, 'Number of processes');
+    const init = options.initializer ?? null;
+    if (init !== null && typeof init !== 'function') throw new TypeError('initializer must be a callable');
+    const initargs_ = options.initargs ?? [];
+    if (!Array.isArray(initargs_)) throw new TypeError('initargs must be an array');
+    const maxTasks = options.maxTasksPerChild ?? null;
+    if (maxTasks !== null) {
+      if (typeof maxTasks !== 'number' || !Number.isInteger(maxTasks)) throw new TypeError('maxTasksPerChild must be a positive integer or null');
+      if (maxTasks < 1) throw new RangeError('maxTasksPerChild must be a positive integer or null');
+    }
+    const { method, ProcessClass } = resolveContext(options.context ?? (new.target as typeof Pool).defaultContext);
+    this.#core = new PoolCore({
+      processes: count,
+      ProcessClass: ProcessClass as never,
+      method,
+      initializer: init,
+      initargs: initargs_,
+      maxTasksPerChild: maxTasks,
+    });
+    registry.register(this, this.#core, this);
+  }
+
+  /** Number of workers. */
+  get processes(): number {
+    return this.#core.processes;
+  }
+
+  /** The worker processes running now (they change as workers are replaced). */
+  get workers(): readonly import('../process/process.js').Process[] {
+    return this.#core.workers();
+  }
+
+  /** Runs `fn(...args)` in a worker; resolves with its result. */
+  async apply<A extends unknown[], R>(fn: Fn<A, R>, args?: A, options?: CallOptions): Promise<Awaited<R>> {
+    return this.applyAsync(fn, args, options).get();
+  }
+
+  /** Starts `fn(...args)` in a worker; the AsyncResult settles with its result. */
+  applyAsync<A extends unknown[], R>(fn: Fn<A, R>, args?: A, options?: ApplyAsyncOptions<Awaited<R>>): AsyncResult<Awaited<R>> {
+    const core = this.#core;
+    checkFunction(fn);
+    const list = args ?? ([] as unknown[] as A);
+    if (!Array.isArray(list)) throw new TypeError('args must be an array');
+    const opts = checkOptions(options);
+    checkCallbacks(opts);
+    core.checkRunning();
+    if (opts.signal?.aborted) throw abortError(opts.signal);
+    const result = new AsyncResult<Awaited<R>>(options);
+    const fnId = core.functionId(fn);
+    const job = new ApplyJob(result as AsyncResult<unknown>, opts.signal);
+    if (opts.signal) job.watchQueue(core);
+    core.submit([core.newChunk(job, 0, fnId, Mode.Spread, [list.slice()])]);
+    return result;
+  }
+
+  /** Applies `fn` to every item, in chunks; resolves with the results in input order. */
+  async map<T, R>(fn: (item: T) => R, iterable: Input<T>, options?: MapOptions): Promise<Awaited<R>[]> {
+    return this.#mapAsync(fn, iterable, options, Mode.Single);
+  }
+
+  /** Like `map`, each item being an array of arguments. */
+  async starmap<A extends unknown[], R>(fn: Fn<A, R>, iterable: Input<A>, options?: MapOptions): Promise<Awaited<R>[]> {
+    return this.#mapAsync(fn, iterable, options, Mode.Spread);
+  }
+
+  /** `map` returning an AsyncResult (with CPython's callbacks). */
+  mapAsync<T, R>(fn: (item: T) => R, iterable: Iterable<T>, options?: MapAsyncOptions<Awaited<R>[]>): AsyncResult<Awaited<R>[]> {
+    return this.#mapResult(fn, iterable, options as MapAsyncOptions<unknown> | undefined, Mode.Single) as AsyncResult<Awaited<R>[]>;
+  }
+
+  /** `starmap` returning an AsyncResult (with CPython's callbacks). */
+  starmapAsync<A extends unknown[], R>(fn: Fn<A, R>, iterable: Iterable<A>, options?: MapAsyncOptions<Awaited<R>[]>): AsyncResult<Awaited<R>[]> {
+    return this.#mapResult(fn, iterable, options as MapAsyncOptions<unknown> | undefined, Mode.Spread) as AsyncResult<Awaited<R>[]>;
+  }
+
+  /** Results one by one in input order; the input (sync or async, even infinite) is read lazily. */
+  imap<T, R>(fn: (item: T) => R, iterable: Input<T>, options?: ImapOptions): ImapIterator<Awaited<R>> {
+    return this.#imap(fn, iterable, options, true);
+  }
+
+  /** Like `imap`, results in the order they finish. */
+  imapUnordered<T, R>(fn: (item: T) => R, iterable: Input<T>, options?: ImapOptions): ImapIterator<Awaited<R>> {
+    return this.#imap(fn, iterable, options, false);
+  }
+
+  /** No more tasks are accepted; the workers exit once the submitted ones are done. */
+  close(): void {
+    this.#core.close();
+  }
+
+  /** Waits for every worker to exit; call `close()` or `terminate()` first. */
+  async join(): Promise<void> {
+    if (this.#core.state === 'run') throw new ProcessError('Pool is still running');
+    await this.#core.ended();
+  }
+
+  /** Stops the workers now; every task not finished rejects. Resolves once they have exited. */
+  async terminate(): Promise<void> {
+    registry.unregister(this);
+    await this.#core.terminate(new ProcessError('Pool was terminated before the task finished'));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await this.join();
+  }
+
+  toString(): string {
+    const state = { run: 'RUN', close: 'CLOSE', terminate: 'TERMINATE', broken: 'BROKEN' }[this.#core.state];
+    return `<${this.constructor.name} state=${state} pool_size=${this.#core.processes}>`;
+  }
+
+  async #mapAsync(fn: Function, iterable: Input<unknown>, options: MapOptions | undefined, mode: Mode): Promise<never> {
+    checkFunction(fn);
+    if (!isIterable(iterable)) throw new TypeError(`'${typeof iterable}' object is not iterable`);
+    let items: Iterable<unknown> = iterable as Iterable<unknown>;
+    if (typeof (iterable as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+      const collected: unknown[] = [];
+      for await (const item of iterable as AsyncIterable<unknown>) collected.push(item);
+      items = collected;
+    }
+    return (await this.#mapResult(fn, items, options, mode).get()) as never;
+  }
+
+  #mapResult(fn: Function, iterable: Iterable<unknown>, options: MapAsyncOptions<unknown> | undefined, mode: Mode): AsyncResult<unknown> {
+    const core = this.#core;
+    checkFunction(fn);
+    const opts = checkOptions(options);
+    checkCallbacks(opts);
+    if (iterable === null || iterable === undefined || typeof (iterable as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+      throw new TypeError(`'${iterable === null ? 'null' : typeof iterable}' object is not iterable`);
+    }
+    core.checkRunning();
+    const items = Array.isArray(iterable) ? iterable : Array.from(iterable);
+    if (mode === Mode.Spread) {
+      for (const args of items) if (!Array.isArray(args)) throw new TypeError('starmap items must be arrays of arguments');
+    }
+    let chunksize = opts.chunksize ?? null;
+    if (chunksize === null) {
+      chunksize = Math.ceil(items.length / (core.processes * 4));
+      if (chunksize === 0) chunksize = 1;
+    } else checkPositiveInteger(chunksize, 'chunksize');
+    if (opts.signal?.aborted) throw abortError(opts.signal);
+    const result = new AsyncResult<unknown>(opts as Callbacks<unknown>);
+    const fnId = core.functionId(fn);
+    const count = Math.ceil(items.length / chunksize);
+    const job = new ListJob(core, result, {
+      total: items.length,
+      chunksize,
+      chunks: count,
+      single: false,
+      progress: opts.onProgress as Progress | undefined,
+      signal: opts.signal,
+    });
+    const chunks: Chunk[] = [];
+    for (let i = 0; i < count; i++) chunks.push(core.newChunk(job, i, fnId, mode, items.slice(i * chunksize, (i + 1) * chunksize)));
+    core.submit(chunks);
+    return result;
+  }
+
+  #imap(fn: Function, iterable: Input<unknown>, options: ImapOptions | undefined, ordered: boolean): ImapIterator<never> {
+    const core = this.#core;
+    checkFunction(fn);
+    const opts = checkOptions(options);
+    if (!isIterable(iterable)) throw new TypeError(`'${iterable === null ? 'null' : typeof iterable}' object is not iterable`);
+    const chunksize = checkPositiveInteger(opts.chunksize ?? 1, 'chunksize');
+    const bufferSize = checkPositiveInteger(opts.bufferSize ?? core.processes * 16, 'bufferSize');
+    core.checkRunning();
+    if (opts.signal?.aborted) throw abortError(opts.signal);
+    const fnId = core.functionId(fn);
+    return new ImapIterator(core, iterable, {
+      fnId,
+      mode: Mode.Single,
+      ordered,
+      chunksize,
+      bufferSize,
+      progress: opts.onProgress,
+      signal: opts.signal,
+    });
+  }
+}
+
+/** A Pool whose workers are threads (CPython's `multiprocessing.pool.ThreadPool`). */
+export class ThreadPool extends Pool {
+  static override readonly defaultContext: StartMethod = 'thread';
+
+  constructor(processes?: number | Omit<PoolOptions, 'context'> | null, initializer?: PoolOptions['initializer'], initargs?: unknown[]) {
+    const options = processes !== null && typeof processes === 'object' ? processes : { processes, initializer, initargs };
+    super({ ...options, context: 'thread' });
+  }
+}
+
+const boundPools = new WeakMap<object, typeof Pool>();
+
+/** `ctx.Pool`: a Pool class whose pools use that context unless told otherwise. */
+export function poolClassFor(context: BaseContext): typeof Pool {
+  let cls = boundPools.get(context);
+  if (!cls) {
+    cls = class extends Pool {
+      static override readonly defaultContext = context;
+    };
+    Object.defineProperty(cls, 'name', { value: 'Pool' });
+    boundPools.set(context, cls);
+  }
+  return cls;
+}

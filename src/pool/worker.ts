@@ -1,0 +1,172 @@
+/**
+ * The loop a pool worker runs (the target of each worker Process): take chunks from the pool,
+ * run them one after another, send results back in batches. A task's error is its result, never
+ * the worker's end; a result that cannot be sent fails that task only.
+ */
+import v8 from 'node:v8';
+import { PicklingError } from '../errors.js';
+import { decode, encode, type Destination, type Encoded } from '../serialize/codec.js';
+import { Link, prepare, type LinkEnd } from './link.js';
+import { isPlainList, packNumbers } from './plain.js';
+import { CHUNK_FIELDS, IN_POOL_WORKER, Mode, RUNNING, type FromWorker, type ToWorker, type WireChunk, type WireResult } from './protocol.js';
+
+/** Results are sent when this many are waiting, or this long after the last send, or when idle. */
+const FLUSH_COUNT = 256;
+const FLUSH_MS = 2;
+
+type Task = (...args: unknown[]) => unknown;
+
+function describe(value: unknown): string {
+  try {
+    const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/** Encodes a message, checking the clone too, so a bad result is found before the batch goes out. */
+function encodeChecked(value: unknown, destination: Destination): Encoded {
+  const encoded = encode(value, destination);
+  v8.serialize(encoded.value);
+  return encoded;
+}
+
+function sendableResult(result: WireResult, destination: Destination): Encoded {
+  try {
+    return encodeChecked(result, destination);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const failure = new PicklingError(`Error sending result: '${describe(result[2])}'. Reason: '${reason}'`);
+    return encode([result[0], false, failure, result[3], true] satisfies WireResult, destination);
+  }
+}
+
+export async function poolWorker(
+  end: LinkEnd,
+  status: Int32Array,
+  initializer: Task | null,
+  initargs: unknown[],
+  toThread: boolean,
+): Promise<void> {
+  (globalThis as Record<symbol, unknown>)[IN_POOL_WORKER] = true;
+  const destination: Destination = { kind: toThread ? 'thread' : 'process' };
+  const functions = new Map<number, Task>();
+  /** WireChunks laid end to end, as they arrive. */
+  const queue: unknown[] = [];
+  let head = 0;
+  let running = false;
+  let exitRequested = false;
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+
+  const send = (message: Exclude<FromWorker, { t: 'done' }>): void => link.send(encode(message, destination));
+
+  const sendResults = (results: WireResult[]): void => {
+    const flat: unknown[] = [];
+    let plain = true;
+    for (const result of results) {
+      flat.push(result[0], result[1], result[2], result[3], result[4] ?? false);
+      if (plain && !(result[1] && (result[2] instanceof Float64Array || isPlainList(result[2] as unknown[])))) plain = false;
+    }
+    if (plain) {
+      link.send({ value: { t: 'done', results: flat }, modules: [] }, true);
+      return;
+    }
+    let encoded: Encoded;
+    try {
+      encoded = encodeChecked({ t: 'done', results: flat }, destination);
+    } catch {
+      const parts = results.map((result) => sendableResult(result, destination));
+      link.send(prepare({ t: 'done', results: parts.flatMap((part) => part.value as unknown[]) }, parts));
+      return;
+    }
+    link.send(encoded);
+  };
+
+  const stop = (): void => {
+    link.close();
+    finish();
+  };
+
+  const drain = async (): Promise<void> => {
+    running = true;
+    let results: WireResult[] = [];
+    let lastSend = performance.now();
+    while (head < queue.length) {
+      const id = queue[head] as WireChunk[0];
+      const fnId = queue[head + 1] as WireChunk[1];
+      const mode = queue[head + 2] as WireChunk[2];
+      const items = queue[head + 3];
+      const encoded = queue[head + 4] as WireChunk[4];
+      queue[head + 3] = undefined;
+      head += CHUNK_FIELDS;
+      if (head > 4096 && head * 2 > queue.length) {
+        queue.splice(0, head);
+        head = 0;
+      }
+      const fn = functions.get(fnId)!;
+      Atomics.store(status, RUNNING, id);
+      const started = performance.now();
+      let ok = true;
+      let value: unknown;
+      let list = items as unknown[];
+      const out = new Array<unknown>(list.length);
+      try {
+        if (encoded) list = decode(list) as unknown[];
+        for (let i = 0; i < list.length; i++) {
+          let r = mode === Mode.Spread ? Reflect.apply(fn, undefined, list[i] as unknown[]) : fn(list[i]);
+          if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') r = await r;
+          out[i] = r;
+        }
+        value = packNumbers(out) ?? out;
+      } catch (error) {
+        ok = false;
+        value = error;
+      }
+      const now = performance.now();
+      Atomics.store(status, RUNNING, 0);
+      results.push([id, ok, value, now - started]);
+      if (results.length >= FLUSH_COUNT || now - lastSend >= FLUSH_MS) {
+        sendResults(results);
+        results = [];
+        lastSend = now;
+      }
+    }
+    queue.length = 0;
+    head = 0;
+    if (results.length > 0) sendResults(results);
+    running = false;
+    if (exitRequested) stop();
+  };
+
+  const link = new Link(end.fd, {
+    message(value) {
+      const message = value as ToWorker;
+      if (message.t === 'exit') {
+        exitRequested = true;
+        if (!running) stop();
+        return;
+      }
+      for (const [id, fn] of message.fns) functions.set(id, decode(fn) as Task);
+      for (const field of message.chunks) queue.push(field);
+      if (!running) void drain();
+    },
+    closed() {
+      // The pool is gone: nothing will read what this worker would compute.
+      finish();
+    },
+  });
+
+  if (initializer) {
+    try {
+      await Reflect.apply(initializer, undefined, initargs);
+    } catch (error) {
+      send({ t: 'init-error', error });
+      link.close();
+      throw error;
+    }
+  }
+  send({ t: 'ready' });
+  await finished;
+}
