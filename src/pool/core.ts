@@ -30,11 +30,14 @@ const QUEUED_WORK_MS = 2;
 const MAX_ITEMS_IN_FLIGHT = 4096;
 /** Workers that die before they are ready, in a row, before the pool gives up instead of respawning forever. */
 const MAX_START_FAILURES = 3;
+/** How long `terminate()` lets a worker handle SIGTERM before it is killed. */
+const TERMINATE_GRACE_MS = 1000;
 
 export interface Job {
   /** False once the job failed, was cancelled or finished: its queued chunks are dropped. */
   readonly live: boolean;
-  chunkDone(chunk: Chunk, ok: boolean, value: unknown): void;
+  /** A chunk finished (ok with its results, or failed); `chunk` null: the whole job failed (pool terminated or broken). */
+  chunkDone(chunk: Chunk | null, ok: boolean, value: unknown): void;
 }
 
 export interface Chunk {
@@ -102,8 +105,8 @@ export class PoolCore {
   #dispatchScheduled = false;
   /** Chunks queued or held by workers, not yet settled. */
   #chunks = 0;
-  /** Inputs still being read (imap). */
-  #feeds = 0;
+  /** Inputs still being read (imap), each with the call that lifts its look-ahead bound once the pool is closed. */
+  readonly #feeds = new Set<() => void>();
   #holding = false;
   #startFailures = 0;
   readonly #allEnded: Array<() => void> = [];
@@ -143,25 +146,38 @@ export class PoolCore {
   }
 
   checkRunning(): void {
-    if (this.state === 'broken') throw new ProcessError(`Pool is broken: ${this.brokenBy?.message ?? 'a worker could not start'}`, { cause: this.brokenBy });
+    if (this.state === 'broken') throw this.#brokenError();
     if (this.state !== 'run') throw new ProcessError('Pool not running');
   }
 
+  #brokenError(): ProcessError {
+    return new ProcessError(`Pool is broken: ${this.brokenBy?.message ?? 'a worker could not start'}`, { cause: this.brokenBy });
+  }
+
   submit(chunks: readonly Chunk[]): void {
+    if (this.state === 'terminate' || this.state === 'broken') {
+      // An input read lazily (imap) can outlive its pool: what it submits late fails at once.
+      const error = this.state === 'broken' ? this.#brokenError() : new ProcessError('Pool was terminated before the task finished');
+      for (const chunk of chunks) if (chunk.job.live) chunk.job.chunkDone(null, false, error);
+      return;
+    }
     for (const chunk of chunks) this.#queue.push(chunk);
     this.#addChunks(chunks.length);
     this.#scheduleDispatch();
   }
 
-  /** Counts an input being read (imap): the pool stays alive and does not finish closing meanwhile. */
-  feedStarted(): void {
-    this.#feeds++;
-    this.#liveness();
+  /**
+   * Registers an input being read (imap): a closing pool waits for it. After close(), no call
+   * can come to read its results early, so `unbound` is called: the input is then read to its
+   * end as CPython's imap reads it, and join() can finish.
+   */
+  feedStarted(unbound: () => void): void {
+    this.#feeds.add(unbound);
+    if (this.state !== 'run') unbound();
   }
 
-  feedEnded(): void {
-    this.#feeds--;
-    this.#liveness();
+  feedEnded(unbound: () => void): void {
+    this.#feeds.delete(unbound);
     this.#maybeFinish();
   }
 
@@ -181,6 +197,7 @@ export class PoolCore {
 
   close(): void {
     if (this.state === 'run') this.state = 'close';
+    for (const unbound of this.#feeds) unbound();
     this.#liveness();
     this.#maybeFinish();
   }
@@ -201,6 +218,17 @@ export class PoolCore {
         }
         slot.link.destroy();
       }
+      // A worker that ignores SIGTERM (a handler of its own) is killed after a grace period.
+      const stubborn = setTimeout(() => {
+        for (const slot of this.#slots) {
+          try {
+            slot.process.kill();
+          } catch {
+            // It ended already.
+          }
+        }
+      }, TERMINATE_GRACE_MS);
+      void this.ended().then(() => clearTimeout(stubborn));
     }
     await this.ended();
   }
@@ -365,7 +393,7 @@ export class PoolCore {
     }
     this.#queue = [];
     this.#head = 0;
-    for (const job of jobs) if (job.live) job.chunkDone(null as unknown as Chunk, false, error);
+    for (const job of jobs) if (job.live) job.chunkDone(null, false, error);
     this.#addChunks(-this.#chunks);
   }
 
@@ -444,7 +472,7 @@ export class PoolCore {
   // ------------------------------------------------------------------ liveness
 
   #busy(): number {
-    return this.#chunks + this.#feeds;
+    return this.#chunks + this.#feeds.size;
   }
 
   #addChunks(delta: number): void {
@@ -454,8 +482,10 @@ export class PoolCore {
 
   /** While work is outstanding the workers keep the program alive; an idle pool never does. */
   #liveness(): void {
-    // After close() or terminate(), the workers' ends are awaited: keep the program alive for them.
-    const hold = this.#busy() > 0 || this.state !== 'run';
+    // Chunks outstanding hold the program open; an input waiting for its reader does not (a
+    // reader that went away must not keep the program alive). After close() or terminate(), the
+    // workers' ends are awaited: keep the program alive for them.
+    const hold = this.#chunks > 0 || this.state !== 'run';
     if (hold !== this.#holding) {
       this.#holding = hold;
       for (const slot of this.#slots) this.#hold(slot, hold);

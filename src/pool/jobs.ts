@@ -84,7 +84,8 @@ export class ListJob implements Job {
     this.#single = options.single;
     this.#progress = options.progress;
     this.#unwatch = watch(options.signal, () => this.#finish(false, abortError(options.signal!)));
-    if (options.chunks === 0) this.#finish(true, this.#values);
+    // An empty input is done at once, but callbacks still run after the call returns (as CPython's).
+    if (options.chunks === 0) queueMicrotask(() => this.#finish(true, this.#values));
   }
 
   chunkDone(chunk: Chunk | null, ok: boolean, value: unknown): void {
@@ -151,6 +152,12 @@ export class ImapIterator<R> implements AsyncIterableIterator<R>, Job {
   #doneItems = 0;
   #wakeReader: (() => void) | null = null;
   #wakeFeeder: (() => void) | null = null;
+  /** Set once the pool is closed: the input is read to its end without waiting for the reader. */
+  #unbounded = false;
+  readonly #unbound = (): void => {
+    this.#unbounded = true;
+    this.#wakeFeeder?.();
+  };
   readonly #unwatch: () => void;
 
   constructor(core: PoolCore, source: Iterable<unknown> | AsyncIterable<unknown>, setup: ImapSetup) {
@@ -160,7 +167,7 @@ export class ImapIterator<R> implements AsyncIterableIterator<R>, Job {
     this.#async = typeof asyncIterator === 'function';
     this.#source = this.#async ? asyncIterator.call(source) : (source as Iterable<unknown>)[Symbol.iterator]();
     this.#unwatch = watch(setup.signal, () => this.#fail(abortError(setup.signal!)));
-    core.feedStarted();
+    core.feedStarted(this.#unbound);
     void this.#feed();
   }
 
@@ -223,7 +230,7 @@ export class ImapIterator<R> implements AsyncIterableIterator<R>, Job {
     const { chunksize, bufferSize, fnId, mode } = this.#setup;
     try {
       while (this.live && !this.#exhausted) {
-        if (this.#made - this.#taken >= bufferSize) {
+        if (this.#made - this.#taken >= bufferSize && !this.#unbounded) {
           await new Promise<void>((resolve) => (this.#wakeFeeder = resolve));
           this.#wakeFeeder = null;
           continue;
@@ -258,7 +265,7 @@ export class ImapIterator<R> implements AsyncIterableIterator<R>, Job {
         if (inputError) this.#inputError = { index: this.#made, error: inputError.error };
       }
     } finally {
-      this.#core.feedEnded();
+      this.#core.feedEnded(this.#unbound);
       if (this.#exhausted) callProgress(this.#setup.progress, this.#doneItems, this.#items);
       this.#wakeReader?.();
     }

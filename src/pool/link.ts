@@ -11,6 +11,8 @@ import { native } from '../internal/native.js';
 import { decode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination, type Encoded, type ModuleNeed } from '../serialize/codec.js';
 
 const HEADER = 4;
+/** Messages up to this size are copied behind their header and written at once. */
+const SINGLE_WRITE = 64 * 1024;
 
 export interface LinkHandlers {
   message(value: unknown): void;
@@ -67,6 +69,14 @@ export class Link {
   send(prepared: Prepared, raw = false): void {
     if (this.#closed || this.#socket.destroyed) return;
     const payload = v8.serialize(raw ? [prepared.modules, prepared.value, true] : [prepared.modules, prepared.value]);
+    if (payload.length <= SINGLE_WRITE) {
+      // One buffer, one syscall: small messages are the latency-critical ones.
+      const frame = Buffer.allocUnsafe(HEADER + payload.length);
+      frame.writeUInt32LE(payload.length, 0);
+      payload.copy(frame, HEADER);
+      this.#socket.write(frame);
+      return;
+    }
     const header = Buffer.allocUnsafe(HEADER);
     header.writeUInt32LE(payload.length, 0);
     this.#socket.cork();
