@@ -260,6 +260,9 @@ export class PoolCore {
     slot = new Slot(process, link, status);
     try {
       process.start();
+    } catch (error) {
+      link.destroy(); // A worker that could not start must not keep the program alive.
+      throw error;
     } finally {
       native().closeFd(end.fd);
     }

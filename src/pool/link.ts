@@ -1,6 +1,6 @@
 /**
  * The message link between a pool and one of its workers: a Unix socket pair carrying
- * length-prefixed v8-serialized messages. Unlike a public `Connection`, it reads as fast as
+ * length-prefixed messages (v8-serialized, or JSON when that is exact: json-frame.ts). Unlike a public `Connection`, it reads as fast as
  * bytes arrive (a worker's results are never left in the kernel) and the pool decides when it
  * keeps the event loop alive: only while tasks are outstanding, so an idle pool never holds a
  * program open.
@@ -8,6 +8,7 @@
 import { Socket } from 'node:net';
 import v8 from 'node:v8';
 import { native } from '../internal/native.js';
+import { isV8Payload, jsonExact } from './json-frame.js';
 import { decode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination, type Encoded, type ModuleNeed } from '../serialize/codec.js';
 
 const HEADER = 4;
@@ -68,7 +69,19 @@ export class Link {
    */
   send(prepared: Prepared, raw = false): void {
     if (this.#closed || this.#socket.destroyed) return;
-    const payload = v8.serialize(raw ? [prepared.modules, prepared.value, true] : [prepared.modules, prepared.value]);
+    const message = raw ? [prepared.modules, prepared.value, true] : [prepared.modules, prepared.value];
+    if (jsonExact(message)) {
+      const text = JSON.stringify(message);
+      const length = Buffer.byteLength(text);
+      if (length <= SINGLE_WRITE) {
+        const frame = Buffer.allocUnsafe(HEADER + length);
+        frame.writeUInt32LE(length, 0);
+        frame.write(text, HEADER);
+        this.#socket.write(frame);
+        return;
+      }
+    }
+    const payload = v8.serialize(message);
     if (payload.length <= SINGLE_WRITE) {
       // One buffer, one syscall: small messages are the latency-critical ones.
       const frame = Buffer.allocUnsafe(HEADER + payload.length);
@@ -114,7 +127,8 @@ export class Link {
       if (head.length === HEADER + length) this.#chunks.shift();
       else this.#chunks[0] = head.subarray(HEADER + length);
       this.#buffered -= HEADER + length;
-      this.#deliver(v8.deserialize(payload) as [ModuleNeed[], unknown, true?]);
+      const message = isV8Payload(payload) ? v8.deserialize(payload) : JSON.parse(payload.toString('utf8'));
+      this.#deliver(message as [ModuleNeed[], unknown, true?]);
     }
   }
 
