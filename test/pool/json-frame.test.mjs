@@ -9,7 +9,7 @@ const roundTrip = (value) => JSON.parse(JSON.stringify(value));
 test('values JSON rebuilds exactly are accepted, and do round-trip', () => {
   const exact = [0, 1.5, -2, 2 ** 60, 1e-300, 'text', '\ud800 lone surrogate', '', true, false, null, [], {}, [1, [2, ['x']]], { a: 1, b: [null, 's'] }, Object.assign(Object.create(null), { k: 1 })];
   for (const value of exact) {
-    assert.equal(jsonExact(value), true, `accepted: ${String(value)}`);
+    assert.equal(jsonExact(value), true, `accepted: ${JSON.stringify(value)}`);
     const expected = value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === null ? { ...value } : value;
     assert.deepEqual(roundTrip(value), expected);
   }
