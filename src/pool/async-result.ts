@@ -79,9 +79,9 @@ export class AsyncResult<T> implements PromiseLike<T> {
   }
 
   /** The result, once ready; rejects with TimeoutError (the task goes on) if `timeout` ms pass first. */
-  async get(options: ResultWaitOptions = {}): Promise<T> {
-    await this.#waitFor(options, true);
-    return this.#settled();
+  get(options: ResultWaitOptions = {}): Promise<T> {
+    if (options !== null && typeof options === 'object' && (options.timeout === undefined || options.timeout === null)) return this.#settled();
+    return this.#waitFor(options, true).then(() => this.#settled());
   }
 
   /** Resolves (with undefined, as CPython) once the result is ready or `timeout` ms have passed. */

@@ -14,12 +14,11 @@
  */
 import { ProcessError, WorkerLostError } from '../errors.js';
 import { getLogger } from '../logging.js';
-import { native } from '../internal/native.js';
 import { childExit, holdChild, type Process } from '../process/process.js';
 import type { ExitStatus, StartMethod } from '../process/popen.js';
 import { RawArray } from '../shared/sharedctypes.js';
 import { encode, type Destination, type Encoded } from '../serialize/codec.js';
-import { Link, linkPair, prepare } from './link.js';
+import { linkPair, prepare, type Link } from './link.js';
 import { MAX_CHUNK_ID, Mode, RUNNING, STATUS_WORDS, RESULT_FIELDS, type FromWorker, type WireResult } from './protocol.js';
 import { isPlainList, packNumbers } from './plain.js';
 import { remoteError } from './remote.js';
@@ -242,12 +241,11 @@ export class PoolCore {
   // ------------------------------------------------------------------ workers
 
   #startWorker(): void {
-    const [mine, end] = linkPair();
     const status = RawArray('i', STATUS_WORDS) as Int32Array;
     const { ProcessClass, method, initializer, initargs } = this.#options;
     const prefix = method === 'thread' ? 'ThreadPoolWorker' : method === 'forkserver' ? 'ForkServerPoolWorker' : 'SpawnPoolWorker';
     let slot: Slot | undefined;
-    const link = new Link(mine, {
+    const [link, end] = linkPair(method === 'thread', {
       message: (value) => this.#onMessage(slot!, value as FromWorker),
       closed: () => undefined,
     });
@@ -264,7 +262,7 @@ export class PoolCore {
       link.destroy(); // A worker that could not start must not keep the program alive.
       throw error;
     } finally {
-      native().closeFd(end.fd);
+      end.release();
     }
     this.#slots.add(slot);
     if (this.#holding) this.#hold(slot, true);
@@ -489,11 +487,25 @@ export class PoolCore {
     // reader that went away must not keep the program alive). After close() or terminate(), the
     // workers' ends are awaited: keep the program alive for them.
     const hold = this.#chunks > 0 || this.state !== 'run';
-    if (hold !== this.#holding) {
-      this.#holding = hold;
-      for (const slot of this.#slots) this.#hold(slot, hold);
+    if (hold === this.#holding) return;
+    if (hold) {
+      this.#holding = true;
+      for (const slot of this.#slots) this.#hold(slot, true);
+      return;
     }
+    // Let go a turn later: a caller awaiting one task at a time submits the next before then,
+    // and the workers are not unref'd and ref'd again for every task.
+    if (this.#releaseScheduled) return;
+    this.#releaseScheduled = true;
+    setImmediate(() => {
+      this.#releaseScheduled = false;
+      if (!this.#holding || this.#chunks > 0 || this.state !== 'run') return;
+      this.#holding = false;
+      for (const slot of this.#slots) this.#hold(slot, false);
+    }).unref();
   }
+
+  #releaseScheduled = false;
 
   #hold(slot: Slot, hold: boolean): void {
     if (slot.held === hold) return;

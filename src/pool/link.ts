@@ -1,12 +1,14 @@
 /**
- * The message link between a pool and one of its workers: a Unix socket pair carrying
- * length-prefixed messages (v8-serialized, or JSON when that is exact: json-frame.ts). Unlike a public `Connection`, it reads as fast as
- * bytes arrive (a worker's results are never left in the kernel) and the pool decides when it
- * keeps the event loop alive: only while tasks are outstanding, so an idle pool never holds a
- * program open.
+ * The message link between a pool and one of its workers. To a worker process it is a Unix
+ * socket pair carrying length-prefixed messages (v8-serialized, or JSON when that is exact:
+ * json-frame.ts); to a worker thread it is a MessagePort (the structured clone runs in C++, no
+ * framing). Unlike a public `Connection`, a link reads as fast as messages arrive (a worker's
+ * results never wait in the kernel) and the pool decides when it keeps the event loop alive:
+ * only while tasks are outstanding, so an idle pool never holds a program open.
  */
 import { Socket } from 'node:net';
 import v8 from 'node:v8';
+import { MessageChannel, MessagePort } from 'node:worker_threads';
 import { native } from '../internal/native.js';
 import { isV8Payload, jsonExact } from './json-frame.js';
 import { decode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination, type Encoded, type ModuleNeed } from '../serialize/codec.js';
@@ -17,7 +19,7 @@ const SINGLE_WRITE = 64 * 1024;
 
 export interface LinkHandlers {
   message(value: unknown): void;
-  /** The peer closed its end or the socket failed: no more messages will come. */
+  /** The peer closed its end or the link failed: no more messages will come. */
   closed(): void;
 }
 
@@ -27,49 +29,98 @@ export interface Prepared {
   modules: readonly ModuleNeed[];
 }
 
-function socketOn(fd: number): Socket {
-  return new Socket({ fd, readable: true, writable: true, allowHalfOpen: false } as ConstructorParameters<typeof Socket>[0]);
+/** [modules to import first, value, raw: deliver the value as it came instead of decoding it] */
+type Wire = [ModuleNeed[], unknown, true?];
+
+export interface Link {
+  /**
+   * Sends parts already encoded with the codec. A `raw` message arrives as it was sent (after
+   * the modules it names are imported): its receiver decodes the parts that need it.
+   */
+  send(prepared: Prepared, raw?: boolean): void;
+  ref(): void;
+  unref(): void;
+  /** Ends the link once what was sent is written. */
+  close(): void;
+  destroy(): void;
+  readonly closed: boolean;
+  readonly whenClosed: Promise<void>;
 }
 
-export class Link {
-  readonly #socket: Socket;
+/** What both transports share: delivery in arrival order, waiting for module imports when needed. */
+abstract class Receiver {
   readonly #handlers: LinkHandlers;
-  #chunks: Buffer[] = [];
-  #buffered = 0;
   /** Messages that wait for a module import (a registered class in an error, say), in arrival order. */
-  #backlog: Array<[ModuleNeed[], unknown, true?]> = [];
+  readonly #backlog: Wire[] = [];
   #importing = false;
   #closed = false;
   readonly whenClosed: Promise<void>;
+  #markClosed!: () => void;
 
-  constructor(fd: number, handlers: LinkHandlers) {
+  constructor(handlers: LinkHandlers) {
     this.#handlers = handlers;
-    this.#socket = socketOn(fd);
-    let markClosed!: () => void;
-    this.whenClosed = new Promise((resolve) => (markClosed = resolve));
-    this.#socket.on('data', (chunk: Buffer) => this.#receive(chunk));
-    const end = (): void => {
-      if (this.#closed) return;
-      this.#closed = true;
-      markClosed();
-      this.#handlers.closed();
-    };
-    this.#socket.on('error', end);
-    this.#socket.on('close', end);
-    this.#socket.on('end', () => this.#socket.destroy());
+    this.whenClosed = new Promise((resolve) => (this.#markClosed = resolve));
   }
 
   get closed(): boolean {
     return this.#closed;
   }
 
-  /**
-   * Sends parts already encoded with the codec. A `raw` message arrives as it was sent (after
-   * the modules it names are imported): its receiver decodes the parts that need it.
-   */
+  protected ended(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#markClosed();
+    this.#handlers.closed();
+  }
+
+  protected deliver(message: Wire): void {
+    if (this.#importing || !modulesReady(message[0])) {
+      this.#backlog.push(message);
+      if (!this.#importing) void this.#drainBacklog();
+      return;
+    }
+    this.#handlers.message(message[2] === true ? message[1] : decode(message[1]));
+  }
+
+  async #drainBacklog(): Promise<void> {
+    this.#importing = true;
+    while (this.#backlog.length > 0) {
+      const [modules, value, raw] = this.#backlog[0]!;
+      let decoded: unknown;
+      try {
+        await prepareDecode(modules);
+        decoded = raw === true ? value : decode(value);
+      } catch (error) {
+        decoded = { undecodable: error };
+      }
+      this.#backlog.shift();
+      this.#handlers.message(decoded);
+    }
+    this.#importing = false;
+  }
+}
+
+function wire(prepared: Prepared, raw: boolean): Wire {
+  return raw ? [prepared.modules as ModuleNeed[], prepared.value, true] : [prepared.modules as ModuleNeed[], prepared.value];
+}
+
+class SocketLink extends Receiver implements Link {
+  readonly #socket: Socket;
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+
+  constructor(fd: number, handlers: LinkHandlers) {
+    super(handlers);
+    this.#socket = new Socket({ fd, readable: true, writable: true, allowHalfOpen: false } as ConstructorParameters<typeof Socket>[0]);
+    this.#socket.on('data', (chunk: Buffer) => this.#receive(chunk));
+    this.#socket.on('error', () => this.ended());
+    this.#socket.on('close', () => this.ended());
+    this.#socket.on('end', () => this.#socket.destroy());
+  }
+
   send(prepared: Prepared, raw = false): void {
-    if (this.#closed || this.#socket.destroyed) return;
-    const message = raw ? [prepared.modules, prepared.value, true] : [prepared.modules, prepared.value];
+    if (this.closed || this.#socket.destroyed) return;
+    const message = wire(prepared, raw);
     if (jsonExact(message)) {
       const text = JSON.stringify(message);
       const length = Buffer.byteLength(text);
@@ -128,7 +179,7 @@ export class Link {
       else this.#chunks[0] = head.subarray(HEADER + length);
       this.#buffered -= HEADER + length;
       const message = isV8Payload(payload) ? v8.deserialize(payload) : JSON.parse(payload.toString('utf8'));
-      this.#deliver(message as [ModuleNeed[], unknown, true?]);
+      this.deliver(message as Wire);
     }
   }
 
@@ -137,58 +188,84 @@ export class Link {
     this.#chunks = [merged];
     return merged;
   }
+}
 
-  #deliver(message: [ModuleNeed[], unknown, true?]): void {
-    if (this.#importing || !modulesReady(message[0])) {
-      this.#backlog.push(message);
-      if (!this.#importing) void this.#drainBacklog();
-      return;
-    }
-    this.#handlers.message(message[2] === true ? message[1] : decode(message[1]));
+class PortLink extends Receiver implements Link {
+  readonly #port: MessagePort;
+
+  constructor(port: MessagePort, handlers: LinkHandlers) {
+    super(handlers);
+    this.#port = port;
+    port.on('message', (message: Wire) => this.deliver(message));
+    port.on('close', () => this.ended());
   }
 
-  async #drainBacklog(): Promise<void> {
-    this.#importing = true;
-    while (this.#backlog.length > 0) {
-      const [modules, value] = this.#backlog[0]!;
-      let decoded: unknown;
-      try {
-        await prepareDecode(modules);
-        decoded = this.#backlog[0]![2] === true ? value : decode(value);
-      } catch (error) {
-        decoded = { undecodable: error };
-      }
-      this.#backlog.shift();
-      this.#handlers.message(decoded);
-    }
-    this.#importing = false;
+  send(prepared: Prepared, raw = false): void {
+    if (this.closed) return;
+    this.#port.postMessage(wire(prepared, raw));
+  }
+
+  ref(): void {
+    this.#port.ref();
+  }
+
+  unref(): void {
+    this.#port.unref();
+  }
+
+  close(): void {
+    // Messages already posted are delivered before the other side sees the close.
+    this.#port.close();
+  }
+
+  destroy(): void {
+    this.#port.close();
   }
 }
 
-/** The worker's end of a socket pair, as it travels to the worker (a Process argument). */
+/** The worker's end of a link, as it travels to the worker (a Process argument). */
 export class LinkEnd {
-  readonly fd: number;
-
-  constructor(fd: number) {
-    this.fd = fd;
-  }
+  constructor(
+    readonly fd: number | null,
+    readonly port: MessagePort | null,
+  ) {}
 
   [kReduce](destination: Destination): { type: string; state: unknown } {
-    if (destination.kind === 'thread') return { type: 'PoolLinkEnd', state: { kind: 'fd', fd: native().dupFd(this.fd) } };
-    const [address, id] = native().shareFd(this.fd);
+    if (this.port) {
+      if (destination.kind !== 'thread' || !destination.transfer) throw new TypeError('a pool thread link can only go to a thread');
+      destination.transfer.push(this.port);
+      return { type: 'PoolLinkEnd', state: { kind: 'port', port: this.port } };
+    }
+    if (destination.kind === 'thread') return { type: 'PoolLinkEnd', state: { kind: 'fd', fd: native().dupFd(this.fd!) } };
+    const [address, id] = native().shareFd(this.fd!);
     return { type: 'PoolLinkEnd', state: { kind: 'shared', address, id } };
+  }
+
+  /** The parent's copy of what went to the worker (an fd) is released once the worker has started. */
+  release(): void {
+    if (this.fd !== null) native().closeFd(this.fd);
   }
 }
 
 registerShareable('PoolLinkEnd', (state) => {
-  const s = state as { kind: 'fd'; fd: number } | { kind: 'shared'; address: string; id: number };
-  return new LinkEnd(s.kind === 'fd' ? s.fd : native().takeSharedFd(s.address, s.id));
+  const s = state as { kind: 'fd'; fd: number } | { kind: 'shared'; address: string; id: number } | { kind: 'port'; port: MessagePort };
+  if (s.kind === 'port') return new LinkEnd(null, s.port);
+  return new LinkEnd(s.kind === 'fd' ? s.fd : native().takeSharedFd(s.address, s.id), null);
 });
 
-/** A connected pair: the pool's end (a Link) is made by the caller; the other end goes to the worker. */
-export function linkPair(): [number, LinkEnd] {
+/** Opens the worker's side of a link. */
+export function openLink(end: LinkEnd, handlers: LinkHandlers): Link {
+  return end.port ? new PortLink(end.port, handlers) : new SocketLink(end.fd!, handlers);
+}
+
+/** A new link to a worker: the pool's side, and the end that goes to the worker. */
+export function linkPair(toThread: boolean, handlers: LinkHandlers): [Link, LinkEnd] {
+  if (toThread) {
+    const { port1, port2 } = new MessageChannel();
+    return [new PortLink(port1, handlers), new LinkEnd(null, port2)];
+  }
   const [mine, theirs] = native().socketpair();
-  return [mine, new LinkEnd(theirs)];
+  return [new SocketLink(mine, handlers), new LinkEnd(theirs, null)];
 }
 
 /** Joins encoded parts into one message, merging the modules they need. */

@@ -6,7 +6,7 @@
 import v8 from 'node:v8';
 import { PicklingError } from '../errors.js';
 import { decode, encode, type Destination, type Encoded } from '../serialize/codec.js';
-import { Link, prepare, type LinkEnd } from './link.js';
+import { openLink, prepare, type LinkEnd } from './link.js';
 import { isPlainList, packNumbers } from './plain.js';
 import { CHUNK_FIELDS, IN_POOL_WORKER, Mode, RUNNING, type FromWorker, type ToWorker, type WireChunk, type WireResult } from './protocol.js';
 
@@ -140,7 +140,7 @@ export async function poolWorker(
     if (exitRequested) stop();
   };
 
-  const link = new Link(end.fd, {
+  const link = openLink(end, {
     message(value) {
       const message = value as ToWorker;
       if (message.t === 'exit') {

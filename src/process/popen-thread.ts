@@ -3,7 +3,7 @@
  * `multiprocessing.dummy`. Exit codes follow the process conventions: `terminate()` gives -15,
  * `kill()` -9, `interrupt()` -2 (a thread cannot receive signals, so all three stop it at once).
  */
-import { Worker } from 'node:worker_threads';
+import { Worker, type Transferable } from 'node:worker_threads';
 import { constants } from 'node:os';
 import { inspect } from 'node:util';
 import type { Backend, ExitStatus, Popen, StartMessage } from './popen.js';
@@ -137,13 +137,13 @@ export class ThreadBackend implements Backend {
     this.#pool.fill();
   }
 
-  launch(message: StartMessage, daemon: boolean): Popen {
+  launch(message: StartMessage, daemon: boolean, transfer: readonly Transferable[]): Popen {
     const { worker } = this.#pool.take();
     worker.removeAllListeners('message');
     const status = new Int32Array(new SharedArrayBuffer(8));
     const popen = new ThreadPopen(worker, status, message.prep.name);
     const start: ThreadStart = { type: 'mp:start', message, status };
-    worker.postMessage(start);
+    worker.postMessage(start, [...transfer]);
     popen.setRef(!daemon);
     return popen;
   }

@@ -2,6 +2,7 @@
  * The one interface every start method implements (CPython's Popen): launch a child for a
  * Process, and watch, signal and release it. Everything else about Process is shared.
  */
+import type { Transferable } from 'node:worker_threads';
 import type { Encoded } from '../serialize/codec.js';
 import type { LogSettings } from '../logging.js';
 
@@ -61,7 +62,8 @@ export interface Popen {
 
 export interface Backend {
   readonly method: StartMethod;
-  launch(message: StartMessage, daemon: boolean): Popen;
+  /** `transfer`: objects that move to a thread child with the message (MessagePorts); empty for processes. */
+  launch(message: StartMessage, daemon: boolean, transfer: readonly Transferable[]): Popen;
   /** Boots what the method keeps ready in advance (spares), if anything. */
   ensureRunning?(): void;
 }

@@ -9,7 +9,8 @@ import { inspect } from 'node:util';
 import { ProcessError, PicklingError } from '../errors.js';
 import { getLogger } from '../logging.js';
 import { logSettings } from '../logging.js';
-import { encode } from '../serialize/codec.js';
+import type { Transferable } from 'node:worker_threads';
+import { encode, type Destination } from '../serialize/codec.js';
 import { childMark, isBootstrapping, nextChildIdentity, selfInfo } from './state.js';
 import type { ExitStatus, Popen, ProcessPayload, StartMessage, StartMethod } from './popen.js';
 import { backendFor, defaultStartMethod } from './start-method.js';
@@ -101,8 +102,13 @@ function installExitHook(): void {
 // Helpers of Process kept outside the class: the main process's and a child's own Process
 // objects are made without running the constructor, so they cannot carry private (#) members.
 
-function payloadOf(p: Process, s: Internals, method: StartMethod): { payload: ProcessPayload; modules: StartMessage['modules'] } {
-  const destination = { kind: method === 'thread' ? ('thread' as const) : ('process' as const) };
+function payloadOf(
+  p: Process,
+  s: Internals,
+  method: StartMethod,
+  transfer: Transferable[],
+): { payload: ProcessPayload; modules: StartMessage['modules'] } {
+  const destination: Destination = method === 'thread' ? { kind: 'thread', transfer } : { kind: 'process' };
   const cls = p.constructor;
   if (BUILTIN_CLASSES.has(cls)) {
     if (s.target === null) return { payload: { kind: 'target', target: null, args: [] }, modules: [] };
@@ -195,7 +201,8 @@ export class Process<A extends unknown[] = any[]> {
     if (isBootstrapping()) throw new ProcessError(BOOTSTRAP_MESSAGE);
     const method = s.method ?? defaultStartMethod();
     const backend = backendFor(method);
-    const { payload, modules } = payloadOf(this, s, method);
+    const transfer: Transferable[] = [];
+    const { payload, modules } = payloadOf(this, s, method, transfer);
     const me = selfInfo();
     const message: StartMessage = {
       type: 'mp:start',
@@ -216,7 +223,7 @@ export class Process<A extends unknown[] = any[]> {
       modules,
     };
     installExitHook();
-    s.popen = backend.launch(message, s.daemon);
+    s.popen = backend.launch(message, s.daemon, transfer);
     s.state = 'started';
     // As CPython, the parent drops its references to the target and its arguments.
     s.target = null;

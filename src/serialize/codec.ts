@@ -4,6 +4,7 @@
  * functions (by reference), errors (class, code, own properties), instances of registered
  * classes (prototype), and the package's shareable objects (as handles on the same resource).
  */
+import { MessagePort, type Transferable } from 'node:worker_threads';
 import { PicklingError } from '../errors.js';
 import { describeFunction, loadModule, resolveLoadedFunction, type FunctionRef } from './function-ref.js';
 import { isRegisteredClass } from './registry.js';
@@ -16,7 +17,12 @@ export const TAG = '__mp$';
 /** Shareable objects implement this: they return the state from which the receiver rebuilds a handle. */
 export const kReduce = Symbol.for('multiprocessing-ts.reduce');
 
-export type Destination = { kind: 'process' } | { kind: 'thread' };
+/**
+ * Where an encoded value goes. For a thread, `transfer` may collect objects that move to it with
+ * the message (a MessagePort): they pass through the codec untouched and the sender lists them
+ * as the postMessage transfer list.
+ */
+export type Destination = { kind: 'process' } | { kind: 'thread'; transfer?: Transferable[] };
 
 export interface Reducible {
   [kReduce](destination: Destination): { type: string; state: unknown };
@@ -124,6 +130,49 @@ function copyContainer(v: object, seen: Map<object, unknown>, walk: (item: unkno
   return NOT_A_CONTAINER;
 }
 
+/**
+ * Whether `value` is plain data the structured clone alone carries exactly as `encode` + `decode`
+ * would: primitives (not symbols), Dates, and arrays and plain objects of them (`visits` bounds
+ * the values looked at, so cycles and large graphs answer false). Such a value needs neither walk: a sender
+ * may clone it directly and the receiver use the clone as it is. Typed arrays and buffers answer
+ * false (a receiver's clone may be a window on a larger buffer), and so does anything `encode`
+ * treats specially (functions, errors, shareables, instances of classes).
+ */
+export function isPlainData(value: unknown, visits = 1024): boolean {
+  let budget = visits;
+  const check = (v: unknown): boolean => {
+    if (--budget < 0) return false;
+    if (v === null) return true;
+    switch (typeof v) {
+      case 'number':
+      case 'string':
+      case 'boolean':
+      case 'undefined':
+      case 'bigint':
+        return true;
+      case 'object':
+        break;
+      default:
+        return false;
+    }
+    if (Array.isArray(v)) {
+      if (Object.getPrototypeOf(v) !== Array.prototype) return false;
+      for (let i = 0; i < v.length; i++) if (!check(v[i])) return false;
+      return true;
+    }
+    const proto = Object.getPrototypeOf(v) as object | null;
+    if (proto === Date.prototype) return true;
+    if (proto !== Object.prototype && proto !== null) return false;
+    if (typeof (v as Partial<Reducible>)[kReduce] === 'function') return false;
+    for (const key in v) {
+      if (!Object.prototype.hasOwnProperty.call(v, key)) return false;
+      if (!check((v as Record<string, unknown>)[key])) return false;
+    }
+    return true;
+  };
+  return check(value);
+}
+
 export function encode(value: unknown, destination: Destination = { kind: 'process' }): Encoded {
   const modules = new Map<string, ModuleNeed>();
   const seen = new Map<object, unknown>();
@@ -163,6 +212,7 @@ export function encode(value: unknown, destination: Destination = { kind: 'proce
       return out;
     }
     if (isLeaf(v)) return v;
+    if (destination.kind === 'thread' && destination.transfer?.includes(v as Transferable)) return v;
     if (v instanceof Error) {
       const out = { [TAG]: 'error', error: undefined as unknown as WireError };
       seen.set(v, out);
@@ -236,7 +286,7 @@ export function decode(value: unknown): unknown {
       seen.set(v, out);
       return out;
     }
-    if (isLeaf(v)) return v;
+    if (isLeaf(v) || v instanceof MessagePort) return v;
     const container = copyContainer(v, seen, walk);
     if (container !== NOT_A_CONTAINER) return container;
     if (v instanceof Error) return v;
