@@ -152,6 +152,8 @@ export class ImapIterator<R> implements AsyncIterableIterator<R>, Job {
   #doneItems = 0;
   #wakeReader: (() => void) | null = null;
   #wakeFeeder: (() => void) | null = null;
+  /** An async input's next() is pending. */
+  #pulling = false;
   /** Set once the pool is closed: the input is read to its end without waiting for the reader. */
   #unbounded = false;
   readonly #unbound = (): void => {
@@ -205,8 +207,15 @@ export class ImapIterator<R> implements AsyncIterableIterator<R>, Job {
     }
   }
 
+  /**
+   * Ends the iteration (`break` in `for await`): the input is closed, and its `finally` has run
+   * when this resolves (unless the input is in the middle of producing an item: then closing it
+   * waits for that item, and the iteration does not).
+   */
   async return(): Promise<IteratorResult<R>> {
-    this.#end();
+    const pulling = this.#pulling;
+    const closing = this.#end();
+    if (!pulling) await closing;
     return { value: undefined, done: true };
   }
 
@@ -239,7 +248,15 @@ export class ImapIterator<R> implements AsyncIterableIterator<R>, Job {
         let inputError: { error: unknown } | null = null;
         try {
           while (items.length < chunksize) {
-            const step = this.#async ? await this.#source.next() : (this.#source.next() as IteratorResult<unknown>);
+            let step: IteratorResult<unknown>;
+            if (this.#async) {
+              this.#pulling = true;
+              try {
+                step = await this.#source.next();
+              } finally {
+                this.#pulling = false;
+              }
+            } else step = this.#source.next() as IteratorResult<unknown>;
             if (step.done) {
               this.#exhausted = true;
               break;
@@ -283,30 +300,32 @@ export class ImapIterator<R> implements AsyncIterableIterator<R>, Job {
     this.#wakeReader?.();
   }
 
-  /** Stops the job: no more input is read, queued chunks are dropped. */
-  #stop(): void {
-    if (!this.live) return;
+  /** Stops the job: no more input is read, queued chunks are dropped. Resolves once the input is closed. */
+  #stop(): Promise<unknown> | undefined {
+    if (!this.live) return undefined;
     this.live = false;
     this.#unwatch();
     this.#core.sweep();
     this.#wakeFeeder?.();
-    if (!this.#exhausted) {
-      this.#exhausted = true;
-      try {
-        const closing = this.#source.return?.();
-        if (closing && typeof (closing as Promise<unknown>).catch === 'function') (closing as Promise<unknown>).catch(() => undefined);
-      } catch {
-        // The input's own cleanup failed; the iteration is over either way.
-      }
+    if (this.#exhausted) return undefined;
+    this.#exhausted = true;
+    try {
+      const closing = this.#source.return?.();
+      // The input's own cleanup may fail; the iteration is over either way.
+      if (closing && typeof (closing as Promise<unknown>).then === 'function') return Promise.resolve(closing).catch(() => undefined);
+    } catch {
+      // As above.
     }
+    return undefined;
   }
 
-  #end(): void {
+  #end(): Promise<unknown> | undefined {
     this.#finished = true;
-    this.#stop();
+    const closing = this.#stop();
     this.#current = [];
     this.#position = 0;
     this.#ready.clear();
     this.#arrivals.length = 0;
+    return closing;
   }
 }
