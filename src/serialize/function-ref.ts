@@ -104,7 +104,7 @@ function findExportPath(exportsObject: unknown, fn: Function, hash: string): str
 
 /**
  * Whether a module's source text makes `name` reachable from its exports: declared as an export,
- * or defined as an object property (`name: (...) => ...`, as in an exported object). Used only
+ * or defined as a property of an exported object literal (`name: (...) => ...`). Used only
  * when the module's namespace cannot be read yet; the child verifies by name and source hash.
  */
 function sourceMentionsExport(filename: string, name: string): boolean {
@@ -121,7 +121,12 @@ function sourceMentionsExport(filename: string, name: string): boolean {
     new RegExp(`export\\s+(default\\s+)?(abstract\\s+)?class\\s+${n}\\b`),
     new RegExp(`export\\s*\\{[^}]*\\b${n}\\b[^}]*\\}`),
     new RegExp(`export\\s+default\\s+${n}\\b`),
-    new RegExp(`(^|[{,\\s])${n}\\s*:\\s*(async\\s*)?(function\\b|\\(|[\\w$]+\\s*=>)`, 'm'),
+    // A property of an object literal that is itself exported (`export const tasks = { name: ... }`
+    // or `export default { name: ... }`); a property of an unexported object is not reachable.
+    new RegExp(
+      `export\\s+(default\\s*|(const|let|var)\\s+[\\w$]+\\s*=\\s*)\\{[\\s\\S]*?(^|[{,\\s])${n}\\s*:\\s*(async\\s*)?(function\\b|\\(|[\\w$]+\\s*=>)`,
+      'm',
+    ),
   ].some((pattern) => pattern.test(text));
 }
 

@@ -99,6 +99,15 @@ describe('a main module still in top-level await', () => {
     }
   }
 
+  it('refuses a function held by an object the main module does not export, with PicklingError', () => {
+    assert.ok(result, 'the script ran');
+    const line = result.stdout.split('\n').find((l) => l.startsWith('refused unexported-object '));
+    assert.ok(line, `not refused; stdout:\n${result.stdout}`);
+    const report = JSON.parse(line.slice('refused unexported-object '.length));
+    assert.equal(report.picklingError, true);
+    assert.match(report.message, /'heldArrow'/);
+  });
+
   for (const when of ['before-await', 'after-await']) {
     it(`refuses a non-exported function of the main module (${when}) with PicklingError`, () => {
       assert.ok(result, 'the script ran');
