@@ -99,8 +99,8 @@ export class PoolCore {
   #nextChunkId = 1;
   readonly #functions = new Map<Function, { id: number; encoded: Encoded }>();
   readonly #functionsById: Encoded[] = [];
-  /** Average milliseconds per item, from the workers' measurements; null before the first result. */
-  #itemMs: number | null = null;
+  /** Average milliseconds per item of each function, from the workers' measurements. */
+  readonly #itemMs = new Map<number, number>();
   #dispatchScheduled = false;
   /** Chunks queued or held by workers, not yet settled. */
   #chunks = 0;
@@ -309,7 +309,8 @@ export class PoolCore {
       slot.load -= chunk.size;
       settled++;
       const perItem = ms / Math.max(1, chunk.size);
-      this.#itemMs = this.#itemMs === null ? perItem : this.#itemMs * 0.7 + perItem * 0.3;
+      const known = this.#itemMs.get(chunk.fnId);
+      this.#itemMs.set(chunk.fnId, known === undefined ? perItem : known * 0.7 + perItem * 0.3);
       if (chunk.job.live) chunk.job.chunkDone(chunk, ok, ok || local ? value : remoteError(value));
     }
     this.#addChunks(-settled);
@@ -409,15 +410,32 @@ export class PoolCore {
     });
   }
 
-  /** How many items a worker may hold: enough for QUEUED_WORK_MS, at least one chunk. */
-  #window(): number {
-    if (this.#itemMs === null) return 1;
-    return Math.max(1, Math.min(MAX_ITEMS_IN_FLIGHT, Math.floor(QUEUED_WORK_MS / Math.max(this.#itemMs, 1e-4))));
+  /**
+   * How many items of a function a worker may hold: enough for QUEUED_WORK_MS of its measured
+   * time. Until a function has been measured, one chunk.
+   */
+  #window(fnId: number): number {
+    const ms = this.#itemMs.get(fnId);
+    if (ms === undefined) return 1;
+    return Math.max(1, Math.min(MAX_ITEMS_IN_FLIGHT, Math.floor(QUEUED_WORK_MS / Math.max(ms, 1e-4))));
+  }
+
+  /**
+   * Whether `slot` may take `chunk` now. A worker with nothing always may; one holding short
+   * items may hold up to its window; one running a long chunk may hold one more behind it (so it
+   * never idles through a round trip), but only while plenty of work is queued: near the end,
+   * every remaining chunk goes to whichever worker is free first.
+   */
+  #hasRoom(slot: Slot, chunk: Chunk, queued: number, ready: number): boolean {
+    if (slot.inflight.size === 0) return true;
+    if (slot.load + chunk.size <= this.#window(chunk.fnId)) return true;
+    return slot.inflight.size === 1 && this.#itemMs.has(chunk.fnId) && queued >= 2 * ready;
   }
 
   #dispatch(): void {
     if (this.state === 'terminate' || this.state === 'broken') return;
-    const window = this.#window();
+    let ready = 0;
+    for (const slot of this.#slots) if (slot.state === 'ready') ready++;
     const maxChunks = this.#options.maxTasksPerChild;
     const batches = new Map<Slot, Chunk[]>();
     let dropped = 0;
@@ -428,11 +446,12 @@ export class PoolCore {
         dropped++;
         continue;
       }
+      const queued = this.#queue.length - this.#head;
       let best: Slot | null = null;
       for (const slot of this.#slots) {
         if (slot.state !== 'ready') continue;
         if (maxChunks !== null && slot.chunksSent >= maxChunks) continue;
-        if (slot.inflight.size > 0 && slot.load + chunk.size > window) continue;
+        if (!this.#hasRoom(slot, chunk, queued, ready)) continue;
         if (best === null || slot.load < best.load) best = slot;
       }
       if (best === null) break;
