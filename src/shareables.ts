@@ -13,5 +13,6 @@ export { Value, SharedArray } from './shared/sharedctypes.js';
 export { SharedMemory } from './shared/shared-memory.js';
 export { ShareableList } from './shared/shareable-list.js';
 export { Connection } from './connection/connection.js';
+export { Listener } from './connection/listener.js';
 export { Queue, SimpleQueue, JoinableQueue } from './queues/queue.js';
 export { LinkEnd } from './pool/link.js';

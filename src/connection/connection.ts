@@ -4,7 +4,7 @@
  */
 import { Socket } from 'node:net';
 import * as v8 from 'node:v8';
-import { readSync } from 'node:fs';
+import { readSync, writeSync, writevSync } from 'node:fs';
 import { BufferTooShortError, EOFError, PicklingError, ProcessError } from '../errors.js';
 import { decode, encode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination, type ModuleNeed } from '../serialize/codec.js';
 import { kWaitable, type Waitable } from '../process/sentinel.js';
@@ -21,6 +21,15 @@ export interface ConnectionOptions {
 
 /** Messages up to this size go out in one write with their header (as CPython does). */
 const SMALL_MESSAGE = 16384;
+/**
+ * Messages from DIRECT_READ bytes up to DIRECT_READ_MAX are read straight into one buffer of
+ * their size; bigger ones (or a bogus header) gather their chunks as they come, before any
+ * allocation of the whole size.
+ */
+const DIRECT_READ = 65536;
+const DIRECT_READ_MAX = 64 * 1024 * 1024;
+/** Room for one read of the blocking twins (reused: only what arrived is copied out). */
+const SYNC_READ_SIZE = 65536;
 
 type Notify = () => void;
 
@@ -47,6 +56,106 @@ type ConnectionState =
 
 function closedError(): ProcessError {
   return new ProcessError('handle is closed');
+}
+
+function brokenError(cause?: unknown): ProcessError {
+  const error = new ProcessError('the connection is broken: the other end was closed', cause === undefined ? undefined : { cause });
+  return error;
+}
+
+/**
+ * Copies of large payloads the socket has finished writing, kept for reuse by size (a sender
+ * that streams messages of one size copies into warm memory instead of fresh pages).
+ */
+const spareCopies = new Map<number, Buffer[]>();
+let spareBytes = 0;
+const SPARE_LIMIT = 32 * 1024 * 1024;
+
+function recycle(copy: Buffer): void {
+  if (spareBytes + copy.length > SPARE_LIMIT) return;
+  let list = spareCopies.get(copy.length);
+  if (list === undefined) spareCopies.set(copy.length, (list = []));
+  list.push(copy);
+  spareBytes += copy.length;
+}
+
+/** A Buffer with `bytes` copied in (reusing a spare of that size when there is one). */
+function copyOf(bytes: Uint8Array): Buffer {
+  const spare = spareCopies.get(bytes.byteLength)?.pop();
+  let copy: Buffer;
+  if (spare !== undefined) {
+    spareBytes -= spare.length;
+    copy = spare;
+  } else {
+    // allocUnsafe: the copy overwrites every byte, so no zero-filling first.
+    copy = Buffer.allocUnsafe(bytes.byteLength);
+  }
+  copy.set(bytes);
+  return copy;
+}
+
+/**
+ * A send() payload is v8's serialization of [modules, value] (it starts with 0xFF), or, for a
+ * value that needs no modules and that JSON rebuilds exactly, 'J' + its JSON text: several times
+ * cheaper to make and to read for the small messages that dominate round trips.
+ */
+const JSON_PREFIX = 'J';
+const JSON_TAG = 0x4a;
+const JSON_MAX_NODES = 4096;
+const JSON_MAX_DEPTH = 64;
+const JSON_MAX_ARRAY = 1024;
+
+/**
+ * Whether JSON.parse(JSON.stringify(value)) gives back what v8's serializer would: only finite
+ * numbers (not -0), strings, booleans, null, dense arrays without extra properties and plain
+ * objects, no undefined, each object reached once (v8 keeps shared references; JSON would copy).
+ */
+function jsonExact(value: unknown): boolean {
+  let budget = JSON_MAX_NODES;
+  const seen = new Set<object>();
+  const check = (v: unknown, depth: number): boolean => {
+    if (--budget < 0) return false;
+    switch (typeof v) {
+      case 'string':
+      case 'boolean':
+        return true;
+      case 'number':
+        return Number.isFinite(v) && !Object.is(v, -0);
+      case 'object': {
+        if (v === null) return true;
+        if (depth >= JSON_MAX_DEPTH || seen.has(v)) return false;
+        seen.add(v);
+        if (Array.isArray(v)) {
+          if (Object.getPrototypeOf(v) !== Array.prototype || v.length > JSON_MAX_ARRAY) return false;
+          // Holes or extra properties make the key count differ from the length.
+          if (Object.keys(v).length !== v.length) return false;
+          for (let i = 0; i < v.length; i++) {
+            const item: unknown = v[i];
+            if (item === undefined || !check(item, depth + 1)) return false;
+          }
+          return true;
+        }
+        const proto: unknown = Object.getPrototypeOf(v);
+        if (proto !== Object.prototype && proto !== null) return false;
+        if (Object.getOwnPropertySymbols(v).length > 0) return false;
+        for (const key of Object.keys(v)) {
+          if (key === '__proto__' || key === 'toJSON') return false;
+          const item = (v as Record<string, unknown>)[key];
+          if (item === undefined || !check(item, depth + 1)) return false;
+        }
+        return true;
+      }
+      default:
+        return false;
+    }
+  };
+  return check(value, 0);
+}
+
+/** [modules, value] from a send() payload (either form). */
+function parsePayload(payload: Buffer): [ModuleNeed[], unknown] {
+  if (payload.length > 0 && payload[0] === JSON_TAG) return [[], JSON.parse(payload.toString('utf8', 1))];
+  return v8.deserialize(payload) as [ModuleNeed[], unknown];
 }
 
 function isInteger(value: unknown): value is number {
@@ -150,7 +259,7 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     const { value, modules } = encode(obj, { kind: 'process' });
     let payload: Buffer;
     try {
-      payload = v8.serialize([modules, value]);
+      payload = modules.length === 0 && jsonExact(value) ? Buffer.from(JSON_PREFIX + JSON.stringify(value)) : v8.serialize([modules, value]);
     } catch (error) {
       throw new PicklingError(`Cannot send this value to another process: ${(error as Error).message}`, { cause: error });
     }
@@ -177,24 +286,51 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
 
   #write(payload: Uint8Array, copy: boolean): void {
     if (this.#writeError) throw this.#writeError;
-    if (this.#socket.destroyed || this.#socket.writableEnded) {
-      const error = new ProcessError('the connection is broken: the other end was closed') as ProcessError & { code: string };
-      throw error;
-    }
+    const socket = this.#socket;
+    if (socket.destroyed || socket.writableEnded) throw brokenError();
     const header = encodeHeader(payload.byteLength);
-    if (payload.byteLength <= SMALL_MESSAGE) {
-      const frame = Buffer.allocUnsafe(header.length + payload.byteLength);
-      header.copy(frame, 0);
-      frame.set(payload, header.length);
-      this.#socket.write(frame);
+    const total = header.length + payload.byteLength;
+    // Nothing queued: write straight to the kernel (header and payload in one writev, no copy).
+    // Only what the kernel does not take now is queued on the socket.
+    let written = 0;
+    const fd = socket.writableLength === 0 && !socket.connecting ? handleOf(socket)?.fd : undefined;
+    if (typeof fd === 'number' && fd >= 0) {
+      try {
+        written = payload.byteLength === 0 ? writeSync(fd, header) : writevSync(fd, [header, payload]);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EPIPE' || code === 'ECONNRESET' || code === 'ENOTCONN') {
+          this.#writeError = brokenError(error);
+          throw this.#writeError;
+        }
+        if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK' && code !== 'EINTR') throw error;
+        written = 0;
+      }
+      if (written === total) return;
+    }
+    const rest = written < header.length ? header.subarray(written) : undefined;
+    const body = payload.subarray(Math.max(0, written - header.length));
+    if (rest !== undefined && payload.byteLength <= SMALL_MESSAGE) {
+      const frame = Buffer.allocUnsafe(rest.length + payload.byteLength);
+      rest.copy(frame, 0);
+      frame.set(payload, rest.length);
+      socket.write(frame);
       return;
     }
-    // The socket keeps the buffer until it is written: copy what the caller still owns.
-    const body = copy ? Buffer.from(payload) : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-    this.#socket.cork();
-    this.#socket.write(header);
-    this.#socket.write(body);
-    this.#socket.uncork();
+    if (rest !== undefined) socket.cork();
+    if (rest !== undefined) socket.write(rest);
+    if (!copy) {
+      socket.write(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+    } else if (body.byteLength < SMALL_MESSAGE) {
+      socket.write(Buffer.from(body));
+    } else {
+      // The socket keeps the buffer until it is written: copy what the caller still owns.
+      const owned = copyOf(body);
+      socket.write(owned, (error) => {
+        if (!error) recycle(owned);
+      });
+    }
+    if (rest !== undefined) socket.uncork();
   }
 
   // ---------------------------------------------------------------- receiving
@@ -205,7 +341,7 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     let modules: ModuleNeed[];
     let value: unknown;
     try {
-      [modules, value] = v8.deserialize(payload) as [ModuleNeed[], unknown];
+      [modules, value] = parsePayload(payload);
     } catch (error) {
       throw new ProcessError(`received a message that is not a value sent with send(): ${(error as Error).message}`, { cause: error });
     }
@@ -342,18 +478,21 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     for (const notify of waiting) notify();
   }
 
-  /** Resolves on the next arrival of bytes, EOF or close (the socket reads meanwhile). */
-  #more(signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves on the next arrival of bytes, EOF or close (the socket reads meanwhile). With
+   * `hold` false the caller already keeps the socket reading (across a whole message).
+   */
+  #more(signal?: AbortSignal, hold = true): Promise<void> {
     return new Promise<void>((resolve) => {
       const done = (): void => {
         this.#notify.delete(done);
         signal?.removeEventListener('abort', done);
-        this.#pending(-1);
+        if (hold) this.#pending(-1);
         resolve();
       };
       this.#notify.add(done);
       signal?.addEventListener('abort', done, { once: true });
-      this.#pending(1);
+      if (hold) this.#pending(1);
     });
   }
 
@@ -422,12 +561,15 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     return result;
   }
 
-  /** The first `count` buffered bytes as one Buffer (merging chunks only as needed). */
+  /** The first `count` buffered bytes as one Buffer (merging only the chunks they span). */
   #peek(count: number): Buffer {
     const first = this.#chunks[0]!;
     if (first.length >= count) return first;
-    const merged = Buffer.concat(this.#chunks);
-    this.#chunks = [merged];
+    let spanned = 0;
+    let size = 0;
+    while (size < count && spanned < this.#chunks.length) size += this.#chunks[spanned++]!.length;
+    const merged = Buffer.concat(this.#chunks.slice(0, spanned), size);
+    this.#chunks.splice(0, spanned, merged);
     return merged;
   }
 
@@ -452,30 +594,232 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     return whole.subarray(skip);
   }
 
-  /** Where the next whole message lies in the buffer, or null if more bytes are needed. */
-  #frame(maxLength: number | undefined): { headerSize: number; length: number } | null {
+  /** Drops `skip` buffered bytes, then moves up to `target.length - at` more into `target` at `at`; returns how many moved. */
+  #takeInto(skip: number, target: Buffer, at: number): number {
+    let moved = 0;
+    while (this.#chunks.length > 0 && (skip > 0 || at + moved < target.length)) {
+      let chunk = this.#chunks[0]!;
+      if (skip > 0) {
+        const dropped = Math.min(skip, chunk.length);
+        skip -= dropped;
+        this.#buffered -= dropped;
+        chunk = chunk.subarray(dropped);
+        if (chunk.length === 0) {
+          this.#chunks.shift();
+          continue;
+        }
+        this.#chunks[0] = chunk;
+        if (skip > 0) continue;
+      }
+      const n = Math.min(chunk.length, target.length - at - moved);
+      chunk.copy(target, at + moved, 0, n);
+      moved += n;
+      this.#buffered -= n;
+      if (n === chunk.length) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(n);
+    }
+    return moved;
+  }
+
+  /** The next message's header, if its bytes are buffered (checking `maxLength`). */
+  #header(maxLength: number | undefined): { headerSize: number; length: number } | null {
     this.#checkClosed();
     this.#checkReadable();
-    if (this.#buffered > 0) {
-      const header = parseHeader(this.#peek(Math.min(12, this.#buffered)));
-      if (header.kind === 'header') {
-        if (maxLength !== undefined && header.length > maxLength) this.#badMessageLength();
-        if (this.#buffered >= header.headerSize + header.length) return header;
-      }
-    }
+    if (this.#buffered === 0) return null;
+    const header = parseHeader(this.#peek(Math.min(12, this.#buffered)));
+    if (header.kind !== 'header') return null;
+    if (maxLength !== undefined && header.length > maxLength) this.#badMessageLength();
+    return header;
+  }
+
+  #checkEof(): void {
     if (this.#eof) {
       if (this.#buffered === 0) throw new EOFError('the other end of the connection was closed');
       throw new ProcessError('got end of file during message');
     }
+  }
+
+  /** Where the next whole message lies in the buffer, or null if more bytes are needed. */
+  #frame(maxLength: number | undefined): { headerSize: number; length: number } | null {
+    const header = this.#header(maxLength);
+    if (header && this.#buffered >= header.headerSize + header.length) return header;
+    this.#checkEof();
     return null;
   }
 
   async #readMessage(maxLength: number | undefined): Promise<Buffer> {
-    for (;;) {
-      const frame = this.#frame(maxLength);
-      if (frame) return this.#take(frame.headerSize, frame.length);
-      await this.#more();
+    const frame = this.#frame(maxLength);
+    if (frame) return this.#take(frame.headerSize, frame.length);
+    const direct = this.#tryDirect(maxLength);
+    if (direct !== null && !('target' in direct)) return direct;
+    if (direct === null) {
+      // What the kernel gave (a partial message, or EOF) is buffered or flagged now.
+      const again = this.#frame(maxLength);
+      if (again) return this.#take(again.headerSize, again.length);
     }
+    // The socket keeps reading until the whole message is here (not stopped after each chunk).
+    this.#pending(1);
+    try {
+      if (direct !== null) return await this.#fillLarge(direct.target, direct.filled);
+      for (;;) {
+        await this.#more(undefined, false);
+        const header = this.#header(maxLength);
+        if (header && this.#buffered >= header.headerSize + header.length) return this.#take(header.headerSize, header.length);
+        if (header && header.length >= DIRECT_READ && header.length <= DIRECT_READ_MAX) return await this.#readLarge(header);
+        this.#checkEof();
+      }
+    } finally {
+      this.#releaseSoon();
+    }
+  }
+
+  #releaseTimer: NodeJS.Immediate | undefined;
+
+  /**
+   * Lets go of a message read's hold on the socket at the end of this turn of the event loop,
+   * so a recv that follows at once (the usual loop) finds the socket still reading.
+   */
+  #releaseSoon(): void {
+    if (this.#releaseTimer !== undefined) {
+      this.#pending(-1);
+      return;
+    }
+    this.#releaseTimer = setImmediate(() => this.#releaseNow());
+  }
+
+  /** Lets go of a deferred hold at once (a blocking read is about to use the fd). */
+  #releaseNow(): void {
+    if (this.#releaseTimer === undefined) return;
+    clearImmediate(this.#releaseTimer);
+    this.#releaseTimer = undefined;
+    this.#pending(-1);
+  }
+
+  /**
+   * Reads a large message straight into one buffer: the bytes already here are copied once, the
+   * rest is read from the kernel into place whenever it has some (the socket fills in otherwise).
+   */
+  #readLarge(header: { headerSize: number; length: number }): Promise<Buffer> {
+    const target = Buffer.allocUnsafe(header.length);
+    return this.#fillLarge(target, this.#takeInto(header.headerSize, target, 0));
+  }
+
+  async #fillLarge(target: Buffer, filled: number): Promise<Buffer> {
+    while (filled < target.length) {
+      filled += this.#readDirect(target, filled, false);
+      if (filled === target.length) break;
+      if (this.#closed) throw closedError();
+      if (this.#eof) throw new ProcessError('got end of file during message');
+      await this.#more(undefined, false);
+      filled += this.#takeInto(0, target, filled);
+    }
+    return target;
+  }
+
+  /** Room for a header read straight from the kernel. */
+  #headRoom: Buffer | undefined;
+
+  /**
+   * With nothing buffered, reads the next message straight from the kernel as CPython does
+   * (the header, then the body into a buffer of its size): no socket read, no extra copy.
+   * Returns the message; or a large one's buffer and how much of it is filled; or null when
+   * the kernel has no whole header yet (what was read is buffered for the usual path).
+   */
+  #tryDirect(maxLength: number | undefined, readable = false): Buffer | { target: Buffer; filled: number } | null {
+    const socket = this.#socket;
+    if (this.#buffered !== 0 || this.#eof || socket.readableLength > 0) return null;
+    const fd = handleOf(socket)?.fd;
+    if (typeof fd !== 'number' || fd < 0) return null;
+    const head = (this.#headRoom ??= Buffer.allocUnsafeSlow(4));
+    const n = this.#readNow(fd, head, 0, 4, !readable);
+    if (n <= 0) return null;
+    const short = n === 4 ? head.readInt32BE(0) : -1;
+    if (n < 4 || short === -1) {
+      // A partial header, or the 12-byte form: the usual path takes it from here.
+      this.#unshiftBytes(Buffer.from(head.subarray(0, n)));
+      return null;
+    }
+    const length = short < 0 ? 0 : short;
+    if (maxLength !== undefined && length > maxLength) {
+      this.#unshiftBytes(Buffer.from(head));
+      this.#badMessageLength();
+    }
+    if (length === 0) return Buffer.alloc(0);
+    const large = length >= DIRECT_READ && length <= DIRECT_READ_MAX;
+    const body = Buffer.allocUnsafe(length);
+    const got = Math.max(0, this.#readNow(fd, body, 0, length, true));
+    if (got === length) return body;
+    if (large) return { target: body, filled: got };
+    this.#unshiftBytes(Buffer.concat([head, body.subarray(0, got)]));
+    return null;
+  }
+
+  /** Puts bytes back at the front of the buffer. */
+  #unshiftBytes(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    this.#chunks.unshift(bytes);
+    this.#buffered += bytes.length;
+  }
+
+  /**
+   * One non-blocking read from the kernel: the count, 0 if nothing is there yet, -1 at EOF
+   * (flagged). `probe`: ask the kernel first (cheaper than a failing read when it likely has nothing).
+   */
+  #readNow(fd: number, into: Buffer, at: number, count: number, probe: boolean): number {
+    if (probe && !native().pollReadable(fd, 0)) return 0;
+    try {
+      const n = readSync(fd, into, at, count, null);
+      if (n === 0) {
+        this.#eof = true;
+        return -1;
+      }
+      return n;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR') return 0;
+      if (code === 'ECONNRESET') {
+        this.#eof = true;
+        return -1;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Reads what the kernel holds (up to the end of `target`) into `target` at `at`, without
+   * blocking unless `block`; returns the count (0 if nothing yet; EOF sets the flag).
+   */
+  #readDirect(target: Buffer, at: number, block: boolean): number {
+    const socket = this.#socket;
+    // Bytes the stream already holds come first.
+    if (socket.readableLength > 0) {
+      this.#drainStream();
+      return this.#takeInto(0, target, at);
+    }
+    const fd = handleOf(socket)?.fd;
+    if (typeof fd !== 'number' || fd < 0) return 0;
+    if (!native().pollReadable(fd, block ? -1 : 0)) return 0;
+    try {
+      const n = readSync(fd, target, at, target.length - at, null);
+      if (n === 0) this.#eof = true;
+      return n;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR') return 0;
+      if (code === 'ECONNRESET') {
+        this.#eof = true;
+        return 0;
+      }
+      throw error;
+    }
+  }
+
+  /** Moves what the stream holds into the buffer (read() hands each chunk to the 'data' listener). */
+  #drainStream(): void {
+    const socket = this.#socket;
+    while (socket.readableLength > 0 && socket.read() !== null);
+    // read() may have asked the handle to read again: keep it reading only if someone waits.
+    this.#pending(0);
   }
 
   // ---------------------------------------------------------------- blocking twins
@@ -497,8 +841,19 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
       if (!isInteger(maxLength)) throw new TypeError('maxLength must be an integer');
       if (maxLength < 0) throw new RangeError('negative maxlength');
     }
-    const frame = this.#frameSync(maxLength ?? undefined);
-    return this.#take(frame.headerSize, frame.length);
+    return this.#messageSync(maxLength ?? undefined);
+  }
+
+  /** Like recvBytesInto(), blocking the calling thread: copies one message into `buf` at byte `offset` and returns its length. */
+  recvBytesIntoSync(buf: ArrayBufferView | ArrayBufferLike, offset = 0): number {
+    const target = bytesOf(buf, 'buf');
+    if (!isInteger(offset)) throw new TypeError('offset must be an integer');
+    if (offset < 0) throw new RangeError('negative offset');
+    if (offset > target.byteLength) throw new RangeError('offset too large');
+    const message = this.#messageSync(undefined);
+    if (offset + message.length > target.byteLength) throw new BufferTooShortError(message);
+    target.set(message, offset);
+    return message.length;
   }
 
   /**
@@ -506,68 +861,111 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
    * (functions, registered classes) throws and stays unread: `await recv()` takes it.
    */
   recvSync(): unknown {
-    const frame = this.#frameSync(undefined);
-    const payload = this.#peek(frame.headerSize + frame.length).subarray(frame.headerSize, frame.headerSize + frame.length);
+    const payload = this.#messageSync(undefined);
     let modules: ModuleNeed[];
     let value: unknown;
     try {
-      [modules, value] = v8.deserialize(payload) as [ModuleNeed[], unknown];
+      [modules, value] = parsePayload(payload);
     } catch (error) {
-      this.#take(frame.headerSize, frame.length);
       throw new ProcessError(`received a message that is not a value sent with send(): ${(error as Error).message}`, { cause: error });
     }
     if (!modulesReady(modules)) {
+      // Put the message back, whole, for the next read.
+      const header = encodeHeader(payload.length);
+      this.#chunks.unshift(...(payload.length > 0 ? [header, payload] : [header]));
+      this.#buffered += header.length + payload.length;
       throw new ProcessError(
         `recvSync(): the next value needs modules this thread has not loaded (${modules.map((m) => m.url).join(', ')}); use await recv()`,
       );
     }
-    this.#take(frame.headerSize, frame.length);
     return decode(value);
   }
 
   #syncFd(): number {
+    this.#releaseNow();
     if (this.#pendingCount > 0 || this.#queuedReads > 0) throw new ProcessError('an async recv or poll is pending on this connection; a blocking read would race it');
+    const queued = this.#socket.writableLength;
+    if (queued > 0) {
+      // Those bytes are written by the event loop, which a blocking read stops: if the peer
+      // waits for them before it answers, both would wait forever.
+      throw new ProcessError(
+        `a blocking read now could wait forever: ${queued} bytes sent on this connection are still queued for writing ` +
+          '(more than the kernel took at once), and only the event loop writes them; use await recv()/recvBytes() here, ' +
+          'or let the event loop run first',
+      );
+    }
     const fd = this.fileno();
     if (fd < 0) throw new ProcessError('this connection has no file descriptor to block on');
     return fd;
   }
 
-  /** Blocks until a whole message is buffered (reading the fd directly). */
-  #frameSync(maxLength: number | undefined): { headerSize: number; length: number } {
+  /** Blocks until the next whole message is here and returns its bytes (reading the fd directly). */
+  #messageSync(maxLength: number | undefined): Buffer {
     for (;;) {
-      const frame = this.#frame(maxLength);
-      if (frame) return frame;
-      const fd = this.#syncFd();
-      // Bytes the stream already holds come first.
-      if (this.#socket.readableLength > 0) {
-        let chunk: Buffer | null;
-        while ((chunk = this.#socket.read() as Buffer | null) !== null) {
-          this.#chunks.push(chunk);
-          this.#buffered += chunk.length;
-        }
-        this.#pending(0);
-        continue;
+      const header = this.#header(maxLength);
+      if (header) {
+        if (this.#buffered >= header.headerSize + header.length) return this.#take(header.headerSize, header.length);
+        if (header.length >= DIRECT_READ && header.length <= DIRECT_READ_MAX) return this.#readLargeSync(header);
       }
-      native().pollReadable(fd, -1);
-      const room = Buffer.allocUnsafe(65536);
-      let n: number;
-      try {
-        n = readSync(fd, room, 0, room.length, null);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR') continue;
-        if (code === 'ECONNRESET') {
-          this.#eof = true;
-          continue;
-        }
-        throw error;
+      this.#checkEof();
+      if (this.#buffered === 0 && this.#socket.readableLength === 0) {
+        // Nothing here: wait in the kernel, then read the message straight from it.
+        native().pollReadable(this.#syncFd(), -1);
+        const direct = this.#tryDirect(maxLength, true);
+        if (direct === null) continue;
+        if (!('target' in direct)) return direct;
+        return this.#fillLargeSync(direct.target, direct.filled);
       }
-      if (n === 0) this.#eof = true;
-      else {
-        this.#chunks.push(room.subarray(0, n));
-        this.#buffered += n;
-      }
+      this.#fillSync();
     }
+  }
+
+  /** Room for the blocking twins' reads, reused. */
+  #room: Buffer | undefined;
+
+  /** Blocks until the kernel has bytes (or EOF) and buffers what one read gives. */
+  #fillSync(): void {
+    const fd = this.#syncFd();
+    // Bytes the stream already holds come first.
+    if (this.#socket.readableLength > 0) {
+      this.#drainStream();
+      return;
+    }
+    native().pollReadable(fd, -1);
+    const room = (this.#room ??= Buffer.allocUnsafeSlow(SYNC_READ_SIZE));
+    let n: number;
+    try {
+      n = readSync(fd, room, 0, room.length, null);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR') return;
+      if (code === 'ECONNRESET') {
+        this.#eof = true;
+        return;
+      }
+      throw error;
+    }
+    if (n === 0) {
+      this.#eof = true;
+      return;
+    }
+    this.#chunks.push(Buffer.from(room.subarray(0, n)));
+    this.#buffered += n;
+  }
+
+  /** The blocking form of #readLarge: the message's bytes go straight into one buffer. */
+  #readLargeSync(header: { headerSize: number; length: number }): Buffer {
+    this.#syncFd();
+    const target = Buffer.allocUnsafe(header.length);
+    return this.#fillLargeSync(target, this.#takeInto(header.headerSize, target, 0));
+  }
+
+  #fillLargeSync(target: Buffer, filled: number): Buffer {
+    while (filled < target.length) {
+      filled += this.#readDirect(target, filled, true);
+      if (filled < target.length && this.#eof) throw new ProcessError('got end of file during message');
+    }
+    return target;
   }
 
   #badMessageLength(): never {

@@ -14,6 +14,7 @@ import { AuthenticationError, ProcessError, TimeoutError } from '../errors.js';
 import { native, type NativeError } from '../internal/native.js';
 import { answerChallenge, checkAuthkey, deliverChallenge } from './auth.js';
 import { Connection } from './connection.js';
+import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 
 /** A TCP address as `{ host, port }` or `[host, port]`, or a Unix socket path (leading '\0' = abstract). */
 export type Address = string | { host: string; port: number } | readonly [string, number];
@@ -28,8 +29,16 @@ export interface ListenerOptions {
   backlog?: number;
   /** Accepted connections must pass the HMAC challenge with this key. */
   authkey?: Uint8Array | null;
-  /** Milliseconds a connecting client has to complete the handshake (default 20000, CPython's CONNECTION_TIMEOUT). */
-  handshakeTimeout?: number;
+  /**
+   * Milliseconds a connecting client has to complete the handshake (default 20000, the value of
+   * CPython's CONNECTION_TIMEOUT; null or Infinity: no bound). Past it, that accept() rejects with
+   * `TimeoutError` (not `AuthenticationError`, which means a wrong key or a peer that does not
+   * speak the protocol) and the connection is closed; the listener keeps serving. CPython's socket
+   * `Listener.accept()` has no bound at all (CONNECTION_TIMEOUT only bounds Windows pipe clients
+   * connecting): a silent client blocks it for good, and a timeout set on its socket would raise
+   * `TimeoutError` (socket.timeout) out of the handshake, unwrapped, as here.
+   */
+  handshakeTimeout?: number | null;
 }
 
 /** CPython's CONNECTION_TIMEOUT, in milliseconds. */
@@ -160,26 +169,54 @@ export async function authenticate(
   }
 }
 
+/** What a Listener handed to a child carries (the listening socket travels as an fd). */
+type ListenerState = {
+  socket: { kind: 'fd'; fd: number } | { kind: 'shared'; address: string; id: number };
+  address: BoundAddress;
+  family: Family;
+  authkey: Uint8Array | null;
+  handshakeTimeout: number | null;
+  backlog: number;
+};
+
+/** Set while the constructor adopts a listening socket that came from another process. */
+let adopting: { fd: number; address: BoundAddress; family: Family } | undefined;
+
 export class Listener implements AsyncDisposable {
-  readonly #server: net.Server;
+  /** The listening socket (bound and listening since the constructor). */
+  readonly #fd: number;
+  /** Accepts from a duplicate of #fd, only while an accept() waits (so idle, it takes nothing). */
+  #server: net.Server | null = null;
+  readonly #backlog: number;
   readonly #address: BoundAddress;
   readonly #family: Family;
   readonly #authkey: Uint8Array | undefined;
   readonly #handshakeTimeout: number | null;
-  /** A filesystem socket path to unlink on close. */
+  /** A filesystem socket path to unlink on close (only the process that bound it does). */
   #unlinkPath: string | undefined;
   #closed = false;
-  /** Connections that arrived before an accept() asked for them, oldest first. */
+  /** Connections taken from the kernel beyond the accepts that asked for them, oldest first. */
   readonly #arrived: net.Socket[] = [];
   readonly #waiting: { resolve: (socket: net.Socket) => void; reject: (error: Error) => void }[] = [];
   #lastAccepted: BoundAddress | null = null;
 
   constructor(address?: Address | null, options: ListenerOptions = {}) {
+    const adopted = adopting;
+    adopting = undefined;
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
     const { family, backlog = 1, handshakeTimeout = HANDSHAKE_TIMEOUT } = options;
     if (typeof backlog !== 'number' || !Number.isInteger(backlog)) throw new TypeError('backlog must be an integer');
     this.#authkey = checkAuthkey(options.authkey);
     this.#handshakeTimeout = checkTimeout(handshakeTimeout, 'handshakeTimeout');
+    const queue = Math.max(0, backlog);
+    this.#backlog = queue;
+
+    if (adopted !== undefined) {
+      this.#fd = adopted.fd;
+      this.#address = adopted.address;
+      this.#family = adopted.family;
+      return;
+    }
 
     let parsed: Parsed;
     if (address === undefined || address === null) {
@@ -195,11 +232,9 @@ export class Listener implements AsyncDisposable {
     }
     this.#family = parsed.family;
 
-    const queue = Math.max(0, backlog);
-    let fd: number;
     if (parsed.family === 'AF_UNIX') {
       try {
-        fd = native().listenUnix(unixPathBytes(parsed.path), queue);
+        this.#fd = native().listenUnix(unixPathBytes(parsed.path), queue);
       } catch (error) {
         throw systemError(error, 'bind', JSON.stringify(parsed.path));
       }
@@ -216,17 +251,9 @@ export class Listener implements AsyncDisposable {
       } catch (error) {
         throw systemError(error, 'bind', `${parsed.host}:${parsed.port}`);
       }
-      fd = bound.fd;
+      this.#fd = bound.fd;
       this.#address = Object.freeze({ host: bound.host, port: bound.port });
     }
-
-    const server = net.createServer({ pauseOnConnect: true });
-    this.#server = server;
-    server.on('connection', (socket) => this.#onConnection(socket));
-    server.on('error', (error) => this.#fail(error));
-    server.listen({ fd, backlog: queue });
-    // Only a pending accept() keeps the process alive, as a blocking accept does in CPython.
-    server.unref();
   }
 
   /** The bound address: `{ host, port }` for TCP, the path for a Unix socket. */
@@ -249,8 +276,9 @@ export class Listener implements AsyncDisposable {
 
   /**
    * Waits for the next connection and, with an authkey, authenticates it (challenge, then
-   * answer, as CPython's accept). A failed or timed-out handshake rejects this call and closes
-   * that connection; the listener keeps serving.
+   * answer, as CPython's accept). A failed or timed-out handshake rejects this call (an
+   * AuthenticationError, or a TimeoutError after `handshakeTimeout`) and closes that
+   * connection; the listener keeps serving.
    */
   async accept(): Promise<Connection> {
     if (this.#closed) throw new ProcessError('listener is closed');
@@ -274,15 +302,19 @@ export class Listener implements AsyncDisposable {
     return connection;
   }
 
-  /** Stops listening (idempotent), rejects pending accepts and removes a Unix socket file. */
+  /** Stops listening (idempotent), rejects pending accepts and removes a Unix socket file this process bound. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#server.close();
+    this.#stopAccepting();
     for (const socket of this.#arrived.splice(0)) socket.destroy();
     const error = new ProcessError('listener is closed');
     for (const waiter of this.#waiting.splice(0)) waiter.reject(error);
-    this.#server.unref();
+    try {
+      native().closeFd(this.#fd);
+    } catch {
+      // already closed
+    }
     const path = this.#unlinkPath;
     if (path !== undefined) {
       this.#unlinkPath = undefined;
@@ -299,6 +331,31 @@ export class Listener implements AsyncDisposable {
     await this.close();
   }
 
+  /**
+   * A Listener passed to a child (as a Process argument) arrives there listening on the same
+   * socket (as CPython's does with a TCP listener): the child's accept() takes connections too.
+   * This process takes connections only while its own accept() waits. The process that bound a
+   * Unix path removes it when its listener closes; copies in children never do.
+   */
+  [kReduce](destination: Destination): { type: string; state: ListenerState } {
+    if (this.#closed) throw new ProcessError('listener is closed');
+    const socket: ListenerState['socket'] =
+      destination.kind === 'thread'
+        ? { kind: 'fd', fd: native().dupFd(this.#fd) }
+        : (([address, id]) => ({ kind: 'shared' as const, address, id }))(native().shareFd(this.#fd));
+    return {
+      type: 'Listener',
+      state: {
+        socket,
+        address: this.#address,
+        family: this.#family,
+        authkey: this.#authkey === undefined ? null : Uint8Array.from(this.#authkey),
+        handshakeTimeout: this.#handshakeTimeout,
+        backlog: this.#backlog,
+      },
+    };
+  }
+
   #onConnection(socket: net.Socket): void {
     // A client that resets before being accepted must not bring the process down.
     socket.on('error', () => undefined);
@@ -308,12 +365,12 @@ export class Listener implements AsyncDisposable {
     }
     const waiter = this.#waiting.shift();
     if (waiter) {
-      this.#updateRef();
       waiter.resolve(socket);
     } else {
       socket.unref();
       this.#arrived.push(socket);
     }
+    if (this.#waiting.length === 0) this.#stopAccepting();
   }
 
   #next(): Promise<net.Socket> {
@@ -321,21 +378,50 @@ export class Listener implements AsyncDisposable {
     if (socket) return Promise.resolve(socket);
     return new Promise<net.Socket>((resolve, reject) => {
       this.#waiting.push({ resolve, reject });
-      this.#updateRef();
+      try {
+        this.#startAccepting();
+      } catch (error) {
+        this.#waiting.pop();
+        reject(error as Error);
+      }
     });
   }
 
-  #updateRef(): void {
-    if (this.#waiting.length > 0 && !this.#closed) this.#server.ref();
-    else this.#server.unref();
+  /** Takes connections from the kernel (a pending accept keeps the process alive, as a blocking accept does). */
+  #startAccepting(): void {
+    if (this.#server !== null) return;
+    const server = net.createServer({ pauseOnConnect: true });
+    server.on('connection', (socket) => this.#onConnection(socket));
+    server.on('error', (error) => this.#fail(error));
+    server.listen({ fd: native().dupFd(this.#fd), backlog: this.#backlog });
+    this.#server = server;
+  }
+
+  /** Leaves new connections in the kernel's queue (for a later accept here, or a child's). */
+  #stopAccepting(): void {
+    const server = this.#server;
+    if (server === null) return;
+    this.#server = null;
+    server.close();
   }
 
   #fail(error: Error): void {
     for (const waiter of this.#waiting.splice(0)) waiter.reject(error);
-    this.#updateRef();
+    this.#stopAccepting();
   }
 
   get [Symbol.toStringTag](): string {
     return 'Listener';
   }
 }
+
+registerShareable('Listener', (state) => {
+  const s = state as ListenerState;
+  const fd = s.socket.kind === 'fd' ? s.socket.fd : native().takeSharedFd(s.socket.address, s.socket.id);
+  adopting = { fd, address: s.family === 'AF_UNIX' ? s.address : Object.freeze({ ...(s.address as { host: string; port: number }) }), family: s.family };
+  try {
+    return new Listener(null, { authkey: s.authkey === null ? null : Buffer.from(s.authkey), handshakeTimeout: s.handshakeTimeout ?? Infinity, backlog: s.backlog });
+  } finally {
+    adopting = undefined;
+  }
+});

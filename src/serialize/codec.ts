@@ -173,6 +173,12 @@ export function isPlainData(value: unknown, visits = 1024): boolean {
   return check(value);
 }
 
+/** Sets an own data property (an own '__proto__' key stays a key: assigning it would set the prototype). */
+function setOwn(into: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true });
+  else into[key] = value;
+}
+
 export function encode(value: unknown, destination: Destination = { kind: 'process' }): Encoded {
   const modules = new Map<string, ModuleNeed>();
   const seen = new Map<object, unknown>();
@@ -181,7 +187,7 @@ export function encode(value: unknown, destination: Destination = { kind: 'proce
   };
 
   const encodeProps = (source: object, into: Record<string, unknown>): void => {
-    for (const key of Object.keys(source)) into[key] = walk((source as Record<string, unknown>)[key]);
+    for (const key of Object.keys(source)) setOwn(into, key, walk((source as Record<string, unknown>)[key]));
   };
 
   const walk = (v: unknown): unknown => {
@@ -274,7 +280,7 @@ export function decode(value: unknown): unknown {
   const seen = new Map<object, unknown>();
 
   const decodeProps = (source: Record<string, unknown>, into: Record<string, unknown>): void => {
-    for (const key of Object.keys(source)) into[key] = walk(source[key]);
+    for (const key of Object.keys(source)) setOwn(into, key, walk(source[key]));
   };
 
   const walk = (v: unknown): unknown => {
