@@ -140,6 +140,7 @@ export class Condition {
     const saved = ops.releaseSave();
     const deadline = new Deadline(timeout);
     let notified = false;
+    let spun = false;
     try {
       for (;;) {
         const now = Atomics.load(w, EPOCH);
@@ -150,6 +151,11 @@ export class Condition {
         }
         const left = deadline.remaining();
         if (left === 0) break;
+        if (!spun) {
+          // Sync only: a notify within the spin window is seen without sleeping.
+          spun = true;
+          if (yield { op: 'spin', view: w, index: EPOCH, expected: now, timeout: left }) continue;
+        }
         yield { op: 'futex', view: w, index: EPOCH, expected: now, timeout: left };
       }
     } catch (error) {

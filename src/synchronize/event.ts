@@ -64,9 +64,18 @@ export class Event {
     if (start & 1) return true;
     const deadline = new Deadline(timeout);
     let now = start;
+    let spun = false;
     while (!Event.#over(start, now)) {
       const left = deadline.remaining();
       if (left === 0) return false;
+      if (!spun) {
+        // Sync only: a setter that comes within the spin window needs no wake-up call.
+        spun = true;
+        if (yield { op: 'spin', view: w, index: STATE, expected: now, timeout: left }) {
+          now = Atomics.load(w, STATE);
+          continue;
+        }
+      }
       Atomics.add(w, SLEEPERS, 1);
       try {
         yield { op: 'futex', view: w, index: STATE, expected: now, timeout: left };
@@ -85,7 +94,7 @@ export class Event {
     return runAsync(this.#waitSteps(timeout), signal);
   }
 
-  /** Blocking twin of `wait()`: waits in the kernel, never by spinning. */
+  /** Blocking twin of `wait()`: spins briefly (see SPIN_LIMIT_US in futex.ts), then waits in the kernel. */
   waitSync(options?: Omit<EventWaitOptions, 'signal'>): boolean {
     return runSync(this.#waitSteps(parseBlocking(options).timeout));
   }

@@ -1,13 +1,24 @@
 /**
  * The three-state futex mutex under `Lock` and `RLock` (Drepper, "Futexes are tricky"): the word
  * is 0 when free, 1 when held, 2 when held and someone may wait. Taking a free mutex is one
- * compare-and-swap; the kernel is entered only under contention.
+ * compare-and-swap; the kernel is entered only under contention. A sync waiter first spins for a
+ * bounded moment (SPIN_LIMIT_US, futex.ts) in case the holder releases it soon.
  */
 import { Deadline, wake } from './futex.js';
 import { runAsync, runSync, type Steps } from './steps.js';
 
 function* contended(view: Int32Array, index: number, timeout: number | null): Steps<boolean> {
   const deadline = new Deadline(timeout);
+  const held = Atomics.load(view, index);
+  if (held !== 0) {
+    const left = deadline.remaining();
+    // Sync only: a holder that releases within the spin window hands over without a wake-up call.
+    if (left !== 0 && (yield { op: 'spin', view, index, expected: held, timeout: left })) {
+      if (Atomics.compareExchange(view, index, 0, 1) === 0) return true;
+    }
+  } else if (Atomics.compareExchange(view, index, 0, 1) === 0) {
+    return true;
+  }
   let state = Atomics.exchange(view, index, 2);
   while (state !== 0) {
     const left = deadline.remaining();
@@ -36,7 +47,7 @@ export async function lockAsync(
   return block && runAsync(contended(view, index, timeout), signal);
 }
 
-/** Blocking twin of `lockAsync`: waits in the kernel, never by spinning. */
+/** Blocking twin of `lockAsync`: spins briefly (see SPIN_LIMIT_US in futex.ts), then waits in the kernel. */
 export function lockSync(view: Int32Array, index: number, block: boolean, timeout: number | null): boolean {
   if (Atomics.compareExchange(view, index, 0, 1) === 0) return true;
   return block && runSync(contended(view, index, timeout));

@@ -71,9 +71,16 @@ export class Semaphore {
   *#contended(timeout: number | null): Steps<boolean> {
     const w = this.#word;
     const deadline = new Deadline(timeout);
+    let spun = false;
     for (;;) {
       const left = deadline.remaining();
       if (left === 0) return false;
+      if (!spun) {
+        // Sync only: a unit released within the spin window is taken without sleeping.
+        spun = true;
+        if ((yield { op: 'spin', view: w, index: VALUE, expected: 0, timeout: left }) && this.#tryTake()) return true;
+        continue;
+      }
       Atomics.add(w, SLEEPERS, 1);
       try {
         yield { op: 'futex', view: w, index: VALUE, expected: 0, timeout: left };
@@ -99,7 +106,7 @@ export class Semaphore {
     return block && runAsync(this.#contended(timeout), signal);
   }
 
-  /** Blocking twin of `acquire()`: waits in the kernel, never by spinning. */
+  /** Blocking twin of `acquire()`: spins briefly (see SPIN_LIMIT_US in futex.ts), then waits in the kernel. */
   acquireSync(options?: SyncBlockingOptions): boolean {
     const { block, timeout } = parseBlocking(options);
     if (this.#tryTake()) return true;

@@ -1,12 +1,16 @@
 /**
  * Blocking algorithms written once, as generators of the waits they need, and run either on
  * this thread (Sync twins: the kernel blocks it) or asynchronously (the event loop goes on).
+ * A 'spin' step (re-read a word briefly before sleeping) is performed only by Sync twins; the
+ * async driver answers it at once with false, so async waits never busy-wait.
  */
-import { waitAsync, waitSync } from './futex.js';
+import { spinWhileEqual, waitAsync, waitSync } from './futex.js';
 
 /** One blocking operation an algorithm needs; the driver performs it in the kernel or on the event loop. */
 export type Step =
   | { op: 'futex'; view: Int32Array; index: number; expected: number; timeout: number | null }
+  /** Sync only: re-reads the word for a bounded moment while it equals `expected`; yields whether it changed. */
+  | { op: 'spin'; view: Int32Array; index: number; expected: number; timeout: number | null }
   | {
       op: 'call';
       sync: () => unknown;
@@ -22,7 +26,12 @@ export function runSync<T>(steps: Steps<T>): T {
   let result = steps.next();
   while (!result.done) {
     const step = result.value;
-    const input = step.op === 'futex' ? waitSync(step.view, step.index, step.expected, step.timeout) : step.sync();
+    const input =
+      step.op === 'futex'
+        ? waitSync(step.view, step.index, step.expected, step.timeout)
+        : step.op === 'spin'
+          ? spinWhileEqual(step.view, step.index, step.expected, step.timeout)
+          : step.sync();
     result = steps.next(input);
   }
   return result.value;
@@ -34,6 +43,11 @@ export async function runAsync<T>(steps: Steps<T>, signal: AbortSignal | undefin
   while (!result.done) {
     const step = result.value;
     let input: unknown;
+    if (step.op === 'spin') {
+      // Async waits never spin: the event loop must go on.
+      result = steps.next(false);
+      continue;
+    }
     if (step.op === 'call' && step.now?.()) {
       // Done without waiting: go on in the same turn, so a free lock is taken synchronously.
       result = steps.next(true);

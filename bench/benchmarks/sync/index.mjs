@@ -18,6 +18,9 @@ import { startPythonDriver } from '../../lib/python.mjs';
 import { rotate, summarize } from '../../lib/stats.mjs';
 import { fmtRatio, markdownTable } from '../../lib/table.mjs';
 
+/** How long the package's Sync twins spin before sleeping (read from the build measured). */
+const { SPIN_LIMIT_US } = await import('../../../dist/synchronize/futex.js').catch(() => ({ SPIN_LIMIT_US: '?' }));
+
 export const title = 'Synchronization and shared memory: multiprocessing-ts vs CPython multiprocessing';
 export const description =
   'uncontended Lock pairs; 2 processes x 1,000,000 lock/increment/unlock on a shared counter; Event/Semaphore ping-pong round trips, sync and async; vs CPython';
@@ -222,8 +225,11 @@ function report({ config, features, groups, samples, loadAtEnd }) {
         `ping-pong). "Sync twins" = \`waitSync\`/\`acquireSync\` on both sides; "\`await\`" = \`await wait()\`/\`await acquire()\` on ` +
         `both sides. Every wait carries a 30 s timeout, in both languages (a lost peer fails the run instead of hanging it). ` +
         `${config.warmupTrips.toLocaleString('en-US')} untimed round trips, then ${config.trips.toLocaleString('en-US')} timed. Each ` +
-        `hand-off wakes a sleeping process, so these numbers follow the machine's wake-up latency: on an idle virtual machine a ` +
-        `wake-up costs far more than on a busy one; compare rows of the same run only.`,
+        `hand-off that sleeps wakes a sleeping process, so these numbers follow the machine's wake-up latency: on an idle virtual ` +
+        `machine a wake-up costs far more than on a busy one; compare rows of the same run only. Our Sync twins first spin for ` +
+        `up to ${SPIN_LIMIT_US} µs (while no more threads are runnable than CPUs, and while spinning pays off), so two peers ` +
+        `running on their own CPUs hand off without entering the kernel; CPython's semaphores, the futex floor and every ` +
+        `\`await\` (which never spins: the event loop sleeps in the kernel and is woken) always sleep.`,
     );
     sections.push(markdownTable(['case', 'µs per round trip', 'n'], rows(groups.trips, fmtUs)));
   }

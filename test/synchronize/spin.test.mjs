@@ -1,0 +1,195 @@
+// Sync waits spin for a bounded moment before sleeping in the kernel (when there is more than one
+// CPU). What users can see of it: tiny timeouts are still honoured, a peer that answers while the
+// waiter spins is seen with the right result, and an answer that comes just as the waiter gives up
+// spinning is not lost. Async waits never spin; they keep working alongside.
+import { afterEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  Barrier,
+  BrokenBarrierError,
+  Condition,
+  Event,
+  Lock,
+  RLock,
+  RawArray,
+  Semaphore,
+  getContext,
+} from '../../dist/index.js';
+import { SPIN_LIMIT_US, spinWhileEqual } from '../../dist/synchronize/futex.js';
+import { cleanup, forEachMethod, within } from '../helpers/methods.mjs';
+import { holdLock } from '../fixtures/synchronize/locks.mjs';
+import {
+  countHoldingLock,
+  echoCondition,
+  echoEvent,
+  echoSemaphore,
+  passBarrier,
+} from '../fixtures/synchronize/spin.mjs';
+
+const started = [];
+afterEach(() => cleanup(started.splice(0)));
+
+function start(ctx, target, args) {
+  const p = new ctx.Process({ target, args });
+  started.push(p);
+  p.start();
+  return p;
+}
+
+const join = (p, ms = 20_000) => within(p.join(), ms, `join of ${p.name}`);
+
+/** Answers are delayed by 0 up to this many µs: below, around, and past the spin window. */
+const MAX_DELAY_US = SPIN_LIMIT_US * 3;
+const TRIPS = 600;
+const LIMIT_MS = 15_000;
+
+test('the spin window is bounded and documented in microseconds', () => {
+  assert.equal(Number.isInteger(SPIN_LIMIT_US), true);
+  assert.ok(SPIN_LIMIT_US > 0 && SPIN_LIMIT_US <= 100, `SPIN_LIMIT_US is ${SPIN_LIMIT_US}`);
+});
+
+test('spinWhileEqual: true at once for a changed word, false once the window or the timeout ends', () => {
+  const word = RawArray('i', 1);
+  word[0] = 5;
+  assert.equal(spinWhileEqual(word, 0, 4), true, 'the word already differs');
+  assert.equal(spinWhileEqual(word, 0, 5), false, 'nobody changes it within the window');
+  assert.equal(spinWhileEqual(word, 0, 5, 0), false, 'timeout 0 does not spin');
+  assert.equal(spinWhileEqual(word, 0, 5, 0.001), false, 'a timeout shorter than the window');
+  assert.equal(spinWhileEqual(word, 0, 5, null), false);
+});
+
+test('tiny timeouts are honoured by every sync wait (0, 1 µs, 1 ms)', async () => {
+  const event = new Event();
+  const semaphore = new Semaphore(0);
+  const cond = new Condition();
+  for (const timeout of [0, 0.001, 1]) {
+    assert.equal(event.waitSync({ timeout }), false, `Event.waitSync timeout ${timeout}`);
+    assert.equal(semaphore.acquireSync({ timeout }), false, `Semaphore.acquireSync timeout ${timeout}`);
+    cond.acquireSync();
+    assert.equal(cond.waitSync({ timeout }), false, `Condition.waitSync timeout ${timeout}`);
+    assert.equal(cond.waitForSync(() => false, { timeout }), false, `Condition.waitForSync timeout ${timeout}`);
+    cond.release();
+    const barrier = new Barrier(2);
+    assert.throws(() => barrier.waitSync({ timeout }), BrokenBarrierError, `Barrier.waitSync timeout ${timeout}`);
+    assert.equal(barrier.broken, true);
+  }
+  assert.equal(semaphore.getValue(), 0);
+  assert.equal(event.isSet(), false);
+
+  // Locks held by a worker thread (so an RLock's owner is someone else).
+  for (const Kind of [Lock, RLock]) {
+    const lock = new Kind();
+    const held = new Event();
+    const letGo = new Event();
+    const holder = start(getContext('thread'), holdLock, [lock, held, letGo]);
+    assert.equal(await held.wait({ timeout: 10_000 }), true);
+    for (const timeout of [0, 0.001, 1]) {
+      assert.equal(lock.acquireSync({ timeout }), false, `${Kind.name}.acquireSync timeout ${timeout}`);
+    }
+    letGo.set();
+    await join(holder);
+    assert.equal(holder.exitCode, 0);
+    assert.equal(lock.acquireSync({ timeout: LIMIT_MS }), true, `${Kind.name} is free again`);
+    lock.release();
+  }
+});
+
+test('a wait that is answered while it spins returns the right result (worker thread peer)', async () => {
+  // The peer answers at once, so nearly every answer lands within the spin window.
+  const ping = new Event();
+  const pong = new Event();
+  const peer = start(getContext('thread'), echoEvent, [ping, pong, TRIPS, 0]);
+  for (let i = 0; i < TRIPS; i++) {
+    ping.set();
+    assert.equal(pong.waitSync({ timeout: LIMIT_MS }), true, `round trip ${i}`);
+    pong.clear();
+  }
+  await join(peer);
+  assert.equal(peer.exitCode, 0);
+  assert.equal(ping.isSet(), false);
+  assert.equal(pong.isSet(), false);
+});
+
+forEachMethod((ctx) => {
+  test('Event hand-offs answered before, at and after the end of the spin window are never lost', async () => {
+    const ping = new Event();
+    const pong = new Event();
+    const peer = start(ctx, echoEvent, [ping, pong, TRIPS, MAX_DELAY_US]);
+    for (let i = 0; i < TRIPS; i++) {
+      ping.set();
+      assert.equal(pong.waitSync({ timeout: LIMIT_MS }), true, `round trip ${i}`);
+      pong.clear();
+    }
+    await join(peer);
+    assert.equal(peer.exitCode, 0);
+  });
+
+  test('Semaphore hand-offs: every unit arrives once, whether the waiter spins or sleeps', async () => {
+    const a = new Semaphore(0);
+    const b = new Semaphore(0);
+    const peer = start(ctx, echoSemaphore, [a, b, TRIPS, MAX_DELAY_US]);
+    for (let i = 0; i < TRIPS; i++) {
+      a.release();
+      assert.equal(b.acquireSync({ timeout: LIMIT_MS }), true, `round trip ${i}`);
+    }
+    await join(peer);
+    assert.equal(peer.exitCode, 0);
+    assert.equal(a.getValue(), 0, 'no unit left over');
+    assert.equal(b.getValue(), 0, 'no unit left over');
+  });
+
+  test('Condition turn-taking: every notify reaches the waiter, whether it spins or sleeps', async () => {
+    const cond = new Condition();
+    const turn = RawArray('i', 1);
+    const peer = start(ctx, echoCondition, [cond, turn, TRIPS, MAX_DELAY_US]);
+    for (let i = 0; i < TRIPS; i++) {
+      cond.acquireSync();
+      try {
+        turn[0] += 1;
+        cond.notify();
+        assert.equal(cond.waitForSync(() => turn[0] % 2 === 0, { timeout: LIMIT_MS }), true, `round trip ${i}`);
+      } finally {
+        cond.release();
+      }
+    }
+    await join(peer);
+    assert.equal(peer.exitCode, 0);
+    assert.equal(turn[0], 2 * TRIPS);
+  });
+
+  test('a Lock held for 0 to 3x the spin window: the count stays exact', async () => {
+    const lock = new Lock();
+    const counter = RawArray('i', 1);
+    const peers = [0, 1].map(() => start(ctx, countHoldingLock, [lock, counter, TRIPS, MAX_DELAY_US]));
+    await Promise.all(peers.map((p) => join(p)));
+    for (const p of peers) assert.equal(p.exitCode, 0);
+    assert.equal(counter[0], 2 * TRIPS);
+    assert.equal(lock.isLocked(), false);
+  });
+
+  test('Barrier rounds with late arrivals around the spin window all pass', async () => {
+    const barrier = new Barrier(2);
+    const rounds = 200;
+    const peer = start(ctx, passBarrier, [barrier, rounds, MAX_DELAY_US]);
+    for (let i = 0; i < rounds; i++) {
+      const index = barrier.waitSync({ timeout: LIMIT_MS });
+      assert.ok(index === 0 || index === 1, `round ${i}: index ${index}`);
+    }
+    await join(peer);
+    assert.equal(peer.exitCode, 0);
+    assert.equal(barrier.broken, false);
+  });
+});
+
+test('async waits alongside spinning sync waits: a worker thread spins, the parent awaits', async () => {
+  const ping = new Event();
+  const pong = new Event();
+  const peer = start(getContext('thread'), echoEvent, [ping, pong, 200, MAX_DELAY_US]);
+  for (let i = 0; i < 200; i++) {
+    ping.set();
+    assert.equal(await pong.wait({ timeout: LIMIT_MS }), true, `round trip ${i}`);
+    pong.clear();
+  }
+  await join(peer);
+  assert.equal(peer.exitCode, 0);
+});
