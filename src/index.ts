@@ -64,6 +64,7 @@ export {
 export { SharedMemory, type SharedMemoryOptions } from './shared/shared-memory.js';
 export { ShareableList, type ShareableItem, type ShareableListOptions } from './shared/shareable-list.js';
 export { Queue, SimpleQueue, JoinableQueue } from './queues/queue.js';
+export type { JoinableQueueJoinOptions } from './queues/queue.js';
 export {
   Pool,
   ThreadPool,

@@ -3,9 +3,16 @@
  * holding length-prefixed messages, shared by every process and thread that has the queue.
  *
  * Producers take the write lock for a whole message, consumers the read lock for a whole message,
- * so the chunks of one message are never interleaved with another's; a message larger than the
- * ring streams through it (the reader drains while the writer fills). Per-producer order is kept
- * and every message is read exactly once.
+ * so the chunks of one message are never interleaved with another's. A message that fits in half
+ * the ring is written whole (its reader never waits in the middle of it); a larger one streams
+ * through (the reader drains while the writer fills). Per-producer order is kept and every message
+ * is read exactly once. Each message has a 5-byte header: its length and its kind (framing.ts).
+ *
+ * The ring is 4 MiB of shared memory per queue (memfd: its pages are committed as they are first
+ * written), so 1 MiB items are written whole and many small ones fit between two wake-ups.
+ * Sleepers are woken only when what they wait for appears: consumers when the count of messages
+ * goes from 0 to 1, a writer waiting for room when the free part grows past a quarter of the ring
+ * (or past its message, if larger).
  *
  * Waiting holds nothing: a consumer waiting for a message (or a producer waiting for a free slot)
  * holds no lock, so one killed while it waits does not stop the others. A process killed in the
@@ -15,7 +22,7 @@
 import { kReduce, type Destination } from '../serialize/codec.js';
 import { allocate, attachBlock, blockHandle, words, type Block, type BlockHandle } from '../shared/heap.js';
 import { Segment, type SegmentHandle } from '../shared/segment.js';
-import { Deadline, wake } from '../synchronize/futex.js';
+import { Deadline, spinWhileEqual, wake } from '../synchronize/futex.js';
 import { lockAsync, lockSync } from '../synchronize/mutex.js';
 import type { Step, Steps } from '../synchronize/steps.js';
 
@@ -24,20 +31,38 @@ const RLOCK = 1; // mutex: the consumer reading a message
 const HEAD = 2; // next byte to read (under RLOCK)
 const TAIL = 3; // next byte to write (under WLOCK)
 const USED = 4; // bytes in the ring
-const USED_SLEEPERS = 5; // the writer and/or reader waiting on USED
+const USED_SLEEPERS = 5; // the reader waiting on USED for the rest of a message
 const COUNT = 6; // messages begun and not yet claimed by a reader
 const COUNT_SLEEPERS = 7; // consumers waiting on COUNT
 const SLOTS = 8; // free item slots (bounded queues)
 const SLOT_SLEEPERS = 9; // producers waiting on SLOTS
 const UNFINISHED = 10; // JoinableQueue: items put and not yet taskDone()
 const ACCEPTED = 11; // items put (some may wait in their producer's outbox) and not yet claimed
-const WORDS = 12;
+const ROOM_SLEEPERS = 12; // the writer waiting on USED for room in the ring
+const ROOM_WANTED = 13; // the free bytes that writer waits for (under WLOCK)
+const WORDS = 14;
 
 const ALL = 0x7fffffff;
-const HEADER = 4;
+/** A message's header: its body's length (u32, little-endian) and its kind (one byte, the queue's framing). */
+const HEADER = 5;
 
-/** The ring's size: enough for many small messages; larger ones stream through it. */
-export const RING_BYTES = 256 * 1024;
+/** The ring's size: messages up to half of it are written whole; larger ones stream through it. */
+export const RING_BYTES = 4 * 1024 * 1024;
+
+/** A message as read: its kind (set by the producer) and its body. */
+export interface Message {
+  kind: number;
+  body: Uint8Array;
+}
+
+/** Where small messages are read when the caller decodes them at once (see `readNow`). */
+const SCRATCH_BYTES = 64 * 1024;
+const scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+
+/** A new array for a message's body, with a buffer of its own (not zero-filled first: it is overwritten). */
+function bodyOf(length: number): Uint8Array {
+  return length < 4096 ? new Uint8Array(length) : new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
+}
 
 export interface ChannelHandle {
   control: BlockHandle;
@@ -82,6 +107,8 @@ export class Channel {
   readonly #w: Int32Array;
   readonly #ring: Uint8Array;
   readonly #capacity: number;
+  /** The most a streaming writer or reader copies before publishing its progress. */
+  readonly #chunk: number;
 
   /** A new channel; `maxsize` 0 means unbounded. */
   constructor(maxsize: number, handle?: ChannelHandle) {
@@ -97,6 +124,7 @@ export class Channel {
     this.#w = words(this.#block, WORDS);
     this.#ring = new Uint8Array(this.#segment.buffer);
     this.#capacity = this.#segment.size;
+    this.#chunk = Math.max(4096, this.#capacity >>> 3);
     if (!handle && maxsize > 0) Atomics.store(this.#w, SLOTS, maxsize);
   }
 
@@ -150,10 +178,15 @@ export class Channel {
     return false;
   }
 
+  /** Frees an item slot; producers sleep only while SLOTS is 0, so only the step from 0 to 1 wakes them. */
   #releaseSlot(): void {
     if (this.maxsize <= 0) return;
-    Atomics.add(this.#w, SLOTS, 1);
-    if (Atomics.load(this.#w, SLOT_SLEEPERS) > 0) wake(this.#w, SLOTS, ALL);
+    if (Atomics.add(this.#w, SLOTS, 1) === 0 && Atomics.load(this.#w, SLOT_SLEEPERS) > 0) wake(this.#w, SLOTS, ALL);
+  }
+
+  /** Takes a free slot now if there is one (always, for unbounded queues). */
+  tryTakeSlotNow(): boolean {
+    return this.maxsize <= 0 || this.#tryTakeSlot();
   }
 
   /** Takes a free slot (bounded queues); false if the deadline passes first. Holds nothing while it waits. */
@@ -181,49 +214,84 @@ export class Channel {
   }
 
   /** Writes a whole message at once if the write lock is free and the ring has room for it. */
-  tryWriteNow(bytes: Uint8Array): boolean {
+  tryWriteNow(kind: number, bytes: Uint8Array): boolean {
     const w = this.#w;
+    const length = bytes.length;
     if (Atomics.compareExchange(w, WLOCK, 0, 1) !== 0) return false;
-    if (this.#capacity - Atomics.load(w, USED) < HEADER + bytes.length) {
+    if (this.#capacity - Atomics.load(w, USED) < HEADER + length) {
       unlockAll(w, WLOCK);
       return false;
     }
-    this.#writeHeader(bytes.length);
-    this.#copyIn(bytes, 0, bytes.length);
+    // Header and body in one pass: one update of TAIL and USED for the whole message.
+    const capacity = this.#capacity;
+    const ring = this.#ring;
+    const tail = Atomics.load(w, TAIL);
+    this.#putHeader(tail, kind, length);
+    let at = tail + HEADER;
+    if (at >= capacity) at -= capacity;
+    const first = Math.min(length, capacity - at);
+    if (length <= 16) {
+      for (let i = 0; i < first; i++) ring[at + i] = bytes[i]!;
+      for (let i = first; i < length; i++) ring[i - first] = bytes[i]!;
+    } else {
+      ring.set(first === length ? bytes : bytes.subarray(0, first), at);
+      if (length > first) ring.set(bytes.subarray(first), 0);
+    }
+    const n = HEADER + length;
+    Atomics.store(w, TAIL, (tail + n) % capacity);
+    Atomics.add(w, USED, n);
+    if (Atomics.load(w, USED_SLEEPERS) > 0) wake(w, USED, ALL);
     this.#begun();
     unlockAll(w, WLOCK);
     return true;
   }
 
-  #writeHeader(length: number): void {
+  /** Writes a header at ring offset `at` (wrapping), without moving TAIL. */
+  #putHeader(at: number, kind: number, length: number): void {
+    const ring = this.#ring;
+    const capacity = this.#capacity;
+    if (at + HEADER <= capacity) {
+      ring[at] = length & 255;
+      ring[at + 1] = (length >>> 8) & 255;
+      ring[at + 2] = (length >>> 16) & 255;
+      ring[at + 3] = length >>> 24;
+      ring[at + 4] = kind;
+      return;
+    }
+    const bytes = [length & 255, (length >>> 8) & 255, (length >>> 16) & 255, length >>> 24, kind];
+    for (let i = 0; i < HEADER; i++) ring[(at + i) % capacity] = bytes[i]!;
+  }
+
+  #writeHeader(kind: number, length: number): void {
     const header = new Uint8Array(HEADER);
     new DataView(header.buffer).setUint32(0, length, true);
+    header[4] = kind;
     this.#copyIn(header, 0, HEADER);
   }
 
+  /**
+   * Counts a begun message. Consumers sleep only while COUNT is 0, so only the step from 0 to 1
+   * wakes them: a consumer still on its way back from that wake (an async one waits for its
+   * event loop) is not woken again for every later message.
+   */
   #begun(): void {
     const w = this.#w;
-    Atomics.add(w, COUNT, 1);
-    if (Atomics.load(w, COUNT_SLEEPERS) > 0) wake(w, COUNT, ALL);
+    if (Atomics.add(w, COUNT, 1) === 0 && Atomics.load(w, COUNT_SLEEPERS) > 0) wake(w, COUNT, ALL);
   }
 
   /**
    * Begins a message: takes the write lock, writes the header and as much of the body as fits
    * (readers may start on it). Returns how many body bytes are in; `finishWrite` must follow.
    */
-  *beginWrite(bytes: Uint8Array): Steps<number> {
+  *beginWrite(kind: number, bytes: Uint8Array): Steps<number> {
     const w = this.#w;
     yield* lockWaits(w, WLOCK);
-    while (this.#capacity - Atomics.load(w, USED) < HEADER) {
-      const used = Atomics.load(w, USED);
-      Atomics.add(w, USED_SLEEPERS, 1);
-      try {
-        yield { op: 'futex', view: w, index: USED, expected: used, timeout: null };
-      } finally {
-        Atomics.sub(w, USED_SLEEPERS, 1);
-      }
-    }
-    this.#writeHeader(bytes.length);
+    // A message that fits in half the ring waits for room for all of it, so its reader never
+    // waits in the middle of it. A larger one begins as soon as its header fits and streams through.
+    const whole = HEADER + bytes.length;
+    const need = whole <= this.#capacity >>> 1 ? whole : HEADER;
+    while (this.#capacity - Atomics.load(w, USED) < need) yield* this.#waitForRoom(need);
+    this.#writeHeader(kind, bytes.length);
     const first = Math.min(bytes.length, this.#capacity - Atomics.load(w, USED));
     if (first > 0) this.#copyIn(bytes, 0, first);
     this.#begun();
@@ -237,19 +305,34 @@ export class Channel {
       const used = Atomics.load(w, USED);
       const free = this.#capacity - used;
       if (free === 0) {
-        Atomics.add(w, USED_SLEEPERS, 1);
-        try {
-          yield { op: 'futex', view: w, index: USED, expected: used, timeout: null };
-        } finally {
-          Atomics.sub(w, USED_SLEEPERS, 1);
-        }
+        yield* this.#waitForRoom(1);
         continue;
       }
-      const n = Math.min(free, bytes.length - done);
+      // In chunks, each published at once: the reader copies one out while this copies the next in.
+      const n = Math.min(free, bytes.length - done, this.#chunk);
       this.#copyIn(bytes, done, n);
       done += n;
     }
     unlockAll(w, WLOCK);
+  }
+
+  /**
+   * Under the write lock: sleeps until readers have freed room, waking for at least `need` bytes
+   * and at least a quarter of the ring, so that it then writes many messages, or a large chunk,
+   * per wake-up (not one small one each time a reader takes one). Returns on any change of USED
+   * before it sleeps; the caller checks again.
+   */
+  *#waitForRoom(need: number): Steps<void> {
+    const w = this.#w;
+    Atomics.store(w, ROOM_WANTED, Math.max(need, this.#capacity >>> 2));
+    const used = Atomics.load(w, USED);
+    if (this.#capacity - used >= need) return;
+    Atomics.add(w, ROOM_SLEEPERS, 1);
+    try {
+      yield { op: 'futex', view: w, index: USED, expected: used, timeout: null };
+    } finally {
+      Atomics.sub(w, ROOM_SLEEPERS, 1);
+    }
   }
 
   #copyIn(src: Uint8Array, from: number, n: number): void {
@@ -264,6 +347,88 @@ export class Channel {
   }
 
   // ---- consumers ----------------------------------------------------------------------------
+
+  /**
+   * Claims the next message without waiting: false if none is there or another consumer is
+   * reading. After true this consumer holds the read lock: `readNow` or `finishRead` must follow.
+   */
+  tryClaimNow(): boolean {
+    const w = this.#w;
+    if (Atomics.load(w, COUNT) === 0) return false;
+    if (Atomics.compareExchange(w, RLOCK, 0, 1) !== 0) return false;
+    if (this.#takeCount()) return true;
+    unlockAll(w, RLOCK);
+    return false;
+  }
+
+  /** Under the read lock: takes one begun message from COUNT (false if none) and frees its slot. */
+  #takeCount(): boolean {
+    const w = this.#w;
+    let count = Atomics.load(w, COUNT);
+    while (count > 0) {
+      const seen = Atomics.compareExchange(w, COUNT, count, count - 1);
+      if (seen === count) {
+        Atomics.sub(w, ACCEPTED, 1);
+        this.#releaseSlot();
+        return true;
+      }
+      count = seen;
+    }
+    return false;
+  }
+
+  /**
+   * Reads the claimed message if it is entirely in the ring, and releases the read lock; null if
+   * its writer is still streaming it (the read lock is kept: `finishRead` must follow). A message
+   * whose kind is in the bitmask `scratchKinds` (bit 1 << kind) and that fits the scratch buffer
+   * is read into it: its body is then valid only until this process's next read.
+   */
+  readNow(scratchKinds = 0): Message | null {
+    const w = this.#w;
+    const used = Atomics.load(w, USED);
+    if (used < HEADER) return null;
+    const capacity = this.#capacity;
+    const ring = this.#ring;
+    const head = Atomics.load(w, HEAD);
+    const length = (ring[head]! | (ring[(head + 1) % capacity]! << 8) | (ring[(head + 2) % capacity]! << 16)) + ring[(head + 3) % capacity]! * 0x1000000;
+    const kind = ring[(head + 4) % capacity]!;
+    if (used < HEADER + length) return null;
+    let at = head + HEADER;
+    if (at >= capacity) at -= capacity;
+    const body = (scratchKinds >>> kind) & 1 && length <= SCRATCH_BYTES ? scratch.subarray(0, length) : bodyOf(length);
+    const first = Math.min(length, capacity - at);
+    if (length <= 16) {
+      for (let i = 0; i < first; i++) body[i] = ring[at + i]!;
+      for (let i = first; i < length; i++) body[i] = ring[i - first]!;
+    } else {
+      body.set(ring.subarray(at, at + first));
+      if (length > first) body.set(ring.subarray(0, length - first), first);
+    }
+    const n = HEADER + length;
+    Atomics.store(w, HEAD, (head + n) % capacity);
+    this.#freed(n);
+    unlockAll(w, RLOCK);
+    return { kind, body };
+  }
+
+  /**
+   * Gives `n` read bytes back to the ring, and wakes a writer waiting for room when the free part
+   * grows past what it waits for (see #waitForRoom): while it waits it holds the write lock, so
+   * the free part only grows, and passes that mark once.
+   */
+  #freed(n: number): void {
+    const w = this.#w;
+    const freeBefore = this.#capacity - Atomics.sub(w, USED, n);
+    if (Atomics.load(w, ROOM_SLEEPERS) > 0) {
+      const wanted = Atomics.load(w, ROOM_WANTED);
+      if (freeBefore < wanted && freeBefore + n >= wanted) wake(w, USED, ALL);
+    }
+  }
+
+  /** Spins briefly (sync waits only; see spinWhileEqual) until a message may be there; whether one is. */
+  spinForMessage(timeout: number | null): boolean {
+    return spinWhileEqual(this.#w, COUNT, 0, timeout);
+  }
 
   /**
    * Claims the next message: waits (holding nothing) until one is there, then takes the read lock
@@ -286,29 +451,20 @@ export class Channel {
       }
       const locked = (yield lockStep(w, RLOCK, deadline.remaining(), signal)) as boolean;
       if (!locked) return false;
-      let count = Atomics.load(w, COUNT);
-      while (count > 0) {
-        const seen = Atomics.compareExchange(w, COUNT, count, count - 1);
-        if (seen === count) {
-          Atomics.sub(w, ACCEPTED, 1);
-          this.#releaseSlot();
-          return true;
-        }
-        count = seen;
-      }
+      if (this.#takeCount()) return true;
       // Another consumer took it between the check and the lock.
       unlockAll(w, RLOCK);
     }
   }
 
   /** Reads the claimed message (waiting for its writer to stream the rest) and releases the read lock. */
-  *finishRead(): Steps<Uint8Array> {
+  *finishRead(): Steps<Message> {
     try {
       const header = new Uint8Array(HEADER);
       yield* this.#read(header);
-      const body = new Uint8Array(new DataView(header.buffer).getUint32(0, true));
+      const body = bodyOf(new DataView(header.buffer).getUint32(0, true));
       yield* this.#read(body);
-      return body;
+      return { kind: header[4]!, body };
     } finally {
       unlockAll(this.#w, RLOCK);
     }
@@ -328,15 +484,14 @@ export class Channel {
         }
         continue;
       }
-      const n = Math.min(used, into.length - done);
+      const n = Math.min(used, into.length - done, this.#chunk);
       const head = Atomics.load(w, HEAD);
       const first = Math.min(n, this.#capacity - head);
       into.set(this.#ring.subarray(head, head + first), done);
       if (n > first) into.set(this.#ring.subarray(0, n - first), done + first);
       Atomics.store(w, HEAD, (head + n) % this.#capacity);
       done += n;
-      Atomics.sub(w, USED, n);
-      if (Atomics.load(w, USED_SLEEPERS) > 0) wake(w, USED, ALL);
+      this.#freed(n);
     }
   }
 

@@ -25,34 +25,26 @@
  *   queue unusable, as CPython's queues are when a process dies holding their locks; one killed
  *   while it waits (for an item or a free slot) holds nothing, and the others go on. Items still
  *   in a killed producer's outbox are lost, and stay counted by `qsize()`.
+ * - `for await (const item of queue)` takes items until `close()` in this process (CPython's
+ *   queues are not iterable); `JoinableQueue.join` takes `{ timeout, signal }` and says whether
+ *   every task was done.
+ *
+ * Speed: an item is framed by its kind (framing.ts): numbers, strings, booleans, raw bytes and
+ * plain data skip the codec's walk, and bytes skip the serializer too. A put writes into the ring
+ * at once when it has room and wakes consumers only when the queue goes from empty to non-empty;
+ * a get of a message that is entirely in the ring reads it at once. `getSync` and the reading or
+ * writing of the rest of a message look again for a few microseconds before sleeping in the
+ * kernel (see spinWhileEqual): on a machine with spare CPUs the peer usually answers within that.
  */
-import v8 from 'node:v8';
 import { PicklingError, ProcessError, QueueEmptyError, QueueFullError } from '../errors.js';
-import { decode, encode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination, type ModuleNeed } from '../serialize/codec.js';
-import { abortError, waitAsync, waitSync } from '../synchronize/futex.js';
+import { decode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination } from '../serialize/codec.js';
+import { abortError, spinWhileEqual, waitAsync, waitSync, type WaitResult } from '../synchronize/futex.js';
 import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from '../synchronize/options.js';
 import { runAsync, runSync, type Step, type Steps } from '../synchronize/steps.js';
 import { SEM_VALUE_MAX } from '../synchronize/semaphore.js';
 import { kWaitable } from '../process/sentinel.js';
-import { Channel, type ChannelHandle } from './channel.js';
-
-interface Wire {
-  v: unknown;
-  m: ModuleNeed[];
-}
-
-function encodeItem(obj: unknown): Uint8Array {
-  const { value, modules } = encode(obj, { kind: 'process' });
-  try {
-    return v8.serialize({ v: value, m: modules } satisfies Wire);
-  } catch (error) {
-    throw new PicklingError(`Cannot put this value in a queue: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-function parseItem(bytes: Uint8Array): Wire {
-  return v8.deserialize(bytes) as Wire;
-}
+import { Channel, type ChannelHandle, type Message } from './channel.js';
+import { decodeFrame, encodeItem, K_CODEC, parseWire, SCRATCH_KINDS, type Frame } from './framing.js';
 
 function checkMaxsize(maxsize: unknown): number {
   if (typeof maxsize !== 'number' || !Number.isInteger(maxsize)) {
@@ -74,6 +66,77 @@ interface Pump {
   resolve: () => void;
 }
 
+/**
+ * A wait in the middle of a message (a reader waiting for the rest of it, a writer for room to
+ * write it): its peer is at work on the same message, so the word it waits on usually changes
+ * within microseconds. It looks again for a moment (see spinWhileEqual) before sleeping, even in
+ * async calls: waking a sleeper costs far more than the spin, and the spin is bounded.
+ */
+function spun(step: FutexStep): boolean {
+  return spinWhileEqual(step.view, step.index, step.expected, step.timeout);
+}
+
+function streamWaitSync(step: FutexStep): WaitResult {
+  return spun(step) ? 'not-equal' : waitSync(step.view, step.index, step.expected, step.timeout);
+}
+
+/** Runs a channel's reading or writing steps (futex waits only) on this thread. */
+function runStreamSync<T>(steps: Steps<T>): T {
+  let result = steps.next();
+  while (!result.done) result = steps.next(streamWaitSync(result.value as FutexStep));
+  return result.value;
+}
+
+/** Runs a channel's reading or writing steps (futex waits only) asynchronously. */
+async function runStreamAsync<T>(steps: Steps<T>): Promise<T> {
+  let result = steps.next();
+  while (!result.done) {
+    const step = result.value as FutexStep;
+    result = steps.next(spun(step) ? 'not-equal' : await waitAsync(step.view, step.index, step.expected, step.timeout));
+  }
+  return result.value;
+}
+
+/** Items at least this large make a put resume the background writer first (see putAsync). */
+const POKE_BYTES = 64 * 1024;
+
+/** A copy of `bytes` (not zero-filled first). Not `bytes.slice()`: on a Buffer that is a view, not a copy. */
+function copyOf(bytes: Uint8Array): Uint8Array {
+  if (bytes.length < 4096) return Uint8Array.prototype.slice.call(bytes);
+  const copy = Buffer.allocUnsafeSlow(bytes.length);
+  copy.set(bytes);
+  return copy;
+}
+
+/** A first-in first-out list with constant-time removal at the front (Array#shift is linear). */
+class Fifo<T> {
+  #items: T[] = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  peek(): T {
+    return this.#items[this.#head]!;
+  }
+
+  shift(): void {
+    this.#items[this.#head++] = undefined as T;
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}
+
 let attaching: ChannelHandle | null = null;
 
 function rebuild<Q>(state: unknown, make: () => Q): Q {
@@ -90,10 +153,13 @@ abstract class QueueCore<T> {
   readonly #channel: Channel;
   readonly #joinable: boolean;
   #closed = false;
+  /** The waits of this process's `for await` loops over the queue, ended by close(). */
+  readonly #iterations = new Set<AbortController>();
   /** Items put by this process that wait for the ring (it is full, or another producer writes). */
-  readonly #outbox: Uint8Array[] = [];
+  readonly #outbox = new Fifo<Frame>();
   #pump: Pump | null = null;
-  readonly #held: Wire[] = [];
+  /** Items taken from the queue that getSync() could not decode yet (their modules are not loaded). */
+  readonly #held: Message[] = [];
 
   protected constructor(maxsize: number) {
     const handle = attaching;
@@ -115,18 +181,29 @@ abstract class QueueCore<T> {
   protected async putAsync(obj: T, options: BlockingOptions | undefined): Promise<void> {
     const { timeout, signal } = parseBlocking(options);
     this.#checkOpen();
-    const bytes = encodeItem(obj);
+    const frame = encodeItem(obj);
     if (signal?.aborted) throw abortError(signal);
-    if (!(await runAsync(this.#channel.takeSlot(timeout), signal))) throw new QueueFullError();
+    if (!this.#channel.tryTakeSlotNow()) {
+      if (!frame.owned) {
+        // Other puts may reuse the scratch, or the caller change its bytes, while this one waits.
+        frame.bytes = copyOf(frame.bytes);
+        frame.owned = true;
+      }
+      if (!(await runAsync(this.#channel.takeSlot(timeout), signal))) throw new QueueFullError();
+    }
     this.#channel.accept(this.#joinable);
-    if (this.#outbox.length > 0 || !this.#channel.tryWriteNow(bytes)) this.#post(bytes);
+    // A large item waiting behind earlier ones would be copied: first let the background writer
+    // catch up with what consumers have freed meanwhile (a loop of awaited puts never yields to
+    // the event loop, where it would run), so this one may go straight into the ring.
+    if (this.#outbox.length > 0 && frame.bytes.length >= POKE_BYTES) this.#pokePump();
+    if (this.#outbox.length > 0 || !this.#channel.tryWriteNow(frame.kind, frame.bytes)) this.#post(frame);
   }
 
   protected putBlocking(obj: T, options: SyncBlockingOptions | undefined): void {
     const { timeout } = parseBlocking(options);
     this.#checkOpen();
-    const bytes = encodeItem(obj);
-    if (!runSync(this.#channel.takeSlot(0))) {
+    const frame = encodeItem(obj);
+    if (!this.#channel.tryTakeSlotNow()) {
       // About to block for a slot: items of ours still in the outbox must be written first, or
       // consumers may never free one (the background writer needs the event loop).
       this.drainSync();
@@ -135,16 +212,22 @@ abstract class QueueCore<T> {
     this.#channel.accept(this.#joinable);
     if (this.#outbox.length > 0) {
       // Items of an earlier put() are still on their way: this one goes after them.
-      this.#post(bytes);
+      this.#post(frame);
       return;
     }
-    if (this.#channel.tryWriteNow(bytes)) return;
-    runSync(this.#channel.finishWrite(bytes, runSync(this.#channel.beginWrite(bytes))));
+    if (this.#channel.tryWriteNow(frame.kind, frame.bytes)) return;
+    const { kind, bytes } = frame;
+    runStreamSync(this.#channel.finishWrite(bytes, runStreamSync(this.#channel.beginWrite(kind, bytes))));
   }
 
   /** Leaves an accepted item in this process's outbox; the pump writes the outbox in order, in the background. */
-  #post(bytes: Uint8Array): void {
-    this.#outbox.push(bytes);
+  #post(frame: Frame): void {
+    if (!frame.owned) {
+      // The caller's bytes (or scratch) may change once put() returns: the outbox keeps a copy.
+      frame.bytes = copyOf(frame.bytes);
+      frame.owned = true;
+    }
+    this.#outbox.push(frame);
     if (this.#pump) return;
     const pump: Pump = { steps: this.#drain(), epoch: 0, step: null, controller: null, done: null!, resolve: null! };
     pump.done = new Promise<void>((resolve) => (pump.resolve = resolve));
@@ -155,8 +238,12 @@ abstract class QueueCore<T> {
   /** Writes the outbox into the ring, one whole message after another. Waits only on futex steps. */
   *#drain(): Steps<void> {
     while (this.#outbox.length > 0) {
-      const bytes = this.#outbox[0]!;
-      const first = yield* this.#channel.beginWrite(bytes);
+      const { kind, bytes } = this.#outbox.peek();
+      if (this.#channel.tryWriteNow(kind, bytes)) {
+        this.#outbox.shift();
+        continue;
+      }
+      const first = yield* this.#channel.beginWrite(kind, bytes);
       yield* this.#channel.finishWrite(bytes, first);
       this.#outbox.shift();
     }
@@ -167,7 +254,23 @@ abstract class QueueCore<T> {
     pump.resolve();
   }
 
-  #driveAsync(pump: Pump, result: IteratorResult<Step, void>): void {
+  /**
+   * Resumes the background writer on this turn if the word it sleeps on has changed (its wait
+   * would return at once): it writes what now fits and sleeps again, without spinning.
+   */
+  #pokePump(): void {
+    const pump = this.#pump;
+    const step = pump?.step;
+    if (!pump || !step || Atomics.load(step.view, step.index) === step.expected) return;
+    pump.epoch++;
+    pump.controller?.abort();
+    pump.step = null;
+    pump.controller = null;
+    this.#driveAsync(pump, pump.steps.next('not-equal'), false);
+  }
+
+  #driveAsync(pump: Pump, result: IteratorResult<Step, void>, spin = true): void {
+    while (spin && !result.done && spun(result.value as FutexStep)) result = pump.steps.next('not-equal');
     if (result.done) {
       this.#finishPump(pump);
       return;
@@ -202,12 +305,10 @@ abstract class QueueCore<T> {
     let step = pump.step;
     pump.step = null;
     pump.controller = null;
-    let result: IteratorResult<Step, void> = step
-      ? pump.steps.next(waitSync(step.view, step.index, step.expected, step.timeout))
-      : pump.steps.next();
+    let result: IteratorResult<Step, void> = step ? pump.steps.next(streamWaitSync(step)) : pump.steps.next();
     while (!result.done) {
       step = result.value as FutexStep;
-      result = pump.steps.next(waitSync(step.view, step.index, step.expected, step.timeout));
+      result = pump.steps.next(streamWaitSync(step));
     }
     this.#finishPump(pump);
   }
@@ -216,12 +317,17 @@ abstract class QueueCore<T> {
     const { timeout, signal } = parseBlocking(options);
     this.#checkOpen();
     if (signal?.aborted) throw abortError(signal);
-    let wire = this.#held.shift();
-    if (!wire) {
-      const claimed = await runAsync(this.#channel.claim(timeout, signal), signal);
-      if (!claimed) throw new QueueEmptyError();
-      wire = parseItem(await runAsync(this.#channel.finishRead(), undefined));
+    const channel = this.#channel;
+    let message = this.#held.shift();
+    if (!message) {
+      if (!channel.tryClaimNow()) {
+        const claimed = await runAsync(channel.claim(timeout, signal), signal);
+        if (!claimed) throw new QueueEmptyError();
+      }
+      message = channel.readNow(SCRATCH_KINDS) ?? (await runStreamAsync(channel.finishRead()));
     }
+    if (message.kind !== K_CODEC) return decodeFrame(message.kind, message.body) as T;
+    const wire = parseWire(message.body);
     if (!modulesReady(wire.m)) await prepareDecode(wire.m);
     return decode(wire.v) as T;
   }
@@ -229,14 +335,22 @@ abstract class QueueCore<T> {
   protected getBlocking(options: SyncBlockingOptions | undefined): T {
     const { timeout } = parseBlocking(options);
     this.#checkOpen();
-    let wire = this.#held.shift();
-    if (!wire) {
+    const channel = this.#channel;
+    let message = this.#held.shift();
+    if (!message) {
       this.drainSync();
-      if (!runSync(this.#channel.claim(timeout, undefined))) throw new QueueEmptyError();
-      wire = parseItem(runSync(this.#channel.finishRead()));
+      if (!channel.tryClaimNow()) {
+        // Nothing there: a producer on another CPU may be about to put one; look again for a
+        // moment before sleeping in the kernel (waking a sleeper costs both sides far more).
+        const spun = timeout !== 0 && channel.spinForMessage(timeout) && channel.tryClaimNow();
+        if (!spun && !runSync(channel.claim(timeout, undefined))) throw new QueueEmptyError();
+      }
+      message = channel.readNow(SCRATCH_KINDS) ?? runStreamSync(channel.finishRead());
     }
+    if (message.kind !== K_CODEC) return decodeFrame(message.kind, message.body) as T;
+    const wire = parseWire(message.body);
     if (!modulesReady(wire.m)) {
-      this.#held.unshift(wire);
+      this.#held.unshift(message);
       throw new PicklingError(
         `getSync() cannot decode this item: it needs ${wire.m.map((m) => m.url).join(', ')}, not loaded in this process yet. ` +
           'Fix: use await get() (it loads them; the item is kept for this process\'s next get()), or import those modules first.',
@@ -245,8 +359,12 @@ abstract class QueueCore<T> {
     return decode(wire.v) as T;
   }
 
-  /** Whether the queue holds no items now (a snapshot: other processes may change it at once). */
+  /**
+   * Whether the queue holds no items now (a snapshot: other processes may change it at once).
+   * After `close()` in this process it throws, as CPython's does (its reader is closed).
+   */
   empty(): boolean {
+    this.#checkOpen();
     return this.#held.length === 0 && this.#channel.count() === 0;
   }
 
@@ -261,9 +379,39 @@ abstract class QueueCore<T> {
     return runAsync(this.#channel.waitReadable(), signal);
   }
 
-  /** Indicates this process will put no more items; further put/get calls from it throw. Idempotent. */
+  /**
+   * Indicates this process will put or take no more items: further put/get/empty calls from it
+   * throw, and its `for await` loops over the queue end. Idempotent. Items it put are still
+   * delivered (`joinThread()` waits until they are all in the queue).
+   */
   close(): void {
     this.#closed = true;
+    for (const controller of this.#iterations) controller.abort();
+  }
+
+  /**
+   * Takes items as they come (each one as `await get()` would) until `close()` is called in this
+   * process: a wait in progress then ends, taking nothing, and so does the loop. Leaving the loop
+   * (`break`, `return`, an exception) takes nothing more either. Several loops, in several
+   * processes, share the items: each item goes to one of them.
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    const controller = new AbortController();
+    this.#iterations.add(controller);
+    try {
+      while (!this.#closed) {
+        let item: T;
+        try {
+          item = await this.getAsync({ signal: controller.signal });
+        } catch (error) {
+          if (controller.signal.aborted) return;
+          throw error;
+        }
+        yield item;
+      }
+    } finally {
+      this.#iterations.delete(controller);
+    }
   }
 
   protected get closed(): boolean {
@@ -345,6 +493,14 @@ export class Queue<T = unknown> extends QueueCore<T> {
   cancelJoinThread(): void {}
 }
 
+/** Options of `JoinableQueue.join()`. */
+export interface JoinableQueueJoinOptions {
+  /** Milliseconds; omitted or null waits for as long as it takes. */
+  timeout?: number | null;
+  /** Cancels the wait: join() rejects with AbortError. */
+  signal?: AbortSignal;
+}
+
 /** A `Queue` whose consumers confirm each item with `taskDone()`; `join()` waits for all of them. */
 export class JoinableQueue<T = unknown> extends Queue<T> {
   constructor(maxsize = 0) {
@@ -360,15 +516,22 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
     if (!this.channel.taskDone()) throw new ProcessError('task_done() called too many times');
   }
 
-  /** Resolves once every item ever put has had its `taskDone()`. */
-  async join(): Promise<void> {
-    await runAsync(this.channel.join(null), undefined);
+  /**
+   * Resolves once every item ever put has had its `taskDone()`: true then, false if `timeout`
+   * (ms) passes first; `signal` rejects it with AbortError. Without options it waits for as long
+   * as it takes, as CPython's `join()`.
+   */
+  async join(options?: JoinableQueueJoinOptions): Promise<boolean> {
+    const { timeout, signal } = parseBlocking(options);
+    if (signal?.aborted) throw abortError(signal);
+    return runAsync(this.channel.join(timeout), signal);
   }
 
-  /** Blocking twin of `join()`. */
-  joinSync(): void {
+  /** Blocking twin of `join()`: true once every item had its `taskDone()`, false on timeout. */
+  joinSync(options?: Omit<JoinableQueueJoinOptions, 'signal'>): boolean {
+    const { timeout } = parseBlocking(options);
     this.drainSync();
-    runSync(this.channel.join(null));
+    return runSync(this.channel.join(timeout));
   }
 }
 
