@@ -19,7 +19,7 @@ import type { ExitStatus, StartMethod } from '../process/popen.js';
 import { RawArray } from '../shared/sharedctypes.js';
 import { encode, type Destination, type Encoded } from '../serialize/codec.js';
 import { linkPair, prepare, type Link } from './link.js';
-import { MAX_CHUNK_ID, Mode, RUNNING, STATUS_WORDS, RESULT_FIELDS, type FromWorker, type WireResult } from './protocol.js';
+import { DONE_HEADER, Kind, MAX_CHUNK_ID, Mode, RUNNING, STATUS_WORDS, RESULT_FIELDS, type FromWorker, type WireResult } from './protocol.js';
 import { isPlainList, packNumbers } from './plain.js';
 import { remoteError } from './remote.js';
 import { poolWorker } from './worker.js';
@@ -276,28 +276,28 @@ export class PoolCore {
   }
 
   #onMessage(slot: Slot, message: FromWorker): void {
-    if ('undecodable' in message) {
+    if (!Array.isArray(message)) {
       getLogger().warning('a pool worker sent a result that could not be read: %s', String((message as { undecodable: unknown }).undecodable));
       return;
     }
-    switch (message.t) {
-      case 'ready':
+    switch (message[0] as Kind) {
+      case Kind.Ready:
         if (slot.state === 'starting') slot.state = 'ready';
         this.#startFailures = 0;
         if (this.state === 'close' && this.#busy() === 0) this.#retire(slot);
         else this.#scheduleDispatch();
         return;
-      case 'init-error':
-        slot.initError = message.error;
+      case Kind.InitError:
+        slot.initError = message[1];
         return;
-      case 'done':
-        this.#onResults(slot, message.results);
+      case Kind.Done:
+        this.#onResults(slot, message);
     }
   }
 
   #onResults(slot: Slot, results: unknown[]): void {
     let settled = 0;
-    for (let i = 0; i < results.length; i += RESULT_FIELDS) {
+    for (let i = DONE_HEADER; i < results.length; i += RESULT_FIELDS) {
       const id = results[i] as WireResult[0];
       const ok = results[i + 1] as WireResult[1];
       const value = results[i + 2];
@@ -324,7 +324,7 @@ export class PoolCore {
   #retire(slot: Slot): void {
     if (slot.state !== 'ready') return;
     slot.state = 'retiring';
-    slot.link.send({ value: { t: 'exit' }, modules: [] }, true);
+    slot.link.send({ value: [Kind.Exit], modules: [] }, true);
   }
 
   async #onExit(slot: Slot, status: ExitStatus): Promise<void> {
@@ -475,7 +475,7 @@ export class PoolCore {
   #send(slot: Slot, chunks: Chunk[]): void {
     const fns: Array<[number, unknown]> = [];
     const parts: Encoded[] = [];
-    const wire: unknown[] = [];
+    const wire: unknown[] = [Kind.Run, 0];
     for (const chunk of chunks) {
       if (!slot.knownFunctions.has(chunk.fnId)) {
         slot.knownFunctions.add(chunk.fnId);
@@ -486,7 +486,8 @@ export class PoolCore {
       wire.push(chunk.id, chunk.fnId, chunk.mode, chunk.items.value, !chunk.plain);
       if (chunk.items.modules.length > 0) parts.push(chunk.items);
     }
-    slot.link.send(prepare({ t: 'run', fns, chunks: wire }, parts), true);
+    if (fns.length > 0) wire[1] = fns;
+    slot.link.send(prepare(wire, parts), true);
   }
 
   // ------------------------------------------------------------------ liveness

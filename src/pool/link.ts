@@ -14,6 +14,7 @@ import { isV8Payload, jsonExact } from './json-frame.js';
 import { decode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination, type Encoded, type ModuleNeed } from '../serialize/codec.js';
 
 const HEADER = 4;
+const NO_MODULES: ModuleNeed[] = [];
 /** Messages up to this size are copied behind their header and written at once. */
 const SINGLE_WRITE = 64 * 1024;
 
@@ -196,13 +197,19 @@ class PortLink extends Receiver implements Link {
   constructor(port: MessagePort, handlers: LinkHandlers) {
     super(handlers);
     this.#port = port;
-    port.on('message', (message: Wire) => this.deliver(message));
+    // A raw message without modules is posted as the value itself (messages are arrays); anything
+    // else as { modules, value, raw }.
+    port.on('message', (message: unknown[] | { modules: ModuleNeed[]; value: unknown; raw?: true }) => {
+      if (Array.isArray(message)) this.deliver([NO_MODULES, message, true]);
+      else this.deliver([message.modules, message.value, message.raw]);
+    });
     port.on('close', () => this.ended());
   }
 
   send(prepared: Prepared, raw = false): void {
     if (this.closed) return;
-    this.#port.postMessage(wire(prepared, raw));
+    if (raw && prepared.modules.length === 0 && Array.isArray(prepared.value)) this.#port.postMessage(prepared.value);
+    else this.#port.postMessage(raw ? { modules: prepared.modules, value: prepared.value, raw: true } : { modules: prepared.modules, value: prepared.value });
   }
 
   ref(): void {

@@ -15,19 +15,29 @@ export type WireChunk = [number, number, Mode, unknown, boolean];
 /** [chunk id, succeeded, results (or the error), milliseconds it took, whether the error is the pool's own (not the task's)] */
 export type WireResult = [number, boolean, unknown, number, boolean?];
 
-/** Sent raw: the worker decodes each function and each encoded chunk itself. */
-export type ToWorker =
-  /** `chunks`: WireChunks laid end to end (fewer objects to clone than an array of arrays). */
-  | { t: 'run'; fns: Array<[number, unknown]>; chunks: unknown[] }
-  /** Finish what was sent, then exit with code 0. */
-  | { t: 'exit' };
+/**
+ * Messages are flat arrays led by their kind: a task and its result are then a handful of values
+ * to clone, not a tree of small objects (what a one-task round trip mostly costs).
+ */
+export const enum Kind {
+  /** [Run, functions ([id, encoded function][] or 0), ...WireChunks laid end to end] — sent raw: the worker decodes functions and encoded chunks itself. */
+  Run = 1,
+  /** [Exit]: finish what was sent, then exit with code 0. */
+  Exit = 2,
+  /** [Ready] */
+  Ready = 3,
+  /** [InitError, error] */
+  InitError = 4,
+  /** [Done, ...WireResults laid end to end, each padded to RESULT_FIELDS] */
+  Done = 5,
+}
 
-export type FromWorker =
-  | { t: 'ready' }
-  | { t: 'init-error'; error: unknown }
-  /** `results`: WireResults laid end to end, each padded to RESULT_FIELDS. */
-  | { t: 'done'; results: unknown[] };
+export type ToWorker = unknown[];
+export type FromWorker = unknown[];
 
+/** Fields before the first chunk of a Run message, and before the first result of a Done message. */
+export const RUN_HEADER = 2;
+export const DONE_HEADER = 1;
 export const CHUNK_FIELDS = 5;
 export const RESULT_FIELDS = 5;
 

@@ -8,7 +8,7 @@ import { PicklingError } from '../errors.js';
 import { decode, encode, type Destination, type Encoded } from '../serialize/codec.js';
 import { openLink, prepare, type LinkEnd } from './link.js';
 import { isPlainList, packNumbers } from './plain.js';
-import { CHUNK_FIELDS, IN_POOL_WORKER, Mode, RUNNING, type FromWorker, type ToWorker, type WireChunk, type WireResult } from './protocol.js';
+import { CHUNK_FIELDS, IN_POOL_WORKER, Kind, Mode, RUN_HEADER, RUNNING, type ToWorker, type WireChunk, type WireResult } from './protocol.js';
 
 /** Results are sent when this many are waiting, or this long after the last send, or when idle. */
 const FLUSH_COUNT = 256;
@@ -60,25 +60,25 @@ export async function poolWorker(
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
 
-  const send = (message: Exclude<FromWorker, { t: 'done' }>): void => link.send(encode(message, destination));
+  const send = (message: unknown[]): void => link.send(encode(message, destination));
 
   const sendResults = (results: WireResult[]): void => {
-    const flat: unknown[] = [];
+    const flat: unknown[] = [Kind.Done];
     let plain = true;
     for (const result of results) {
       flat.push(result[0], result[1], result[2], result[3], result[4] ?? false);
       if (plain && !(result[1] && (result[2] instanceof Float64Array || isPlainList(result[2] as unknown[])))) plain = false;
     }
     if (plain) {
-      link.send({ value: { t: 'done', results: flat }, modules: [] }, true);
+      link.send({ value: flat, modules: [] }, true);
       return;
     }
     let encoded: Encoded;
     try {
-      encoded = encodeChecked({ t: 'done', results: flat }, destination);
+      encoded = encodeChecked(flat, destination);
     } catch {
       const parts = results.map((result) => sendableResult(result, destination));
-      link.send(prepare({ t: 'done', results: parts.flatMap((part) => part.value as unknown[]) }, parts));
+      link.send(prepare([Kind.Done, ...parts.flatMap((part) => part.value as unknown[])], parts));
       return;
     }
     link.send(encoded);
@@ -142,14 +142,16 @@ export async function poolWorker(
 
   const link = openLink(end, {
     message(value) {
+      if (!Array.isArray(value)) return; // a message whose modules could not be loaded: nothing to run
       const message = value as ToWorker;
-      if (message.t === 'exit') {
+      if (message[0] === Kind.Exit) {
         exitRequested = true;
         if (!running) stop();
         return;
       }
-      for (const [id, fn] of message.fns) functions.set(id, decode(fn) as Task);
-      for (const field of message.chunks) queue.push(field);
+      const fns = message[1] as Array<[number, unknown]> | 0;
+      if (fns !== 0) for (const [id, fn] of fns) functions.set(id, decode(fn) as Task);
+      for (let i = RUN_HEADER; i < message.length; i++) queue.push(message[i]);
       if (!running) void drain();
     },
     closed() {
@@ -162,11 +164,11 @@ export async function poolWorker(
     try {
       await Reflect.apply(initializer, undefined, initargs);
     } catch (error) {
-      send({ t: 'init-error', error });
+      send([Kind.InitError, error]);
       link.close();
       throw error;
     }
   }
-  send({ t: 'ready' });
+  send([Kind.Ready]);
   await finished;
 }
