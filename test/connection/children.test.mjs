@@ -1,20 +1,12 @@
 // Connections travel to children as Process arguments (and over other connections), on every
 // start method: CPython's test_connection (with a child echoing), test_spawn_close, test_fd_transfer.
-import { test, afterEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EOFError, Pipe } from '../../dist/index.js';
-import { cleanup, forEachMethod, within } from '../helpers/methods.mjs';
+import { forEachMethod, within, processStarter } from '../helpers/methods.mjs';
 import { echo, relayOne, sendAndClose, useTransferred } from '../fixtures/connection/tasks.mjs';
 
-const started = [];
-afterEach(() => cleanup(started.splice(0)));
-
-function start(ctx, target, args) {
-  const p = new ctx.Process({ target, args });
-  started.push(p);
-  p.start();
-  return p;
-}
+const { start } = processStarter();
 
 const join = (p) => within(p.join(), 20_000, `join of ${p.name}`);
 

@@ -1,6 +1,6 @@
 // The start-method matrix: a behaviour is written once and run on every start method it applies to,
 // as CPython's suite installs each test class for processes, threads and managers.
-import { describe } from 'node:test';
+import { afterEach, describe } from 'node:test';
 import { getContext } from '../../dist/index.js';
 
 export const ALL_METHODS = ['spawn', 'forkserver', 'thread'];
@@ -38,4 +38,23 @@ export async function cleanup(processes) {
       // already closed or never started
     }
   }
+}
+
+/**
+ * For a test file whose tests start processes: `start(ctx, target, args)` starts one and
+ * remembers it, every test's processes are cleaned up after it, and `join(p, ms)` joins within a
+ * bound. Call once at the top of the file.
+ */
+export function processStarter() {
+  const started = [];
+  afterEach(() => cleanup(started.splice(0)));
+  return {
+    start(ctx, target, args) {
+      const p = new ctx.Process({ target, args });
+      started.push(p);
+      p.start();
+      return p;
+    },
+    join: (p, ms = 20_000) => within(p.join(), ms, `join of ${p.name}`),
+  };
 }

@@ -3,21 +3,13 @@
 // registered classes, typed arrays, Maps, cycles...), within one process and through a child on
 // every start method, with the async methods and the Sync twins. Also: an item is what it was at
 // the moment of put, even if the caller changes it while the item waits for room.
-import { afterEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Queue, SimpleQueue } from '../../dist/index.js';
-import { cleanup, forEachMethod, within } from '../helpers/methods.mjs';
+import { forEachMethod, within, processStarter } from '../helpers/methods.mjs';
 import { double, echo, echoSync, Pair, sampleItems, sizedItem, takeSized } from '../fixtures/queues/items.mjs';
 
-const started = [];
-afterEach(() => cleanup(started.splice(0)));
-
-function start(ctx, target, args) {
-  const p = new ctx.Process({ target, args });
-  started.push(p);
-  p.start();
-  return p;
-}
+const { start } = processStarter();
 
 /** Checks what arrived against a fresh copy of what was put. */
 function checkItem(name, got, expected) {

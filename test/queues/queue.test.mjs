@@ -3,7 +3,7 @@
 // as: a put of an unsendable value throws at the call site), then many producers and consumers in
 // other processes and threads on every start method: every item delivered exactly once (count and
 // sum), order kept per producer, items larger than the ring, and a consumer killed while it waits.
-import { afterEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   AbortError,
@@ -19,7 +19,7 @@ import {
   wait,
 } from '../../dist/index.js';
 import { RING_BYTES } from '../../dist/queues/channel.js';
-import { cleanup, forEachMethod, within, PROCESS_METHODS } from '../helpers/methods.mjs';
+import { forEachMethod, within, PROCESS_METHODS, processStarter } from '../helpers/methods.mjs';
 import {
   closeAndPut,
   consume,
@@ -35,15 +35,7 @@ import {
   worker,
 } from '../fixtures/queues/workers.mjs';
 
-const started = [];
-afterEach(() => cleanup(started.splice(0)));
-
-function start(ctx, target, args) {
-  const p = new ctx.Process({ target, args });
-  started.push(p);
-  p.start();
-  return p;
-}
+const { start } = processStarter();
 
 const join = async (p, ms = 20_000) => {
   await within(p.join(), ms, `join of ${p.name}`);

@@ -2,10 +2,10 @@
 // test_timeout, test_waitfor, test_waitfor_timeout, test_wait_result) with sleepers in children
 // (sync and async) and on the main thread, plus the misuse errors, timeouts, the lock's depth kept
 // across a wait, and AbortSignal cancellation that neither keeps nor loses a notification.
-import { afterEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AbortError, Condition, Lock, ProcessError, RLock, RawArray, Semaphore } from '../../dist/index.js';
-import { cleanup, forEachMethod, within } from '../helpers/methods.mjs';
+import { forEachMethod, processStarter } from '../helpers/methods.mjs';
 import {
   expectNotOwned,
   notifyOnce,
@@ -14,17 +14,7 @@ import {
   waitForFourTimeout,
 } from '../fixtures/synchronize/conditions.mjs';
 
-const started = [];
-afterEach(() => cleanup(started.splice(0)));
-
-function start(ctx, target, args) {
-  const p = new ctx.Process({ target, args });
-  started.push(p);
-  p.start();
-  return p;
-}
-
-const join = (p, ms = 20_000) => within(p.join(), ms, `join of ${p.name}`);
+const { start, join } = processStarter();
 
 /** The number of waiters a condition reports (CPython's repr: `<Condition(<lock>, n)>`). */
 function waiters(cond) {

@@ -1,23 +1,13 @@
 // Event: CPython's _TestEvent (test_event, test_repr), timeouts of both waits, AbortSignal
 // cancellation, a set() seen by waiters even when cleared at once, and the flag shared with
 // children on every start method.
-import { afterEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AbortError, Event, Semaphore } from '../../dist/index.js';
-import { cleanup, forEachMethod, within } from '../helpers/methods.mjs';
+import { forEachMethod, processStarter } from '../helpers/methods.mjs';
 import { expectUnset, setEvent, waitForEvent } from '../fixtures/synchronize/events.mjs';
 
-const started = [];
-afterEach(() => cleanup(started.splice(0)));
-
-function start(ctx, target, args) {
-  const p = new ctx.Process({ target, args });
-  started.push(p);
-  p.start();
-  return p;
-}
-
-const join = (p, ms = 20_000) => within(p.join(), ms, `join of ${p.name}`);
+const { start, join } = processStarter();
 
 test('an Event is raised, seen, and lowered, as CPython test_event', async () => {
   const event = new Event();

@@ -2,7 +2,7 @@
 // AbortSignal cancellation of every blocking call, and the same locks held and released across
 // processes and threads on every start method: exact counting under contention, a non-owner's
 // RLock release refused, and a holder killed by SIGKILL.
-import { afterEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   AbortError,
@@ -17,7 +17,7 @@ import {
   Semaphore,
   getContext,
 } from '../../dist/index.js';
-import { PROCESS_METHODS, cleanup, forEachMethod, within } from '../helpers/methods.mjs';
+import { PROCESS_METHODS, forEachMethod, processStarter } from '../helpers/methods.mjs';
 import {
   countUnderLock,
   expectLockBusy,
@@ -28,17 +28,7 @@ import {
   reprOf,
 } from '../fixtures/synchronize/locks.mjs';
 
-const started = [];
-afterEach(() => cleanup(started.splice(0)));
-
-function start(ctx, target, args) {
-  const p = new ctx.Process({ target, args });
-  started.push(p);
-  p.start();
-  return p;
-}
-
-const join = (p, ms = 20_000) => within(p.join(), ms, `join of ${p.name}`);
+const { start, join } = processStarter();
 
 test('a Lock is taken once and refuses a second taker, as CPython test_lock', async () => {
   const lock = new Lock();

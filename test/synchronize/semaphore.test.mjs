@@ -2,23 +2,13 @@
 // test_bounded_semaphore, test_timeout), constructor and release errors, AbortSignal
 // cancellation (an aborted waiter leaves the unit for others), and units handed between
 // processes and threads on every start method.
-import { afterEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AbortError, BoundedSemaphore, ProcessError, SEM_VALUE_MAX, Semaphore } from '../../dist/index.js';
-import { cleanup, forEachMethod, within } from '../helpers/methods.mjs';
+import { forEachMethod, processStarter } from '../helpers/methods.mjs';
 import { expectNoUnit, expectOverRelease, giveUnits, takeUnit } from '../fixtures/synchronize/semaphores.mjs';
 
-const started = [];
-afterEach(() => cleanup(started.splice(0)));
-
-function start(ctx, target, args) {
-  const p = new ctx.Process({ target, args });
-  started.push(p);
-  p.start();
-  return p;
-}
-
-const join = (p, ms = 20_000) => within(p.join(), ms, `join of ${p.name}`);
+const { start, join } = processStarter();
 
 /** CPython's _test_semaphore: two units taken and given back, counted by getValue(). */
 async function countsTwo(sem) {

@@ -2,7 +2,7 @@
 // CPU). What users can see of it: tiny timeouts are still honoured, a peer that answers while the
 // waiter spins is seen with the right result, and an answer that comes just as the waiter gives up
 // spinning is not lost. Async waits never spin; they keep working alongside.
-import { afterEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   Barrier,
@@ -16,7 +16,7 @@ import {
   getContext,
 } from '../../dist/index.js';
 import { SPIN_LIMIT_US, spinWhileEqual } from '../../dist/synchronize/futex.js';
-import { cleanup, forEachMethod, within } from '../helpers/methods.mjs';
+import { forEachMethod, within, processStarter } from '../helpers/methods.mjs';
 import { holdLock } from '../fixtures/synchronize/locks.mjs';
 import {
   countHoldingLock,
@@ -26,17 +26,7 @@ import {
   passBarrier,
 } from '../fixtures/synchronize/spin.mjs';
 
-const started = [];
-afterEach(() => cleanup(started.splice(0)));
-
-function start(ctx, target, args) {
-  const p = new ctx.Process({ target, args });
-  started.push(p);
-  p.start();
-  return p;
-}
-
-const join = (p, ms = 20_000) => within(p.join(), ms, `join of ${p.name}`);
+const { start, join } = processStarter();
 
 /** Answers are delayed by 0 up to this many µs: below, around, and past the spin window. */
 const MAX_DELAY_US = SPIN_LIMIT_US * 3;
