@@ -1,7 +1,7 @@
 /**
  * The message link between a pool and one of its workers. To a worker process it is a Unix
  * socket pair carrying length-prefixed messages (v8-serialized, or JSON when that is exact:
- * json-frame.ts); to a worker thread it is a MessagePort (the structured clone runs in C++, no
+ * serialize/json-exact.ts); to a worker thread it is a MessagePort (the structured clone runs in C++, no
  * framing). Unlike a public `Connection`, a link reads as fast as messages arrive (a worker's
  * results never wait in the kernel) and the pool decides when it keeps the event loop alive:
  * only while tasks are outstanding, so an idle pool never holds a program open.
@@ -10,11 +10,12 @@ import { Socket } from 'node:net';
 import v8 from 'node:v8';
 import { MessageChannel, MessagePort } from 'node:worker_threads';
 import { native } from '../internal/native.js';
-import { isV8Payload, jsonExact } from './json-frame.js';
+import { jsonExact } from '../serialize/json-exact.js';
 import { decode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination, type Encoded, type ModuleNeed } from '../serialize/codec.js';
 
 const HEADER = 4;
 const NO_MODULES: ModuleNeed[] = [];
+const V8_VERSION_TAG = 0xff;
 /** Messages up to this size are copied behind their header and written at once. */
 const SINGLE_WRITE = 64 * 1024;
 
@@ -179,7 +180,8 @@ class SocketLink extends Receiver implements Link {
       if (head.length === HEADER + length) this.#chunks.shift();
       else this.#chunks[0] = head.subarray(HEADER + length);
       this.#buffered -= HEADER + length;
-      const message = isV8Payload(payload) ? v8.deserialize(payload) : JSON.parse(payload.toString('utf8'));
+      // v8's output always starts with its version tag, 0xFF; JSON text never does.
+      const message = payload[0] === V8_VERSION_TAG ? v8.deserialize(payload) : JSON.parse(payload.toString('utf8'));
       this.deliver(message as Wire);
     }
   }
