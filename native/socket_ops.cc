@@ -11,6 +11,7 @@
 #include <string>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <thread>
 #include <unistd.h>
@@ -58,6 +59,135 @@ void PollReadable(const v8::FunctionCallbackInfo<v8::Value>& args) {
     return;
   }
   args.GetReturnValue().Set(rc > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR)) != 0);
+}
+
+// The bytes of an ArrayBufferView argument, bounds-checked against [offset, offset + length).
+bool ViewRange(const v8::FunctionCallbackInfo<v8::Value>& args, int index, char** data, size_t* size) {
+  if (args.Length() <= index || !args[index]->IsArrayBufferView()) return false;
+  v8::Local<v8::ArrayBufferView> view = args[index].As<v8::ArrayBufferView>();
+  *data = static_cast<char*>(view->Buffer()->Data()) + view->ByteOffset();
+  *size = view->ByteLength();
+  return true;
+}
+
+// readFd(fd, buf, offset, length, timeoutMs) -> count: one read into buf[offset, offset+length).
+// > 0: bytes read; 0: end of file (or the peer reset the connection); -1: nothing to read (within
+// timeoutMs; 0 = do not wait, < 0 = wait as long as it takes; the wait is a poll before the read).
+void ReadFd(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  v8::Isolate* isolate = args.GetIsolate();
+  char* data;
+  size_t size;
+  if (args.Length() < 5 || !args[0]->IsInt32() || !ViewRange(args, 1, &data, &size) || !args[2]->IsNumber() ||
+      !args[3]->IsNumber() || !args[4]->IsNumber()) {
+    ThrowType(isolate, "readFd(fd, buf, offset, length, timeoutMs) expects integers and a buffer");
+    return;
+  }
+  int fd = args[0].As<v8::Int32>()->Value();
+  double offset = args[2].As<v8::Number>()->Value();
+  double length = args[3].As<v8::Number>()->Value();
+  double timeout = args[4].As<v8::Number>()->Value();
+  if (!(offset >= 0) || !(length >= 0) || offset + length > static_cast<double>(size)) {
+    ThrowType(isolate, "readFd: offset and length must lie within the buffer");
+    return;
+  }
+  int ms = timeout < 0 ? -1 : (timeout > 2147483647.0 ? 2147483647 : static_cast<int>(timeout));
+  for (;;) {
+    if (ms != 0) {
+      struct pollfd p;
+      p.fd = fd;
+      p.events = POLLIN;
+      p.revents = 0;
+      int rc;
+      do {
+        rc = poll(&p, 1, ms);
+      } while (rc < 0 && errno == EINTR);
+      if (rc < 0) {
+        ThrowErrno(isolate, errno, "poll");
+        return;
+      }
+      if (rc == 0) {
+        args.GetReturnValue().Set(-1);
+        return;
+      }
+    }
+    ssize_t n;
+    do {
+      n = read(fd, data + static_cast<size_t>(offset), static_cast<size_t>(length));
+    } while (n < 0 && errno == EINTR);
+    if (n >= 0) {
+      args.GetReturnValue().Set(static_cast<double>(n));
+      return;
+    }
+    if (errno == ECONNRESET) {
+      args.GetReturnValue().Set(0);
+      return;
+    }
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      ThrowErrno(isolate, errno, "read");
+      return;
+    }
+    if (ms >= 0) {
+      args.GetReturnValue().Set(-1);
+      return;
+    }
+  }
+}
+
+// writeFrame(fd, buf, offset, length) -> count: writes one framed message (CPython's header for
+// `length` bytes, then buf[offset, offset+length)) with one writev. Returns the bytes written
+// (header included; may be short), -1 when the kernel takes nothing now, -2 when the peer is gone.
+void WriteFrame(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  v8::Isolate* isolate = args.GetIsolate();
+  char* data;
+  size_t size;
+  if (args.Length() < 4 || !args[0]->IsInt32() || !ViewRange(args, 1, &data, &size) || !args[2]->IsNumber() ||
+      !args[3]->IsNumber()) {
+    ThrowType(isolate, "writeFrame(fd, buf, offset, length) expects integers and a buffer");
+    return;
+  }
+  int fd = args[0].As<v8::Int32>()->Value();
+  double offset = args[2].As<v8::Number>()->Value();
+  double length = args[3].As<v8::Number>()->Value();
+  if (!(offset >= 0) || !(length >= 0) || offset + length > static_cast<double>(size)) {
+    ThrowType(isolate, "writeFrame: offset and length must lie within the buffer");
+    return;
+  }
+  uint64_t count = static_cast<uint64_t>(length);
+  unsigned char header[12];
+  size_t headerSize;
+  if (count <= 0x7fffffffULL) {
+    header[0] = static_cast<unsigned char>(count >> 24);
+    header[1] = static_cast<unsigned char>(count >> 16);
+    header[2] = static_cast<unsigned char>(count >> 8);
+    header[3] = static_cast<unsigned char>(count);
+    headerSize = 4;
+  } else {
+    header[0] = header[1] = header[2] = header[3] = 0xff;
+    for (int i = 0; i < 8; i++) header[4 + i] = static_cast<unsigned char>(count >> (56 - 8 * i));
+    headerSize = 12;
+  }
+  struct iovec iov[2];
+  iov[0].iov_base = header;
+  iov[0].iov_len = headerSize;
+  iov[1].iov_base = data + static_cast<size_t>(offset);
+  iov[1].iov_len = static_cast<size_t>(count);
+  ssize_t n;
+  do {
+    n = writev(fd, iov, count > 0 ? 2 : 1);
+  } while (n < 0 && errno == EINTR);
+  if (n >= 0) {
+    args.GetReturnValue().Set(static_cast<double>(n));
+    return;
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    args.GetReturnValue().Set(-1);
+    return;
+  }
+  if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN) {
+    args.GetReturnValue().Set(-2);
+    return;
+  }
+  ThrowErrno(isolate, errno, "writev");
 }
 
 // dupFd(fd) -> fd: a close-on-exec duplicate (for handing a socket to a worker thread).
@@ -276,6 +406,8 @@ void TakeSharedFd(const v8::FunctionCallbackInfo<v8::Value>& args) {
 void InitSocketOps(v8::Isolate* isolate, v8::Local<v8::Object> exports) {
   SetMethod(isolate, exports, "socketpair", SocketPair);
   SetMethod(isolate, exports, "pollReadable", PollReadable);
+  SetMethod(isolate, exports, "readFd", ReadFd);
+  SetMethod(isolate, exports, "writeFrame", WriteFrame);
   SetMethod(isolate, exports, "dupFd", DupFd);
   SetMethod(isolate, exports, "shareFd", ShareFd);
   SetMethod(isolate, exports, "takeSharedFd", TakeSharedFd);

@@ -4,13 +4,13 @@
  */
 import { Socket } from 'node:net';
 import * as v8 from 'node:v8';
-import { readSync, writeSync, writevSync } from 'node:fs';
 import { BufferTooShortError, EOFError, PicklingError, ProcessError } from '../errors.js';
 import { decode, encode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination, type ModuleNeed } from '../serialize/codec.js';
+import { jsonExact } from '../serialize/json-exact.js';
 import { kWaitable, type Waitable } from '../process/sentinel.js';
 import { validateTimeout } from '../internal/validate.js';
 import { native } from '../internal/native.js';
-import { encodeHeader, parseHeader } from './framing.js';
+import { MAX_SHORT_LENGTH, encodeHeader, parseHeader } from './framing.js';
 
 export interface ConnectionOptions {
   /** This end receives (default true). */
@@ -95,67 +95,28 @@ function copyOf(bytes: Uint8Array): Buffer {
 }
 
 /**
- * A send() payload is v8's serialization of [modules, value] (it starts with 0xFF), or, for a
- * value that needs no modules and that JSON rebuilds exactly, 'J' + its JSON text: several times
- * cheaper to make and to read for the small messages that dominate round trips.
+ * A send() payload is v8's serialization of [modules, value] (it starts with 0xFF); or, for a
+ * value that JSON rebuilds exactly, 'j' + its JSON text (the value as the user gave it: no
+ * encoding walk on either side), or 'J' + the JSON text of an encoded value that needs no
+ * modules (decoded on arrival). JSON is several times cheaper to make and to read for the small
+ * messages that dominate round trips.
  */
 const JSON_PREFIX = 'J';
 const JSON_TAG = 0x4a;
-const JSON_MAX_NODES = 4096;
-const JSON_MAX_DEPTH = 64;
-const JSON_MAX_ARRAY = 1024;
+const PLAIN_JSON_TAG = 0x6a;
+/** Room for making a small plain-JSON payload (reused: what a send does not write at once is copied). */
+const SCRATCH_SIZE = 16384;
+let scratch: Buffer | undefined;
 
-/**
- * Whether JSON.parse(JSON.stringify(value)) gives back what v8's serializer would: only finite
- * numbers (not -0), strings, booleans, null, dense arrays without extra properties and plain
- * objects, no undefined, each object reached once (v8 keeps shared references; JSON would copy).
- */
-function jsonExact(value: unknown): boolean {
-  let budget = JSON_MAX_NODES;
-  const seen = new Set<object>();
-  const check = (v: unknown, depth: number): boolean => {
-    if (--budget < 0) return false;
-    switch (typeof v) {
-      case 'string':
-      case 'boolean':
-        return true;
-      case 'number':
-        return Number.isFinite(v) && !Object.is(v, -0);
-      case 'object': {
-        if (v === null) return true;
-        if (depth >= JSON_MAX_DEPTH || seen.has(v)) return false;
-        seen.add(v);
-        if (Array.isArray(v)) {
-          if (Object.getPrototypeOf(v) !== Array.prototype || v.length > JSON_MAX_ARRAY) return false;
-          // Holes or extra properties make the key count differ from the length.
-          if (Object.keys(v).length !== v.length) return false;
-          for (let i = 0; i < v.length; i++) {
-            const item: unknown = v[i];
-            if (item === undefined || !check(item, depth + 1)) return false;
-          }
-          return true;
-        }
-        const proto: unknown = Object.getPrototypeOf(v);
-        if (proto !== Object.prototype && proto !== null) return false;
-        if (Object.getOwnPropertySymbols(v).length > 0) return false;
-        for (const key of Object.keys(v)) {
-          if (key === '__proto__' || key === 'toJSON') return false;
-          const item = (v as Record<string, unknown>)[key];
-          if (item === undefined || !check(item, depth + 1)) return false;
-        }
-        return true;
-      }
-      default:
-        return false;
-    }
-  };
-  return check(value, 0);
-}
+const NO_MODULES: ModuleNeed[] = [];
 
-/** [modules, value] from a send() payload (either form). */
-function parsePayload(payload: Buffer): [ModuleNeed[], unknown] {
-  if (payload.length > 0 && payload[0] === JSON_TAG) return [[], JSON.parse(payload.toString('utf8', 1))];
-  return v8.deserialize(payload) as [ModuleNeed[], unknown];
+/** [modules, value, plain] from a send() payload (any form); plain values need no decoding. */
+function parsePayload(payload: Buffer): [ModuleNeed[], unknown, boolean] {
+  const first = payload.length > 0 ? payload[0] : -1;
+  if (first === PLAIN_JSON_TAG) return [NO_MODULES, JSON.parse(payload.toString('utf8', 1)), true];
+  if (first === JSON_TAG) return [NO_MODULES, JSON.parse(payload.toString('utf8', 1)), false];
+  const [modules, value] = v8.deserialize(payload) as [ModuleNeed[], unknown];
+  return [modules, value, false];
 }
 
 function isInteger(value: unknown): value is number {
@@ -256,6 +217,24 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
   send(obj: unknown): void {
     this.#checkClosed();
     this.#checkWritable();
+    if (jsonExact(obj)) {
+      // Plain JSON data: sent as it is, rebuilt as it is (encode and decode would only copy it).
+      let json: string;
+      try {
+        json = JSON.stringify(obj);
+      } catch (error) {
+        throw new PicklingError(`Cannot send this value to another process: ${(error as Error).message}`, { cause: error });
+      }
+      if (json.length * 3 + 1 <= SCRATCH_SIZE) {
+        const room = (scratch ??= Buffer.allocUnsafeSlow(SCRATCH_SIZE));
+        room[0] = PLAIN_JSON_TAG;
+        const n = room.write(json, 1);
+        this.#write(room.subarray(0, n + 1), true);
+      } else {
+        this.#write(Buffer.from('j' + json), false);
+      }
+      return;
+    }
     const { value, modules } = encode(obj, { kind: 'process' });
     let payload: Buffer;
     try {
@@ -288,26 +267,22 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     if (this.#writeError) throw this.#writeError;
     const socket = this.#socket;
     if (socket.destroyed || socket.writableEnded) throw brokenError();
-    const header = encodeHeader(payload.byteLength);
-    const total = header.length + payload.byteLength;
+    const headerSize = payload.byteLength <= MAX_SHORT_LENGTH ? 4 : 12;
+    const total = headerSize + payload.byteLength;
     // Nothing queued: write straight to the kernel (header and payload in one writev, no copy).
     // Only what the kernel does not take now is queued on the socket.
     let written = 0;
     const fd = socket.writableLength === 0 && !socket.connecting ? handleOf(socket)?.fd : undefined;
     if (typeof fd === 'number' && fd >= 0) {
-      try {
-        written = payload.byteLength === 0 ? writeSync(fd, header) : writevSync(fd, [header, payload]);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EPIPE' || code === 'ECONNRESET' || code === 'ENOTCONN') {
-          this.#writeError = brokenError(error);
-          throw this.#writeError;
-        }
-        if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK' && code !== 'EINTR') throw error;
-        written = 0;
+      const n = native().writeFrame(fd, payload, 0, payload.byteLength);
+      if (n === -2) {
+        this.#writeError = brokenError();
+        throw this.#writeError;
       }
+      written = n < 0 ? 0 : n;
       if (written === total) return;
     }
+    const header = encodeHeader(payload.byteLength);
     const rest = written < header.length ? header.subarray(written) : undefined;
     const body = payload.subarray(Math.max(0, written - header.length));
     if (rest !== undefined && payload.byteLength <= SMALL_MESSAGE) {
@@ -340,12 +315,14 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     const payload = await this.#serial(() => this.#readMessage(undefined));
     let modules: ModuleNeed[];
     let value: unknown;
+    let plain: boolean;
     try {
-      [modules, value] = parsePayload(payload);
+      [modules, value, plain] = parsePayload(payload);
     } catch (error) {
       throw new ProcessError(`received a message that is not a value sent with send(): ${(error as Error).message}`, { cause: error });
     }
-    await prepareDecode(modules);
+    if (plain) return value;
+    if (modules.length > 0) await prepareDecode(modules);
     return decode(value);
   }
 
@@ -553,11 +530,14 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
   #queuedReads = 0;
 
   #serial<T>(read: () => Promise<T>): Promise<T> {
+    // No read in progress: start this one now (no extra turn through the chain).
+    const idle = this.#queuedReads === 0;
     this.#queuedReads += 1;
-    const result = this.#readChain.then(read, read).finally(() => {
+    const result = idle ? read() : this.#readChain.then(read, read);
+    const settled = (): void => {
       this.#queuedReads -= 1;
-    });
-    this.#readChain = result.catch(() => undefined);
+    };
+    this.#readChain = result.then(settled, settled);
     return result;
   }
 
@@ -590,6 +570,7 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
       }
     }
     this.#buffered -= skip + count;
+    this.#lastSmall = count < DIRECT_READ;
     const whole = parts.length === 1 ? parts[0]! : Buffer.concat(parts, skip + count);
     return whole.subarray(skip);
   }
@@ -650,7 +631,10 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
   async #readMessage(maxLength: number | undefined): Promise<Buffer> {
     const frame = this.#frame(maxLength);
     if (frame) return this.#take(frame.headerSize, frame.length);
-    const direct = this.#tryDirect(maxLength);
+    // After a direct read found nothing, the socket (still reading from the previous message)
+    // picks up the next one: no read that is likely to fail first (small messages only; large
+    // ones are read straight into place whenever the kernel has them).
+    const direct = this.#directMissed && this.#lastSmall && handleOf(this.#socket)?.reading === true ? null : this.#tryDirect(maxLength);
     if (direct !== null && !('target' in direct)) return direct;
     if (direct === null) {
       // What the kernel gave (a partial message, or EOF) is buffered or flagged now.
@@ -716,6 +700,11 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     return target;
   }
 
+  /** The last direct read found nothing in the kernel. */
+  #directMissed = false;
+  /** The last message read was smaller than DIRECT_READ. */
+  #lastSmall = false;
+
   /** Room for a header read straight from the kernel. */
   #headRoom: Buffer | undefined;
 
@@ -725,13 +714,14 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
    * Returns the message; or a large one's buffer and how much of it is filled; or null when
    * the kernel has no whole header yet (what was read is buffered for the usual path).
    */
-  #tryDirect(maxLength: number | undefined, readable = false): Buffer | { target: Buffer; filled: number } | null {
+  #tryDirect(maxLength: number | undefined, waitMs = 0): Buffer | { target: Buffer; filled: number } | null {
     const socket = this.#socket;
     if (this.#buffered !== 0 || this.#eof || socket.readableLength > 0) return null;
     const fd = handleOf(socket)?.fd;
     if (typeof fd !== 'number' || fd < 0) return null;
     const head = (this.#headRoom ??= Buffer.allocUnsafeSlow(4));
-    const n = this.#readNow(fd, head, 0, 4, !readable);
+    const n = this.#readNow(fd, head, 0, 4, waitMs);
+    this.#directMissed = n === 0;
     if (n <= 0) return null;
     const short = n === 4 ? head.readInt32BE(0) : -1;
     if (n < 4 || short === -1) {
@@ -740,6 +730,7 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
       return null;
     }
     const length = short < 0 ? 0 : short;
+    this.#lastSmall = length < DIRECT_READ;
     if (maxLength !== undefined && length > maxLength) {
       this.#unshiftBytes(Buffer.from(head));
       this.#badMessageLength();
@@ -747,7 +738,7 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     if (length === 0) return Buffer.alloc(0);
     const large = length >= DIRECT_READ && length <= DIRECT_READ_MAX;
     const body = Buffer.allocUnsafe(length);
-    const got = Math.max(0, this.#readNow(fd, body, 0, length, true));
+    const got = Math.max(0, this.#readNow(fd, body, 0, length, 0));
     if (got === length) return body;
     if (large) return { target: body, filled: got };
     this.#unshiftBytes(Buffer.concat([head, body.subarray(0, got)]));
@@ -762,27 +753,16 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
   }
 
   /**
-   * One non-blocking read from the kernel: the count, 0 if nothing is there yet, -1 at EOF
-   * (flagged). `probe`: ask the kernel first (cheaper than a failing read when it likely has nothing).
+   * One read from the kernel (waiting up to `waitMs` for bytes; 0: not at all, < 0: as long as
+   * it takes): the count, 0 if nothing is there yet, -1 at EOF (flagged).
    */
-  #readNow(fd: number, into: Buffer, at: number, count: number, probe: boolean): number {
-    if (probe && !native().pollReadable(fd, 0)) return 0;
-    try {
-      const n = readSync(fd, into, at, count, null);
-      if (n === 0) {
-        this.#eof = true;
-        return -1;
-      }
-      return n;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR') return 0;
-      if (code === 'ECONNRESET') {
-        this.#eof = true;
-        return -1;
-      }
-      throw error;
+  #readNow(fd: number, into: Buffer, at: number, count: number, waitMs: number): number {
+    const n = native().readFd(fd, into, at, count, waitMs);
+    if (n === 0) {
+      this.#eof = true;
+      return -1;
     }
+    return n < 0 ? 0 : n;
   }
 
   /**
@@ -798,20 +778,7 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     }
     const fd = handleOf(socket)?.fd;
     if (typeof fd !== 'number' || fd < 0) return 0;
-    if (!native().pollReadable(fd, block ? -1 : 0)) return 0;
-    try {
-      const n = readSync(fd, target, at, target.length - at, null);
-      if (n === 0) this.#eof = true;
-      return n;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR') return 0;
-      if (code === 'ECONNRESET') {
-        this.#eof = true;
-        return 0;
-      }
-      throw error;
-    }
+    return Math.max(0, this.#readNow(fd, target, at, target.length - at, block ? -1 : 0));
   }
 
   /** Moves what the stream holds into the buffer (read() hands each chunk to the 'data' listener). */
@@ -864,11 +831,13 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     const payload = this.#messageSync(undefined);
     let modules: ModuleNeed[];
     let value: unknown;
+    let plain: boolean;
     try {
-      [modules, value] = parsePayload(payload);
+      [modules, value, plain] = parsePayload(payload);
     } catch (error) {
       throw new ProcessError(`received a message that is not a value sent with send(): ${(error as Error).message}`, { cause: error });
     }
+    if (plain) return value;
     if (!modulesReady(modules)) {
       // Put the message back, whole, for the next read.
       const header = encodeHeader(payload.length);
@@ -910,8 +879,8 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
       this.#checkEof();
       if (this.#buffered === 0 && this.#socket.readableLength === 0) {
         // Nothing here: wait in the kernel, then read the message straight from it.
-        native().pollReadable(this.#syncFd(), -1);
-        const direct = this.#tryDirect(maxLength, true);
+        this.#syncFd();
+        const direct = this.#tryDirect(maxLength, -1);
         if (direct === null) continue;
         if (!('target' in direct)) return direct;
         return this.#fillLargeSync(direct.target, direct.filled);
@@ -931,24 +900,9 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
       this.#drainStream();
       return;
     }
-    native().pollReadable(fd, -1);
     const room = (this.#room ??= Buffer.allocUnsafeSlow(SYNC_READ_SIZE));
-    let n: number;
-    try {
-      n = readSync(fd, room, 0, room.length, null);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR') return;
-      if (code === 'ECONNRESET') {
-        this.#eof = true;
-        return;
-      }
-      throw error;
-    }
-    if (n === 0) {
-      this.#eof = true;
-      return;
-    }
+    const n = this.#readNow(fd, room, 0, room.length, -1);
+    if (n <= 0) return;
     this.#chunks.push(Buffer.from(room.subarray(0, n)));
     this.#buffered += n;
   }

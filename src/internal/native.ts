@@ -42,6 +42,17 @@ export interface NativeAddon {
   socketpair(): [number, number];
   /** Whether fd has data, EOF or an error to report, waiting up to timeoutMs (< 0: forever). */
   pollReadable(fd: number, timeoutMs: number): boolean;
+  /**
+   * One read into buf[offset, offset + length): the count; 0 at end of file (or a reset
+   * connection); -1 when nothing came within timeoutMs (0: do not wait; < 0: wait as long as it takes).
+   */
+  readFd(fd: number, buf: ArrayBufferView, offset: number, length: number, timeoutMs: number): number;
+  /**
+   * Writes one framed message (CPython's length header, then buf[offset, offset + length)) with
+   * one writev: the bytes written, header included (maybe short); -1 when the kernel takes
+   * nothing now; -2 when the peer is gone.
+   */
+  writeFrame(fd: number, buf: ArrayBufferView, offset: number, length: number): number;
   /** A close-on-exec duplicate of fd. */
   dupFd(fd: number): number;
   /** Keeps a duplicate of fd for another process of this user to take: [abstract socket address, id]. */

@@ -3,6 +3,8 @@
  * those JSON is several times cheaper than v8's serializer on both ends; it may stand in only
  * where it gives back exactly what v8's serializer would.
  */
+import { TAG } from './codec.js';
+
 const MAX_NODES = 4096;
 const MAX_DEPTH = 64;
 const MAX_ARRAY = 1024;
@@ -11,7 +13,9 @@ const MAX_ARRAY = 1024;
  * Whether JSON.parse(JSON.stringify(value)) gives back what v8's serializer would: only finite
  * numbers (not -0), strings, booleans, null, dense arrays without extra properties and plain
  * objects, no undefined, each object reached once (v8 keeps shared references; JSON would copy),
- * and small (larger values answer false: v8's serializer is as fast for them).
+ * and small (larger values answer false: v8's serializer is as fast for them). Objects carrying
+ * the codec's tag key answer false too, so a value sent as plain JSON can never be misread as an
+ * encoded one.
  */
 export function jsonExact(value: unknown): boolean {
   let budget = MAX_NODES;
@@ -42,7 +46,7 @@ export function jsonExact(value: unknown): boolean {
         if (proto !== Object.prototype && proto !== null) return false;
         if (Object.getOwnPropertySymbols(v).length > 0) return false;
         for (const key of Object.keys(v)) {
-          if (key === '__proto__' || key === 'toJSON') return false;
+          if (key === '__proto__' || key === 'toJSON' || key === TAG) return false;
           const item = (v as Record<string, unknown>)[key];
           if (item === undefined || !check(item, depth + 1)) return false;
         }

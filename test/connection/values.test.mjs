@@ -19,6 +19,8 @@ function tricky() {
     ['a null-prototype object (arrives as a plain object, as with v8)', nullProto, { a: 1 }],
     ['an own __proto__ key', ownProto],
     ['an object with a toJSON key', { toJSON: 'not a function', v: 1 }],
+    ["an object with the library's own tag key", { __mp$: 'fn', ref: { url: 'file:///x.mjs' } }],
+    ['a plain value larger than one small message', ['x'.repeat(40_000), { list: Array.from({ length: 500 }, (_, i) => `item ${i}`) }]],
     ['strings: unicode, lone surrogates, NUL, quotes', ['héllo wörld ✓ 😀', '\ud800', 'a\udc00b', 'a\u0000b', '"\\\n']],
     ['BigInt, Date, Map, Set, RegExp, typed arrays, Buffer', [10n ** 30n, new Date(0), new Map([[1, 'a']]), new Set(['x']), /re/g, new Float64Array([1.5]), Buffer.from('buf')]],
     ['a long array', Array.from({ length: 5000 }, (_, i) => i)],
@@ -115,5 +117,18 @@ test('async iteration ends cleanly when the peer closes while it waits, and fail
   } finally {
     conn.close();
     raw.destroy();
+  }
+});
+
+test('plain values sent faster than the peer reads arrive intact (each message keeps its own bytes)', async () => {
+  const [a, b] = Pipe();
+  try {
+    // About 1 MB: far more than the kernel takes at once, so most of these wait in the send queue.
+    const value = (i) => [i, `message ${i} `.repeat(1 + (i % 50)), { even: i % 2 === 0 }];
+    for (let i = 0; i < 3000; i++) a.send(value(i));
+    for (let i = 0; i < 3000; i++) assert.deepStrictEqual(await within(b.recv(), 5_000), value(i));
+  } finally {
+    a.close();
+    b.close();
   }
 });
