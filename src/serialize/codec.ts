@@ -130,6 +130,11 @@ function copyContainer(v: object, seen: Map<object, unknown>, walk: (item: unkno
   return NOT_A_CONTAINER;
 }
 
+function isPlainPrimitive(v: unknown): boolean {
+  const type = typeof v;
+  return v === null || type === 'number' || type === 'string' || type === 'boolean' || type === 'undefined' || type === 'bigint';
+}
+
 /**
  * Whether `value` is plain data the structured clone alone carries exactly as `encode` + `decode`
  * would: primitives (not symbols), Dates, and arrays and plain objects of them (`visits` bounds
@@ -142,22 +147,15 @@ export function isPlainData(value: unknown, visits = 1024): boolean {
   let budget = visits;
   const check = (v: unknown): boolean => {
     if (--budget < 0) return false;
-    if (v === null) return true;
-    switch (typeof v) {
-      case 'number':
-      case 'string':
-      case 'boolean':
-      case 'undefined':
-      case 'bigint':
-        return true;
-      case 'object':
-        break;
-      default:
-        return false;
-    }
+    if (isPlainPrimitive(v)) return true;
+    if (typeof v !== 'object') return false;
     if (Array.isArray(v)) {
       if (Object.getPrototypeOf(v) !== Array.prototype) return false;
-      for (let i = 0; i < v.length; i++) if (!check(v[i])) return false;
+      // Long arrays of primitives (a map's chunk) are checked in this loop, without a call per item.
+      for (let i = 0; i < v.length; i++) {
+        const item: unknown = v[i];
+        if (isPlainPrimitive(item) ? --budget < 0 : !check(item)) return false;
+      }
       return true;
     }
     const proto = Object.getPrototypeOf(v) as object | null;
