@@ -1,4 +1,5 @@
-// Socket helpers for connections: a connected socket pair and a readiness check on an fd.
+// Socket helpers for connections: a connected socket pair, a readiness check, framed reads and
+// writes on an fd, and the fd sharer.
 #include "addon.h"
 
 #include <cerrno>
@@ -35,17 +36,14 @@ void SocketPair(const v8::FunctionCallbackInfo<v8::Value>& args) {
   args.GetReturnValue().Set(out);
 }
 
-// pollReadable(fd, timeoutMs) -> boolean: whether fd has data or EOF (or an error) to report.
-// timeoutMs < 0 waits forever.
-void PollReadable(const v8::FunctionCallbackInfo<v8::Value>& args) {
-  v8::Isolate* isolate = args.GetIsolate();
-  if (args.Length() < 2 || !args[0]->IsInt32() || !args[1]->IsNumber()) {
-    ThrowType(isolate, "pollReadable(fd, timeoutMs) expects integers");
-    return;
-  }
-  int fd = args[0].As<v8::Int32>()->Value();
-  double timeout = args[1].As<v8::Number>()->Value();
-  int ms = timeout < 0 ? -1 : (timeout > 2147483647.0 ? 2147483647 : static_cast<int>(timeout));
+// Milliseconds as poll() takes them: negative waits forever, larger values are capped.
+int PollTimeout(double timeoutMs) {
+  return timeoutMs < 0 ? -1 : (timeoutMs > 2147483647.0 ? 2147483647 : static_cast<int>(timeoutMs));
+}
+
+// poll() for input on one fd, retrying on EINTR: > 0 with `revents` set, 0 on timeout, -1 on
+// failure (errno set).
+int PollIn(int fd, int ms, short* revents) {
   struct pollfd p;
   p.fd = fd;
   p.events = POLLIN;
@@ -54,19 +52,40 @@ void PollReadable(const v8::FunctionCallbackInfo<v8::Value>& args) {
   do {
     rc = poll(&p, 1, ms);
   } while (rc < 0 && errno == EINTR);
+  *revents = p.revents;
+  return rc;
+}
+
+// pollReadable(fd, timeoutMs) -> boolean: whether fd has data or EOF (or an error) to report.
+// timeoutMs < 0 waits forever.
+void PollReadable(const v8::FunctionCallbackInfo<v8::Value>& args) {
+  v8::Isolate* isolate = args.GetIsolate();
+  if (args.Length() < 2 || !args[0]->IsInt32() || !args[1]->IsNumber()) {
+    ThrowType(isolate, "pollReadable(fd, timeoutMs) expects integers");
+    return;
+  }
+  short revents;
+  int rc = PollIn(args[0].As<v8::Int32>()->Value(), PollTimeout(args[1].As<v8::Number>()->Value()), &revents);
   if (rc < 0) {
     ThrowErrno(isolate, errno, "poll");
     return;
   }
-  args.GetReturnValue().Set(rc > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR)) != 0);
+  args.GetReturnValue().Set(rc > 0 && (revents & (POLLIN | POLLHUP | POLLERR)) != 0);
 }
 
-// The bytes of an ArrayBufferView argument, bounds-checked against [offset, offset + length).
-bool ViewRange(const v8::FunctionCallbackInfo<v8::Value>& args, int index, char** data, size_t* size) {
-  if (args.Length() <= index || !args[index]->IsArrayBufferView()) return false;
+// The bytes [offset, offset + length) of the ArrayBufferView argument at `index`, with offset and
+// length taken from the two arguments after it; false if any is missing or the range does not fit.
+bool ViewSlice(const v8::FunctionCallbackInfo<v8::Value>& args, int index, char** start, size_t* length) {
+  if (args.Length() <= index + 2 || !args[index]->IsArrayBufferView() || !args[index + 1]->IsNumber() ||
+      !args[index + 2]->IsNumber()) {
+    return false;
+  }
   v8::Local<v8::ArrayBufferView> view = args[index].As<v8::ArrayBufferView>();
-  *data = static_cast<char*>(view->Buffer()->Data()) + view->ByteOffset();
-  *size = view->ByteLength();
+  double offset = args[index + 1].As<v8::Number>()->Value();
+  double count = args[index + 2].As<v8::Number>()->Value();
+  if (!(offset >= 0) || !(count >= 0) || offset + count > static_cast<double>(view->ByteLength())) return false;
+  *start = static_cast<char*>(view->Buffer()->Data()) + view->ByteOffset() + static_cast<size_t>(offset);
+  *length = static_cast<size_t>(count);
   return true;
 }
 
@@ -76,31 +95,17 @@ bool ViewRange(const v8::FunctionCallbackInfo<v8::Value>& args, int index, char*
 void ReadFd(const v8::FunctionCallbackInfo<v8::Value>& args) {
   v8::Isolate* isolate = args.GetIsolate();
   char* data;
-  size_t size;
-  if (args.Length() < 5 || !args[0]->IsInt32() || !ViewRange(args, 1, &data, &size) || !args[2]->IsNumber() ||
-      !args[3]->IsNumber() || !args[4]->IsNumber()) {
-    ThrowType(isolate, "readFd(fd, buf, offset, length, timeoutMs) expects integers and a buffer");
+  size_t length;
+  if (args.Length() < 5 || !args[0]->IsInt32() || !args[4]->IsNumber() || !ViewSlice(args, 1, &data, &length)) {
+    ThrowType(isolate, "readFd(fd, buf, offset, length, timeoutMs) expects an fd, a buffer, a range within it and a timeout");
     return;
   }
   int fd = args[0].As<v8::Int32>()->Value();
-  double offset = args[2].As<v8::Number>()->Value();
-  double length = args[3].As<v8::Number>()->Value();
-  double timeout = args[4].As<v8::Number>()->Value();
-  if (!(offset >= 0) || !(length >= 0) || offset + length > static_cast<double>(size)) {
-    ThrowType(isolate, "readFd: offset and length must lie within the buffer");
-    return;
-  }
-  int ms = timeout < 0 ? -1 : (timeout > 2147483647.0 ? 2147483647 : static_cast<int>(timeout));
+  int ms = PollTimeout(args[4].As<v8::Number>()->Value());
   for (;;) {
     if (ms != 0) {
-      struct pollfd p;
-      p.fd = fd;
-      p.events = POLLIN;
-      p.revents = 0;
-      int rc;
-      do {
-        rc = poll(&p, 1, ms);
-      } while (rc < 0 && errno == EINTR);
+      short revents;
+      int rc = PollIn(fd, ms, &revents);
       if (rc < 0) {
         ThrowErrno(isolate, errno, "poll");
         return;
@@ -112,7 +117,7 @@ void ReadFd(const v8::FunctionCallbackInfo<v8::Value>& args) {
     }
     ssize_t n;
     do {
-      n = read(fd, data + static_cast<size_t>(offset), static_cast<size_t>(length));
+      n = read(fd, data, length);
     } while (n < 0 && errno == EINTR);
     if (n >= 0) {
       args.GetReturnValue().Set(static_cast<double>(n));
@@ -139,19 +144,12 @@ void ReadFd(const v8::FunctionCallbackInfo<v8::Value>& args) {
 void WriteFrame(const v8::FunctionCallbackInfo<v8::Value>& args) {
   v8::Isolate* isolate = args.GetIsolate();
   char* data;
-  size_t size;
-  if (args.Length() < 4 || !args[0]->IsInt32() || !ViewRange(args, 1, &data, &size) || !args[2]->IsNumber() ||
-      !args[3]->IsNumber()) {
-    ThrowType(isolate, "writeFrame(fd, buf, offset, length) expects integers and a buffer");
+  size_t length;
+  if (args.Length() < 4 || !args[0]->IsInt32() || !ViewSlice(args, 1, &data, &length)) {
+    ThrowType(isolate, "writeFrame(fd, buf, offset, length) expects an fd, a buffer and a range within it");
     return;
   }
   int fd = args[0].As<v8::Int32>()->Value();
-  double offset = args[2].As<v8::Number>()->Value();
-  double length = args[3].As<v8::Number>()->Value();
-  if (!(offset >= 0) || !(length >= 0) || offset + length > static_cast<double>(size)) {
-    ThrowType(isolate, "writeFrame: offset and length must lie within the buffer");
-    return;
-  }
   uint64_t count = static_cast<uint64_t>(length);
   unsigned char header[12];
   size_t headerSize;
@@ -169,8 +167,8 @@ void WriteFrame(const v8::FunctionCallbackInfo<v8::Value>& args) {
   struct iovec iov[2];
   iov[0].iov_base = header;
   iov[0].iov_len = headerSize;
-  iov[1].iov_base = data + static_cast<size_t>(offset);
-  iov[1].iov_len = static_cast<size_t>(count);
+  iov[1].iov_base = data;
+  iov[1].iov_len = length;
   ssize_t n;
   do {
     n = writev(fd, iov, count > 0 ? 2 : 1);
