@@ -6,6 +6,7 @@
 import { ProcessError } from '../errors.js';
 import { getContext, type BaseContext } from '../context.js';
 import type { StartMethod } from '../process/popen.js';
+import type { Process } from '../process/process.js';
 import { cpuCount } from '../context.js';
 import { abortError } from '../synchronize/futex.js';
 import { AsyncResult, checkCallbacks, type Callbacks } from './async-result.js';
@@ -150,7 +151,7 @@ export class Pool {
   }
 
   /** The worker processes running now (they change as workers are replaced). */
-  get workers(): readonly import('../process/process.js').Process[] {
+  get workers(): readonly Process[] {
     return this.#core.workers();
   }
 

@@ -25,7 +25,7 @@ function describe(value: unknown): string {
   }
 }
 
-/** Encodes a message, checking the clone too, so a bad result is found before the batch goes out. */
+/** Encodes a result, checking the clone too, so one bad result fails alone instead of its whole batch. */
 function encodeChecked(value: unknown, destination: Destination): Encoded {
   const encoded = encode(value, destination);
   v8.serialize(encoded.value);
@@ -73,15 +73,13 @@ export async function poolWorker(
       link.send({ value: flat, modules: [] }, true);
       return;
     }
-    let encoded: Encoded;
     try {
-      encoded = encodeChecked(flat, destination);
+      // Encoding and the link's own serialization both fail before anything is written.
+      link.send(encode(flat, destination));
     } catch {
       const parts = results.map((result) => sendableResult(result, destination));
       link.send(prepare([Kind.Done, ...parts.flatMap((part) => part.value as unknown[])], parts));
-      return;
     }
-    link.send(encoded);
   };
 
   const stop = (): void => {
