@@ -10,6 +10,7 @@ import { jsonExact } from '../serialize/json-exact.js';
 import { kWaitable, type Waitable } from '../process/sentinel.js';
 import { validateTimeout } from '../internal/validate.js';
 import { native } from '../internal/native.js';
+import { spinUntil, spinUntilAsync } from '../internal/spin.js';
 import { MAX_SHORT_LENGTH, encodeHeader, parseHeader } from './framing.js';
 
 export interface ConnectionOptions {
@@ -461,7 +462,9 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
    */
   #more(signal?: AbortSignal, hold = true): Promise<void> {
     return new Promise<void>((resolve) => {
+      let settled = false;
       const done = (): void => {
+        settled = true;
         this.#notify.delete(done);
         signal?.removeEventListener('abort', done);
         if (hold) this.#pending(-1);
@@ -470,6 +473,9 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
       this.#notify.add(done);
       signal?.addEventListener('abort', done, { once: true });
       if (hold) this.#pending(1);
+      // A peer that answers within the spin window is read on a turn of a loop that polls
+      // instead of sleeping (spin.ts): no wake-up of this thread. The loop goes on meanwhile.
+      void spinUntilAsync(() => settled, null, signal);
     });
   }
 
@@ -878,8 +884,8 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
       }
       this.#checkEof();
       if (this.#buffered === 0 && this.#socket.readableLength === 0) {
-        // Nothing here: wait in the kernel, then read the message straight from it.
-        this.#syncFd();
+        // Nothing here: wait in the kernel (after a bounded spin), then read the message straight from it.
+        this.#spinReadable(this.#syncFd());
         const direct = this.#tryDirect(maxLength, -1);
         if (direct === null) continue;
         if (!('target' in direct)) return direct;
@@ -901,10 +907,17 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
       return;
     }
     const room = (this.#room ??= Buffer.allocUnsafeSlow(SYNC_READ_SIZE));
+    this.#spinReadable(fd);
     const n = this.#readNow(fd, room, 0, room.length, -1);
     if (n <= 0) return;
     this.#chunks.push(Buffer.from(room.subarray(0, n)));
     this.#buffered += n;
+  }
+
+  /** Looks for bytes (or EOF) for a bounded moment before a blocking read sleeps (see spin.ts). */
+  #spinReadable(fd: number): void {
+    const addon = native();
+    spinUntil(() => addon.pollReadable(fd, 0));
   }
 
   /** The blocking form of #readLarge: the message's bytes go straight into one buffer. */

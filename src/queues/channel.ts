@@ -22,7 +22,7 @@
 import { kReduce, type Destination } from '../serialize/codec.js';
 import { allocate, attachBlock, blockHandle, words, type Block, type BlockHandle } from '../shared/heap.js';
 import { Segment, type SegmentHandle } from '../shared/segment.js';
-import { Deadline, spinWhileEqual, wake } from '../synchronize/futex.js';
+import { Deadline, wake } from '../synchronize/futex.js';
 import { lockAsync, lockSync } from '../synchronize/mutex.js';
 import type { Step, Steps } from '../synchronize/steps.js';
 
@@ -425,11 +425,6 @@ export class Channel {
     }
   }
 
-  /** Spins briefly (sync waits only; see spinWhileEqual) until a message may be there; whether one is. */
-  spinForMessage(timeout: number | null): boolean {
-    return spinWhileEqual(this.#w, COUNT, 0, timeout);
-  }
-
   /**
    * Claims the next message: waits (holding nothing) until one is there, then takes the read lock
    * and the message. Returns false if the deadline passes first. After true, `finishRead` must run.
@@ -437,10 +432,17 @@ export class Channel {
   *claim(timeout: number | null, signal: AbortSignal | undefined): Steps<boolean> {
     const w = this.#w;
     const deadline = new Deadline(timeout);
+    let spun = false;
     for (;;) {
       if (Atomics.load(w, COUNT) === 0) {
         const left = deadline.remaining();
         if (left === 0) return false;
+        if (!spun) {
+          // A producer on another CPU may be about to put one: look again for a moment before
+          // sleeping (waking a sleeper costs both sides far more).
+          spun = true;
+          if (yield { op: 'spin', view: w, index: COUNT, expected: 0, timeout: left }) continue;
+        }
         Atomics.add(w, COUNT_SLEEPERS, 1);
         try {
           yield { op: 'futex', view: w, index: COUNT, expected: 0, timeout: left };

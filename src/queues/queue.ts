@@ -32,13 +32,14 @@
  * Speed: an item is framed by its kind (framing.ts): numbers, strings, booleans, raw bytes and
  * plain data skip the codec's walk, and bytes skip the serializer too. A put writes into the ring
  * at once when it has room and wakes consumers only when the queue goes from empty to non-empty;
- * a get of a message that is entirely in the ring reads it at once. `getSync` and the reading or
- * writing of the rest of a message look again for a few microseconds before sleeping in the
- * kernel (see spinWhileEqual): on a machine with spare CPUs the peer usually answers within that.
+ * a get of a message that is entirely in the ring reads it at once. A get of an empty queue and
+ * the reading or writing of the rest of a message look again for a few microseconds before
+ * sleeping (see spinWhileEqual; async calls once per turn of the event loop, spinWhileEqualAsync):
+ * on a machine with spare CPUs the peer usually answers within that.
  */
 import { PicklingError, ProcessError, QueueEmptyError, QueueFullError } from '../errors.js';
 import { decode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination } from '../serialize/codec.js';
-import { abortError, spinWhileEqual, waitAsync, waitSync, type WaitResult } from '../synchronize/futex.js';
+import { abortError, spinWhileEqual, spinWhileEqualAsync, waitAsync, waitSync, type WaitResult } from '../synchronize/futex.js';
 import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from '../synchronize/options.js';
 import { runAsync, runSync, type Step, type Steps } from '../synchronize/steps.js';
 import { SEM_VALUE_MAX } from '../synchronize/semaphore.js';
@@ -69,15 +70,19 @@ interface Pump {
 /**
  * A wait in the middle of a message (a reader waiting for the rest of it, a writer for room to
  * write it): its peer is at work on the same message, so the word it waits on usually changes
- * within microseconds. It looks again for a moment (see spinWhileEqual) before sleeping, even in
- * async calls: waking a sleeper costs far more than the spin, and the spin is bounded.
+ * within microseconds. It looks again for a moment (spinWhileEqual, or once per turn of the event
+ * loop in async calls) before sleeping: waking a sleeper costs far more than the bounded spin.
  */
-function spun(step: FutexStep): boolean {
-  return spinWhileEqual(step.view, step.index, step.expected, step.timeout);
+function streamWaitSync(step: FutexStep): WaitResult {
+  return spinWhileEqual(step.view, step.index, step.expected, step.timeout)
+    ? 'not-equal'
+    : waitSync(step.view, step.index, step.expected, step.timeout);
 }
 
-function streamWaitSync(step: FutexStep): WaitResult {
-  return spun(step) ? 'not-equal' : waitSync(step.view, step.index, step.expected, step.timeout);
+async function streamWaitAsync(step: FutexStep, signal?: AbortSignal): Promise<WaitResult> {
+  return (await spinWhileEqualAsync(step.view, step.index, step.expected, step.timeout, signal))
+    ? 'not-equal'
+    : waitAsync(step.view, step.index, step.expected, step.timeout, signal);
 }
 
 /** Runs a channel's reading or writing steps (futex waits only) on this thread. */
@@ -92,7 +97,7 @@ async function runStreamAsync<T>(steps: Steps<T>): Promise<T> {
   let result = steps.next();
   while (!result.done) {
     const step = result.value as FutexStep;
-    result = steps.next(spun(step) ? 'not-equal' : await waitAsync(step.view, step.index, step.expected, step.timeout));
+    result = steps.next(await streamWaitAsync(step));
   }
   return result.value;
 }
@@ -270,7 +275,6 @@ abstract class QueueCore<T> {
   }
 
   #driveAsync(pump: Pump, result: IteratorResult<Step, void>, spin = true): void {
-    while (spin && !result.done && spun(result.value as FutexStep)) result = pump.steps.next('not-equal');
     if (result.done) {
       this.#finishPump(pump);
       return;
@@ -280,7 +284,8 @@ abstract class QueueCore<T> {
     const controller = new AbortController();
     pump.step = step;
     pump.controller = controller;
-    waitAsync(step.view, step.index, step.expected, step.timeout, controller.signal).then(
+    const { signal } = controller;
+    (spin ? streamWaitAsync(step, signal) : waitAsync(step.view, step.index, step.expected, step.timeout, signal)).then(
       (outcome) => {
         if (pump.epoch !== epoch) return;
         pump.step = null;
@@ -339,12 +344,7 @@ abstract class QueueCore<T> {
     let message = this.#held.shift();
     if (!message) {
       this.drainSync();
-      if (!channel.tryClaimNow()) {
-        // Nothing there: a producer on another CPU may be about to put one; look again for a
-        // moment before sleeping in the kernel (waking a sleeper costs both sides far more).
-        const spun = timeout !== 0 && channel.spinForMessage(timeout) && channel.tryClaimNow();
-        if (!spun && !runSync(channel.claim(timeout, undefined))) throw new QueueEmptyError();
-      }
+      if (!channel.tryClaimNow() && !runSync(channel.claim(timeout, undefined))) throw new QueueEmptyError();
       message = channel.readNow(SCRATCH_KINDS) ?? runStreamSync(channel.finishRead());
     }
     if (message.kind !== K_CODEC) return decodeFrame(message.kind, message.body) as T;

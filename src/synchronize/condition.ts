@@ -152,7 +152,7 @@ export class Condition {
         const left = deadline.remaining();
         if (left === 0) break;
         if (!spun) {
-          // Sync only: a notify within the spin window is seen without sleeping.
+          // A notify within the spin window is seen without sleeping.
           spun = true;
           if (yield { op: 'spin', view: w, index: EPOCH, expected: now, timeout: left }) continue;
         }

@@ -69,7 +69,7 @@ export class Event {
       const left = deadline.remaining();
       if (left === 0) return false;
       if (!spun) {
-        // Sync only: a setter that comes within the spin window needs no wake-up call.
+        // A setter that comes within the spin window needs no wake-up call.
         spun = true;
         if (yield { op: 'spin', view: w, index: STATE, expected: now, timeout: left }) {
           now = Atomics.load(w, STATE);

@@ -69,7 +69,7 @@ export class Lock {
     return (await lockAsync(this.#word, STATE, block, timeout, signal)) && this.#took();
   }
 
-  /** Blocking twin of `acquire()`: waits in the kernel, never by spinning. */
+  /** Blocking twin of `acquire()`: spins briefly (see SPIN_LIMIT_US in futex.ts), then waits in the kernel. */
   acquireSync(options?: SyncBlockingOptions): boolean {
     const { block, timeout } = parseBlocking(options);
     return lockSync(this.#word, STATE, block, timeout) && this.#took();

@@ -1,7 +1,7 @@
 /**
  * The three-state futex mutex under `Lock` and `RLock` (Drepper, "Futexes are tricky"): the word
  * is 0 when free, 1 when held, 2 when held and someone may wait. Taking a free mutex is one
- * compare-and-swap; the kernel is entered only under contention. A sync waiter first spins for a
+ * compare-and-swap; the kernel is entered only under contention. A waiter first spins for a
  * bounded moment (SPIN_LIMIT_US, futex.ts) in case the holder releases it soon.
  */
 import { Deadline, wake } from './futex.js';
@@ -12,7 +12,7 @@ function* contended(view: Int32Array, index: number, timeout: number | null): St
   const held = Atomics.load(view, index);
   if (held !== 0) {
     const left = deadline.remaining();
-    // Sync only: a holder that releases within the spin window hands over without a wake-up call.
+    // A holder that releases within the spin window hands over without a wake-up call.
     if (left !== 0 && (yield { op: 'spin', view, index, expected: held, timeout: left })) {
       if (Atomics.compareExchange(view, index, 0, 1) === 0) return true;
     }

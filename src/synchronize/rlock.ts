@@ -71,7 +71,7 @@ export class RLock {
     return this.#take(1, block, timeout, signal);
   }
 
-  /** Blocking twin of `acquire()`: waits in the kernel, never by spinning. */
+  /** Blocking twin of `acquire()`: spins briefly (see SPIN_LIMIT_US in futex.ts), then waits in the kernel. */
   acquireSync(options?: SyncBlockingOptions): boolean {
     const { block, timeout } = parseBlocking(options);
     if (this.#mine()) {

@@ -76,7 +76,7 @@ export class Semaphore {
       const left = deadline.remaining();
       if (left === 0) return false;
       if (!spun) {
-        // Sync only: a unit released within the spin window is taken without sleeping.
+        // A unit released within the spin window is taken without sleeping.
         spun = true;
         if ((yield { op: 'spin', view: w, index: VALUE, expected: 0, timeout: left }) && this.#tryTake()) return true;
         continue;

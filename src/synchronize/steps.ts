@@ -1,15 +1,15 @@
 /**
  * Blocking algorithms written once, as generators of the waits they need, and run either on
  * this thread (Sync twins: the kernel blocks it) or asynchronously (the event loop goes on).
- * A 'spin' step (re-read a word briefly before sleeping) is performed only by Sync twins; the
- * async driver answers it at once with false, so async waits never busy-wait.
+ * A 'spin' step re-reads a word for a bounded moment before sleeping: Sync twins in a tight loop,
+ * async waits once per turn of the event loop (so it goes on meanwhile).
  */
-import { spinWhileEqual, waitAsync, waitSync } from './futex.js';
+import { spinWhileEqual, spinWhileEqualAsync, waitAsync, waitSync } from './futex.js';
 
 /** One blocking operation an algorithm needs; the driver performs it in the kernel or on the event loop. */
 export type Step =
   | { op: 'futex'; view: Int32Array; index: number; expected: number; timeout: number | null }
-  /** Sync only: re-reads the word for a bounded moment while it equals `expected`; yields whether it changed. */
+  /** Re-reads the word for a bounded moment while it equals `expected`; yields whether it changed. */
   | { op: 'spin'; view: Int32Array; index: number; expected: number; timeout: number | null }
   | {
       op: 'call';
@@ -43,11 +43,6 @@ export async function runAsync<T>(steps: Steps<T>, signal: AbortSignal | undefin
   while (!result.done) {
     const step = result.value;
     let input: unknown;
-    if (step.op === 'spin') {
-      // Async waits never spin: the event loop must go on.
-      result = steps.next(false);
-      continue;
-    }
     if (step.op === 'call' && step.now?.()) {
       // Done without waiting: go on in the same turn, so a free lock is taken synchronously.
       result = steps.next(true);
@@ -57,7 +52,9 @@ export async function runAsync<T>(steps: Steps<T>, signal: AbortSignal | undefin
       input =
         step.op === 'futex'
           ? await waitAsync(step.view, step.index, step.expected, step.timeout, signal)
-          : await step.async();
+          : step.op === 'spin'
+            ? await spinWhileEqualAsync(step.view, step.index, step.expected, step.timeout, signal)
+            : await step.async();
     } catch (error) {
       result = steps.throw(error);
       continue;

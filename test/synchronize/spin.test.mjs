@@ -1,7 +1,8 @@
-// Sync waits spin for a bounded moment before sleeping in the kernel (when there is more than one
-// CPU). What users can see of it: tiny timeouts are still honoured, a peer that answers while the
-// waiter spins is seen with the right result, and an answer that comes just as the waiter gives up
-// spinning is not lost. Async waits never spin; they keep working alongside.
+// Waits spin for a bounded moment before sleeping in the kernel (when there is more than one CPU):
+// Sync twins in a tight loop, async waits once per turn of the event loop. What users can see of
+// it: tiny timeouts are still honoured, a peer that answers while the waiter spins is seen with the
+// right result, an answer that comes just as the waiter gives up spinning is not lost, and an
+// async wait that spins can still be aborted and never holds up the event loop.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -15,14 +16,17 @@ import {
   Semaphore,
   getContext,
 } from '../../dist/index.js';
-import { SPIN_LIMIT_US, spinWhileEqual } from '../../dist/synchronize/futex.js';
+import { SPIN_LIMIT_US, spinWhileEqual, spinWhileEqualAsync } from '../../dist/synchronize/futex.js';
 import { forEachMethod, within, processStarter } from '../helpers/methods.mjs';
 import { holdLock } from '../fixtures/synchronize/locks.mjs';
 import {
   countHoldingLock,
+  countHoldingLockAsync,
   echoCondition,
   echoEvent,
+  echoEventAsync,
   echoSemaphore,
+  echoSemaphoreAsync,
   passBarrier,
 } from '../fixtures/synchronize/spin.mjs';
 
@@ -46,6 +50,18 @@ test('spinWhileEqual: true at once for a changed word, false once the window or 
   assert.equal(spinWhileEqual(word, 0, 5, 0), false, 'timeout 0 does not spin');
   assert.equal(spinWhileEqual(word, 0, 5, 0.001), false, 'a timeout shorter than the window');
   assert.equal(spinWhileEqual(word, 0, 5, null), false);
+});
+
+test('spinWhileEqualAsync: true for a changed word, false at the end of the window, the timeout or an abort', async () => {
+  const word = RawArray('i', 1);
+  word[0] = 5;
+  assert.equal(await spinWhileEqualAsync(word, 0, 4), true, 'the word already differs');
+  assert.equal(await spinWhileEqualAsync(word, 0, 5), false, 'nobody changes it within the window');
+  assert.equal(await spinWhileEqualAsync(word, 0, 5, 0), false, 'timeout 0 does not spin');
+  assert.equal(await spinWhileEqualAsync(word, 0, 5, 0.001), false, 'a timeout shorter than the window');
+  const controller = new AbortController();
+  controller.abort();
+  assert.equal(await spinWhileEqualAsync(word, 0, 5, null, controller.signal), false, 'an aborted signal ends it');
 });
 
 test('tiny timeouts are honoured by every sync wait (0, 1 µs, 1 ms)', async () => {
@@ -169,6 +185,62 @@ forEachMethod((ctx) => {
     assert.equal(peer.exitCode, 0);
     assert.equal(barrier.broken, false);
   });
+});
+
+forEachMethod((ctx) => {
+  test('await on both sides: Event hand-offs around the spin window are never lost', async () => {
+    const ping = new Event();
+    const pong = new Event();
+    const peer = start(ctx, echoEventAsync, [ping, pong, TRIPS, MAX_DELAY_US]);
+    for (let i = 0; i < TRIPS; i++) {
+      ping.set();
+      assert.equal(await pong.wait({ timeout: LIMIT_MS }), true, `round trip ${i}`);
+      pong.clear();
+    }
+    await join(peer);
+    assert.equal(peer.exitCode, 0);
+  });
+
+  test('await on both sides: Semaphore units arrive once each, whether the waiter spins or sleeps', async () => {
+    const a = new Semaphore(0);
+    const b = new Semaphore(0);
+    const peer = start(ctx, echoSemaphoreAsync, [a, b, TRIPS, MAX_DELAY_US]);
+    for (let i = 0; i < TRIPS; i++) {
+      a.release();
+      assert.equal(await b.acquire({ timeout: LIMIT_MS }), true, `round trip ${i}`);
+    }
+    await join(peer);
+    assert.equal(peer.exitCode, 0);
+    assert.equal(a.getValue(), 0, 'no unit left over');
+    assert.equal(b.getValue(), 0, 'no unit left over');
+  });
+
+  test('await acquire() on a Lock held for 0 to 3x the spin window: the count stays exact', async () => {
+    const lock = new Lock();
+    const counter = RawArray('i', 1);
+    const peers = [
+      start(ctx, countHoldingLockAsync, [lock, counter, TRIPS, MAX_DELAY_US]),
+      start(ctx, countHoldingLock, [lock, counter, TRIPS, MAX_DELAY_US]),
+    ];
+    await Promise.all(peers.map((p) => join(p)));
+    for (const p of peers) assert.equal(p.exitCode, 0);
+    assert.equal(counter[0], 2 * TRIPS);
+    assert.equal(lock.isLocked(), false);
+  });
+}, ['spawn', 'thread']);
+
+test('an async wait aborted while it spins rejects with AbortError and leaves no waiter behind', async () => {
+  const event = new Event();
+  for (let i = 0; i < 50; i++) {
+    const controller = new AbortController();
+    const waiting = event.wait({ timeout: LIMIT_MS, signal: controller.signal });
+    // Aborted on the next turn: inside the spin window when the wait spins, at its futex wait otherwise.
+    setImmediate(() => controller.abort());
+    await assert.rejects(waiting, { name: 'AbortError' });
+  }
+  // Nobody is left waiting: a set now wakes no one, and a fresh wait sees the flag at once.
+  event.set();
+  assert.equal(await within(event.wait({ timeout: 0 }), 5_000, 'wait on a set Event'), true);
 });
 
 test('async waits alongside spinning sync waits: a worker thread spins, the parent awaits', async () => {

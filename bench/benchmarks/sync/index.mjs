@@ -226,10 +226,10 @@ function report({ config, features, groups, samples, loadAtEnd }) {
         `both sides. Every wait carries a 30 s timeout, in both languages (a lost peer fails the run instead of hanging it). ` +
         `${config.warmupTrips.toLocaleString('en-US')} untimed round trips, then ${config.trips.toLocaleString('en-US')} timed. Each ` +
         `hand-off that sleeps wakes a sleeping process, so these numbers follow the machine's wake-up latency: on an idle virtual ` +
-        `machine a wake-up costs far more than on a busy one; compare rows of the same run only. Our Sync twins first spin for ` +
-        `up to ${SPIN_LIMIT_US} µs (while no more threads are runnable than CPUs, and while spinning pays off), so two peers ` +
-        `running on their own CPUs hand off without entering the kernel; CPython's semaphores, the futex floor and every ` +
-        `\`await\` (which never spins: the event loop sleeps in the kernel and is woken) always sleep.`,
+        `machine a wake-up costs far more than on a busy one; compare rows of the same run only. Our waits first spin for ` +
+        `up to ${SPIN_LIMIT_US} µs (while no more threads are runnable than CPUs, and while spinning pays off): Sync twins in a ` +
+        `tight loop, \`await\` once per turn of the event loop (timers and I/O go on between looks), so two peers running on ` +
+        `their own CPUs hand off without entering the kernel; CPython's semaphores and the futex floor always sleep.`,
     );
     sections.push(markdownTable(['case', 'µs per round trip', 'n'], rows(groups.trips, fmtUs)));
   }

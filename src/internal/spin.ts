@@ -1,0 +1,117 @@
+/**
+ * Bounded spinning before a wait sleeps: look again for at most SPIN_LIMIT_US microseconds
+ * (never past the caller's timeout) whether what the wait is for has happened. A peer that answers
+ * within that window is seen without either side entering the kernel: waking a sleeping thread
+ * costs far more than the spin (tens of microseconds on a virtual machine). Used by futex waits
+ * (a word of shared memory) and by connections (a readable socket).
+ *
+ * A spin happens only when the machine has more than one CPU, no more threads are runnable than
+ * there are CPUs, and recent spins on this thread saw what they waited for. Sync spins look in a
+ * tight loop; async spins look once per turn of the event loop (a setImmediate chain), so timers
+ * and I/O go on between looks and the loop polls instead of sleeping only for the window.
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+
+/** The longest a wait spins before sleeping, in microseconds. */
+export const SPIN_LIMIT_US = 50;
+const SPIN_LIMIT_MS = SPIN_LIMIT_US / 1000;
+const CPUS = availableParallelism();
+const CAN_SPIN = CPUS > 1;
+
+// Adaptive: a spin that sees the change earns credit, a full window in vain costs more. Without
+// credit a thread only spins on every PROBE_EVERY-th wait, to notice when spinning pays again. On
+// a busy machine (the peer waits for a CPU the spinner holds) and for long waits (a worker idle
+// until the next job), spins fail and stop; in a quick hand-off between running peers they go on.
+const CREDIT_MAX = 8;
+const CREDIT_PER_SUCCESS = 1;
+const CREDIT_PER_FAILURE = 2;
+const PROBE_EVERY = 16;
+let credit = CREDIT_MAX;
+let sinceProbe = 0;
+
+// Spinning only pays while the peer has a CPU to answer on. When more threads are runnable than
+// there are CPUs (the kernel's instantaneous count, looked at every LOOK_EVERY_MS), a spinner would
+// hold a CPU the peer needs, so waits sleep at once (as Go spins only while a CPU is idle). The
+// count is a snapshot, often of a moment's crowd: once crowded, it is looked at again sooner.
+const LOOK_EVERY_MS = 50;
+const LOOK_AGAIN_CROWDED_MS = 5;
+let nextLook = 0;
+let crowded = false;
+
+function runnableThreads(): number {
+  try {
+    const match = / (\d+)\//.exec(readFileSync('/proc/loadavg', 'latin1'));
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0; // not Linux, or no /proc: rely on the credit alone
+  }
+}
+
+function isCrowded(now: number): boolean {
+  if (now >= nextLook) {
+    crowded = runnableThreads() > CPUS;
+    nextLook = now + (crowded ? LOOK_AGAIN_CROWDED_MS : LOOK_EVERY_MS);
+  }
+  return crowded;
+}
+
+/** How long a spin may last now, in ms (0: do not spin): the window, cut to the caller's timeout. */
+function spinWindow(timeoutMs: number | null): number {
+  if (!CAN_SPIN) return 0;
+  const limit = timeoutMs !== null && timeoutMs < SPIN_LIMIT_MS ? timeoutMs : SPIN_LIMIT_MS;
+  if (!(limit > 0)) return 0;
+  if (credit <= 0) {
+    if (++sinceProbe < PROBE_EVERY) return 0;
+    sinceProbe = 0;
+  }
+  return isCrowded(performance.now()) ? 0 : limit;
+}
+
+function paid(): true {
+  credit = Math.min(CREDIT_MAX, credit + CREDIT_PER_SUCCESS);
+  return true;
+}
+
+function wasted(limit: number): false {
+  // A window cut short by the caller's timeout says nothing about the peer.
+  if (limit === SPIN_LIMIT_MS) credit = Math.max(0, credit - CREDIT_PER_FAILURE);
+  return false;
+}
+
+/**
+ * Calls `ready` in a tight loop for at most the spin window (and `timeoutMs`) until it returns
+ * true; returns whether it did. `ready` is not called at all when spinning does not pay now, so
+ * callers check once themselves first.
+ */
+export function spinUntil(ready: () => boolean, timeoutMs: number | null = null): boolean {
+  const limit = spinWindow(timeoutMs);
+  if (limit === 0) return false;
+  const end = performance.now() + limit;
+  do {
+    if (ready()) return paid();
+  } while (performance.now() < end);
+  return ready() ? paid() : wasted(limit);
+}
+
+/**
+ * The async twin of spinUntil: calls `ready` once per turn of the event loop, for at most the
+ * window (opened at the first look: the turn before it is other callbacks' time). Resolves with
+ * false early when `signal` aborts.
+ */
+export function spinUntilAsync(ready: () => boolean, timeoutMs: number | null = null, signal?: AbortSignal): Promise<boolean> {
+  const limit = spinWindow(timeoutMs);
+  if (limit === 0) return Promise.resolve(false);
+  let end = -1;
+  return new Promise((resolve) => {
+    const look = (): void => {
+      if (ready()) return resolve(paid());
+      if (signal?.aborted) return resolve(false);
+      const now = performance.now();
+      if (end < 0) end = now + limit;
+      if (now < end) setImmediate(look);
+      else resolve(ready() ? paid() : wasted(limit));
+    };
+    setImmediate(look);
+  });
+}
