@@ -16,6 +16,13 @@ import { availableParallelism } from 'node:os';
 /** The longest a wait spins before sleeping, in microseconds. */
 export const SPIN_LIMIT_US = 50;
 const SPIN_LIMIT_MS = SPIN_LIMIT_US / 1000;
+/**
+ * The longest a `due` async spin lasts (an answer the caller knows is coming within microseconds):
+ * long enough to cover a sleeping peer's wake-up (tens of microseconds on a virtual machine), so
+ * this side is awake when the answer comes and answers back at once.
+ */
+export const DUE_SPIN_LIMIT_US = 200;
+const DUE_SPIN_LIMIT_MS = DUE_SPIN_LIMIT_US / 1000;
 const CPUS = availableParallelism();
 const CAN_SPIN = CPUS > 1;
 
@@ -35,7 +42,7 @@ let sinceProbe = 0;
 // hold a CPU the peer needs, so waits sleep at once (as Go spins only while a CPU is idle). The
 // count is a snapshot, often of a moment's crowd: once crowded, it is looked at again sooner.
 const LOOK_EVERY_MS = 50;
-const LOOK_AGAIN_CROWDED_MS = 5;
+const LOOK_AGAIN_CROWDED_MS = 1;
 let nextLook = 0;
 let crowded = false;
 
@@ -56,12 +63,16 @@ function isCrowded(now: number): boolean {
   return crowded;
 }
 
-/** How long a spin may last now, in ms (0: do not spin): the window, cut to the caller's timeout. */
-function spinWindow(timeoutMs: number | null): number {
+/**
+ * How long a spin may last now, in ms (0: do not spin): the window, cut to the caller's timeout.
+ * A `due` spin (the caller knows the answer is due within the window) ignores the credit.
+ */
+function spinWindow(timeoutMs: number | null, due = false): number {
   if (!CAN_SPIN) return 0;
-  const limit = timeoutMs !== null && timeoutMs < SPIN_LIMIT_MS ? timeoutMs : SPIN_LIMIT_MS;
+  const window = due ? DUE_SPIN_LIMIT_MS : SPIN_LIMIT_MS;
+  const limit = timeoutMs !== null && timeoutMs < window ? timeoutMs : window;
   if (!(limit > 0)) return 0;
-  if (credit <= 0) {
+  if (credit <= 0 && !due) {
     if (++sinceProbe < PROBE_EVERY) return 0;
     sinceProbe = 0;
   }
@@ -97,20 +108,31 @@ export function spinUntil(ready: () => boolean, timeoutMs: number | null = null)
 /**
  * The async twin of spinUntil: calls `ready` once per turn of the event loop, for at most the
  * window (opened at the first look: the turn before it is other callbacks' time). Resolves with
- * false early when `signal` aborts.
+ * false early when `signal` aborts. With `due` (the caller knows an answer is coming within
+ * microseconds, say a reply to a request it measured to take that long) it spins for up to
+ * DUE_SPIN_LIMIT_US whatever the credit says, and its outcome does not count: this keeps a fast
+ * request/reply pair spinning on both sides, where credit alone settles into both sides sleeping
+ * (each spin failing because the other side sleeps, its wake-up outlasting the window).
  */
-export function spinUntilAsync(ready: () => boolean, timeoutMs: number | null = null, signal?: AbortSignal): Promise<boolean> {
-  const limit = spinWindow(timeoutMs);
+export function spinUntilAsync(
+  ready: () => boolean,
+  timeoutMs: number | null = null,
+  signal?: AbortSignal,
+  due = false,
+): Promise<boolean> {
+  const limit = spinWindow(timeoutMs, due);
   if (limit === 0) return Promise.resolve(false);
+  const hit = due ? (): true => true : paid;
+  const miss = due ? (): false => false : wasted;
   let end = -1;
   return new Promise((resolve) => {
     const look = (): void => {
-      if (ready()) return resolve(paid());
+      if (ready()) return resolve(hit());
       if (signal?.aborted) return resolve(false);
       const now = performance.now();
       if (end < 0) end = now + limit;
       if (now < end) setImmediate(look);
-      else resolve(ready() ? paid() : wasted(limit));
+      else resolve(ready() ? hit() : miss(limit));
     };
     setImmediate(look);
   });

@@ -14,6 +14,7 @@
  */
 import { ProcessError, WorkerLostError } from '../errors.js';
 import { getLogger } from '../logging.js';
+import { SPIN_LIMIT_US } from '../internal/spin.js';
 import { childExit, holdChild, type Process } from '../process/process.js';
 import type { ExitStatus, StartMethod } from '../process/popen.js';
 import { RawArray } from '../shared/sharedctypes.js';
@@ -26,6 +27,8 @@ import { poolWorker } from './worker.js';
 
 /** Work queued on one worker should last about this long (ms), so it never starves between round trips. */
 const QUEUED_WORK_MS = 2;
+/** Results measured to come within this are awaited spinning (see Link.send's replyDue). */
+const REPLY_DUE_MS = SPIN_LIMIT_US / 2000;
 const MAX_ITEMS_IN_FLIGHT = 4096;
 /** Workers that die before they are ready, in a row, before the pool gives up instead of respawning forever. */
 const MAX_START_FAILURES = 3;
@@ -472,10 +475,25 @@ export class PoolCore {
     this.#maybeFinish();
   }
 
+  /**
+   * Whether these chunks' results are due within the link's spin window (half of it: the rest is
+   * transport), by the measured item times of their functions: then this thread spins for them.
+   */
+  #replyDue(chunks: Chunk[]): boolean {
+    let ms = 0;
+    for (const chunk of chunks) {
+      const perItem = this.#itemMs.get(chunk.fnId);
+      if (perItem === undefined) return false;
+      ms += perItem * chunk.size;
+    }
+    return ms <= REPLY_DUE_MS;
+  }
+
   #send(slot: Slot, chunks: Chunk[]): void {
     const fns: Array<[number, unknown]> = [];
     const parts: Encoded[] = [];
-    const wire: unknown[] = [Kind.Run, 0];
+    const due = this.#replyDue(chunks);
+    const wire: unknown[] = [Kind.Run, 0, due ? 1 : 0];
     for (const chunk of chunks) {
       if (!slot.knownFunctions.has(chunk.fnId)) {
         slot.knownFunctions.add(chunk.fnId);
@@ -487,7 +505,7 @@ export class PoolCore {
       if (chunk.items.modules.length > 0) parts.push(chunk.items);
     }
     if (fns.length > 0) wire[1] = fns;
-    slot.link.send(prepare(wire, parts), true);
+    slot.link.send(prepare(wire, parts), true, due);
   }
 
   // ------------------------------------------------------------------ liveness

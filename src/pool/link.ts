@@ -10,6 +10,7 @@ import { Socket } from 'node:net';
 import v8 from 'node:v8';
 import { MessageChannel, MessagePort } from 'node:worker_threads';
 import { native } from '../internal/native.js';
+import { spinUntilAsync } from '../internal/spin.js';
 import { jsonExact } from '../serialize/json-exact.js';
 import { decode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination, type Encoded, type ModuleNeed } from '../serialize/codec.js';
 
@@ -37,9 +38,10 @@ type Wire = [ModuleNeed[], unknown, true?];
 export interface Link {
   /**
    * Sends parts already encoded with the codec. A `raw` message arrives as it was sent (after
-   * the modules it names are imported): its receiver decodes the parts that need it.
+   * the modules it names are imported): its receiver decodes the parts that need it. `replyDue`:
+   * the sender knows the reply comes within microseconds (see expectReply).
    */
-  send(prepared: Prepared, raw?: boolean): void;
+  send(prepared: Prepared, raw?: boolean, replyDue?: boolean): void;
   ref(): void;
   unref(): void;
   /** Ends the link once what was sent is written. */
@@ -56,6 +58,12 @@ abstract class Receiver {
   readonly #backlog: Wire[] = [];
   #importing = false;
   #closed = false;
+  #arrivals = 0;
+  #sends = 0;
+  /** The arrival count at the latest send: a reply is any arrival after it. */
+  #awaited = 0;
+  #due = false;
+  #hot = false;
   readonly whenClosed: Promise<void>;
   #markClosed!: () => void;
 
@@ -75,7 +83,32 @@ abstract class Receiver {
     this.#handlers.closed();
   }
 
+  /**
+   * After a send, a reply often comes within microseconds (a worker answering a short task, the
+   * pool's next task for a worker that just reported): for a bounded moment the event loop polls
+   * instead of sleeping, so the reply is read without a wake-up of this thread (spin.ts; the loop
+   * goes on meanwhile, and it stops spinning where replies do not come that soon).
+   */
+  protected expectReply(due: boolean): void {
+    this.#sends++;
+    this.#awaited = this.#arrivals;
+    this.#due = due;
+    if (!this.#hot && !this.#closed) this.#spin();
+  }
+
+  #spin(): void {
+    this.#hot = true;
+    const sends = this.#sends;
+    const awaited = this.#awaited;
+    void spinUntilAsync(() => this.#arrivals !== awaited || this.#closed, null, undefined, this.#due).then(() => {
+      this.#hot = false;
+      // A send made during this spin, still unanswered, gets a window of its own.
+      if (this.#sends !== sends && this.#arrivals === this.#awaited && !this.#closed) this.#spin();
+    });
+  }
+
   protected deliver(message: Wire): void {
+    this.#arrivals++;
     if (this.#importing || !modulesReady(message[0])) {
       this.#backlog.push(message);
       if (!this.#importing) void this.#drainBacklog();
@@ -120,8 +153,9 @@ class SocketLink extends Receiver implements Link {
     this.#socket.on('end', () => this.#socket.destroy());
   }
 
-  send(prepared: Prepared, raw = false): void {
+  send(prepared: Prepared, raw = false, replyDue = false): void {
     if (this.closed || this.#socket.destroyed) return;
+    this.expectReply(replyDue);
     const message = wire(prepared, raw);
     if (jsonExact(message)) {
       const text = JSON.stringify(message);
@@ -208,8 +242,9 @@ class PortLink extends Receiver implements Link {
     port.on('close', () => this.ended());
   }
 
-  send(prepared: Prepared, raw = false): void {
+  send(prepared: Prepared, raw = false, replyDue = false): void {
     if (this.closed) return;
+    this.expectReply(replyDue);
     if (raw && prepared.modules.length === 0 && Array.isArray(prepared.value)) this.#port.postMessage(prepared.value);
     else this.#port.postMessage(raw ? { modules: prepared.modules, value: prepared.value, raw: true } : { modules: prepared.modules, value: prepared.value });
   }

@@ -20,7 +20,12 @@ export type WireResult = [number, boolean, unknown, number, boolean?];
  * to clone, not a tree of small objects (what a one-task round trip mostly costs).
  */
 export const enum Kind {
-  /** [Run, functions ([id, encoded function][] or 0), ...WireChunks laid end to end] — sent raw: the worker decodes functions and encoded chunks itself. */
+  /**
+   * [Run, functions ([id, encoded function][] or 0), quick (1 or 0), ...WireChunks laid end to end]
+   * — sent raw: the worker decodes functions and encoded chunks itself. `quick`: the pool awaits
+   * these results spinning (they are due within microseconds), so its next message is likely to
+   * follow as fast: the worker spins for it after sending them (see Link.send's replyDue).
+   */
   Run = 1,
   /** [Exit]: finish what was sent, then exit with code 0. */
   Exit = 2,
@@ -36,7 +41,7 @@ export type ToWorker = unknown[];
 export type FromWorker = unknown[];
 
 /** Fields before the first chunk of a Run message, and before the first result of a Done message. */
-export const RUN_HEADER = 2;
+export const RUN_HEADER = 3;
 export const DONE_HEADER = 1;
 export const CHUNK_FIELDS = 5;
 export const RESULT_FIELDS = 5;

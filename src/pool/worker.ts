@@ -57,6 +57,8 @@ export async function poolWorker(
   let head = 0;
   let running = false;
   let exitRequested = false;
+  /** The pool spins for the results of what it sent last (protocol.ts, Kind.Run): spin for its next message. */
+  let quick = false;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
 
@@ -70,15 +72,15 @@ export async function poolWorker(
       if (plain && !(result[1] && (result[2] instanceof Float64Array || isPlainList(result[2] as unknown[])))) plain = false;
     }
     if (plain) {
-      link.send({ value: flat, modules: [] }, true);
+      link.send({ value: flat, modules: [] }, true, quick);
       return;
     }
     try {
       // Encoding and the link's own serialization both fail before anything is written.
-      link.send(encode(flat, destination));
+      link.send(encode(flat, destination), false, quick);
     } catch {
       const parts = results.map((result) => sendableResult(result, destination));
-      link.send(prepare([Kind.Done, ...parts.flatMap((part) => part.value as unknown[])], parts));
+      link.send(prepare([Kind.Done, ...parts.flatMap((part) => part.value as unknown[])], parts), false, quick);
     }
   };
 
@@ -148,6 +150,7 @@ export async function poolWorker(
         return;
       }
       const fns = message[1] as Array<[number, unknown]> | 0;
+      quick = message[2] === 1;
       if (fns !== 0) for (const [id, fn] of fns) functions.set(id, decode(fn) as Task);
       for (let i = RUN_HEADER; i < message.length; i++) queue.push(message[i]);
       if (!running) void drain();
