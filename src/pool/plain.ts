@@ -15,12 +15,23 @@ export function isPlainList(list: readonly unknown[]): boolean {
 }
 
 /**
- * A long list of numbers travels as one Float64Array: the clone copies its bytes instead of
- * making one heap number per element on arrival (every JS number, -0 and NaN included, is a
+ * A long list of numbers travels as one typed array: the clone copies its bytes instead of making
+ * one heap number per element on arrival. Int32Array when every number is a 32-bit integer (half
+ * the bytes to write and read), else Float64Array (every JS number, -0 and NaN included, is a
  * float64). Receivers index it like the array it stands for.
  */
-export function packNumbers(list: readonly unknown[]): Float64Array | null {
+export function packNumbers(list: readonly unknown[]): Int32Array | Float64Array | null {
   if (list.length < 16) return null;
-  for (let i = 0; i < list.length; i++) if (typeof list[i] !== 'number') return null;
-  return Float64Array.from(list as number[]);
+  let int32 = true;
+  for (let i = 0; i < list.length; i++) {
+    const x = list[i];
+    if (typeof x !== 'number') return null;
+    if (int32 && ((x | 0) !== x || Object.is(x, -0))) int32 = false;
+  }
+  return int32 ? Int32Array.from(list as number[]) : Float64Array.from(list as number[]);
+}
+
+/** Whether a chunk's results were packed by packNumbers. */
+export function isPacked(value: unknown): value is Int32Array | Float64Array {
+  return value instanceof Int32Array || value instanceof Float64Array;
 }

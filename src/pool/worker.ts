@@ -7,7 +7,7 @@ import v8 from 'node:v8';
 import { PicklingError } from '../errors.js';
 import { decode, encode, type Destination, type Encoded } from '../serialize/codec.js';
 import { openLink, prepare, type LinkEnd } from './link.js';
-import { isPlainList, packNumbers } from './plain.js';
+import { isPacked, isPlainList, packNumbers } from './plain.js';
 import { CHUNK_FIELDS, IN_POOL_WORKER, Kind, Mode, RUN_HEADER, RUNNING, type ToWorker, type WireChunk, type WireResult } from './protocol.js';
 
 /** Results are sent when this many are waiting, or this long after the last send, or when idle. */
@@ -69,7 +69,7 @@ export async function poolWorker(
     let plain = true;
     for (const result of results) {
       flat.push(result[0], result[1], result[2], result[3], result[4] ?? false);
-      if (plain && !(result[1] && (result[2] instanceof Float64Array || isPlainList(result[2] as unknown[])))) plain = false;
+      if (plain && !(result[1] && (isPacked(result[2]) || isPlainList(result[2] as unknown[])))) plain = false;
     }
     if (plain) {
       link.send({ value: flat, modules: [] }, true, quick);

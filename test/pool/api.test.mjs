@@ -47,6 +47,17 @@ forEachMethod((ctx, method) => {
     assert.deepEqual(await pool.map(identity, values), values);
   });
 
+  test('long lists of numbers (sent packed) keep every value exactly: int32 bounds, -0, NaN, ±Infinity, fractions', async () => {
+    const ints = [...range(40), 2 ** 31 - 1, -(2 ** 31)];
+    const mixed = [...range(20), -0, NaN, Infinity, -Infinity, 0.1, 2 ** 31, -(2 ** 31) - 1, Number.MAX_VALUE, Number.MIN_VALUE];
+    for (const values of [ints, mixed]) {
+      const back = await pool.map(identity, values, { chunksize: values.length });
+      assert.equal(back.length, values.length);
+      values.forEach((v, i) => assert.ok(Object.is(back[i], v), `item ${i}: sent ${v}, got ${back[i]}`));
+      assert.ok(Array.isArray(back), 'map resolves to a plain array');
+    }
+  });
+
   test('starmap and starmapAsync spread each item as arguments (test_starmap, test_starmap_async)', async () => {
     const pairs = range(10).map((i) => [i, i * 2]);
     const expected = pairs.map(([a, b]) => a + b);
