@@ -6,7 +6,7 @@ import * as net from 'node:net';
 
 import { native } from '../internal/native.js';
 import { answerChallenge, checkAuthkey, deliverChallenge } from './auth.js';
-import { Connection } from './connection.js';
+import { Connection, ownedReads, socketFromFd } from './connection.js';
 import { authenticate, isAbstract, parseAddress, systemError, type Address, type Family, unixPathBytes } from './listener.js';
 
 export interface ClientOptions {
@@ -20,7 +20,8 @@ export interface ClientOptions {
 
 function connectSocket(options: net.NetConnectOpts): Promise<net.Socket> {
   return new Promise<net.Socket>((resolve, reject) => {
-    const socket = net.connect(options);
+    const { onread, mark } = ownedReads();
+    const socket = mark(net.connect({ ...options, onread } as net.NetConnectOpts));
     const onError = (error: Error): void => {
       socket.destroy();
       reject(error);
@@ -52,7 +53,7 @@ export async function Client(address: Address, options: ClientOptions = {}): Pro
     } catch (error) {
       throw systemError(error, 'connect', JSON.stringify(parsed.path));
     }
-    socket = new net.Socket({ fd, readable: true, writable: true });
+    socket = socketFromFd(fd, false);
   } else if (parsed.family === 'AF_UNIX') {
     socket = await connectSocket({ path: parsed.path });
   } else {

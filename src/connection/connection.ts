@@ -34,10 +34,58 @@ const SYNC_READ_SIZE = 65536;
 
 type Notify = () => void;
 
+/**
+ * A socket made here reads into buffers its Connection hands out (`onread`), not into a fresh
+ * 64 KiB buffer per read: reads of up to READ_SLAB bytes, so a run of 64 KiB messages arrives a
+ * dozen at a time, each whole in one read (no copy into a buffer of its size).
+ */
+const READ_SLAB = 1024 * 1024;
+/** A new slab once less than this is left of the current one. */
+const READ_MIN = 65536;
+
+interface ReadSink {
+  /** The room for the socket's next read. */
+  room(): Uint8Array;
+  /** `n` bytes were read into `room`. */
+  received(n: number, room: Uint8Array): void;
+}
+
+const kReadBox = Symbol('mp.readBox');
+
+/** The Connection reading a socket made here (bytes read before it took over wait in `early`). */
+interface ReadBox {
+  sink: ReadSink | undefined;
+  early: Buffer[];
+}
+
+function readOption(box: ReadBox): { buffer: () => Uint8Array; callback: (n: number, room: Uint8Array) => void } {
+  return {
+    buffer: () => (box.sink !== undefined ? box.sink.room() : Buffer.allocUnsafe(READ_MIN)),
+    callback: (n, room) => {
+      if (box.sink !== undefined) box.sink.received(n, room);
+      else box.early.push(Buffer.from(room.subarray(0, n)));
+    },
+  };
+}
+
+/**
+ * Socket options that make a socket read into its Connection's buffers, and a function that
+ * marks the socket made with them (for the Connection to find).
+ */
+export function ownedReads(): { onread: ReturnType<typeof readOption>; mark: (socket: Socket) => Socket } {
+  const box: ReadBox = { sink: undefined, early: [] };
+  const mark = (socket: Socket): Socket => {
+    (socket as unknown as { [kReadBox]: ReadBox })[kReadBox] = box;
+    return socket;
+  };
+  return { onread: readOption(box), mark };
+}
+
 /** A socket over fd that does not read until asked (so no byte is taken before a recv). */
-export function socketFromFd(fd: number): Socket {
-  const options = { fd, readable: true, writable: true, allowHalfOpen: true, pauseOnCreate: true };
-  return new Socket(options as ConstructorParameters<typeof Socket>[0]);
+export function socketFromFd(fd: number, allowHalfOpen = true): Socket {
+  const { onread, mark } = ownedReads();
+  const options = { fd, readable: true, writable: true, allowHalfOpen, pauseOnCreate: true, onread };
+  return mark(new Socket(options as ConstructorParameters<typeof Socket>[0]));
 }
 
 interface StreamHandle {
@@ -172,6 +220,14 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
 
     socket.pause();
     socket.unref();
+    const box = (socket as unknown as { [kReadBox]?: ReadBox })[kReadBox];
+    if (box !== undefined) {
+      for (const chunk of box.early.splice(0)) {
+        this.#chunks.push(chunk);
+        this.#buffered += chunk.length;
+      }
+      box.sink = { room: () => this.#readRoom(), received: (n, room) => this.#received(n, room) };
+    }
     socket.on('data', (chunk: Buffer) => {
       this.#chunks.push(chunk);
       this.#buffered += chunk.length;
@@ -578,6 +634,8 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     this.#buffered -= skip + count;
     this.#lastSmall = count < DIRECT_READ;
     const whole = parts.length === 1 ? parts[0]! : Buffer.concat(parts, skip + count);
+    // A small message does not keep a whole read slab alive: it gets its own copy.
+    if (count < DIRECT_READ && whole.buffer.byteLength === READ_SLAB) return Buffer.from(whole.subarray(skip));
     return whole.subarray(skip);
   }
 
@@ -661,6 +719,34 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     } finally {
       this.#releaseSoon();
     }
+  }
+
+  /** The slab the socket reads into (a socket made here), and where its unread room starts. */
+  #slab: Buffer | undefined;
+  #slabAt = 0;
+
+  #readRoom(): Uint8Array {
+    if (this.#slab === undefined || this.#slab.length - this.#slabAt < READ_MIN) {
+      // The old slab stays alive only through the messages still viewing it.
+      this.#slab = Buffer.allocUnsafeSlow(READ_SLAB);
+      this.#slabAt = 0;
+    }
+    return this.#slab.subarray(this.#slabAt);
+  }
+
+  #received(n: number, room: Uint8Array): void {
+    const slab = this.#slab;
+    let chunk: Buffer;
+    if (slab !== undefined && room.buffer === slab.buffer && room.byteOffset === slab.byteOffset + this.#slabAt) {
+      // Later rooms start past these bytes: the chunk is a view, never overwritten.
+      chunk = slab.subarray(this.#slabAt, this.#slabAt + n);
+      this.#slabAt += n;
+    } else {
+      chunk = Buffer.from(room.subarray(0, n));
+    }
+    this.#chunks.push(chunk);
+    this.#buffered += n;
+    this.#wake();
   }
 
   #releaseTimer: NodeJS.Immediate | undefined;

@@ -13,7 +13,7 @@ import * as net from 'node:net';
 import { AuthenticationError, ProcessError, TimeoutError } from '../errors.js';
 import { native, type NativeError } from '../internal/native.js';
 import { answerChallenge, checkAuthkey, deliverChallenge } from './auth.js';
-import { Connection } from './connection.js';
+import { Connection, socketFromFd } from './connection.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 
 /** A TCP address as `{ host, port }` or `[host, port]`, or a Unix socket path (leading '\0' = abstract). */
@@ -287,7 +287,7 @@ export class Listener implements AsyncDisposable {
       this.#family === 'AF_UNIX'
         ? ''
         : Object.freeze({ host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 });
-    const connection = new Connection(socket);
+    const connection = new Connection(ownSocket(socket));
     const authkey = this.#authkey;
     if (authkey !== undefined) {
       await authenticate(
@@ -413,6 +413,18 @@ export class Listener implements AsyncDisposable {
   get [Symbol.toStringTag](): string {
     return 'Listener';
   }
+}
+
+/**
+ * The accepted socket remade over a duplicate of its fd by socketFromFd (net.Server cannot make
+ * sockets that read into the Connection's buffers); the server's socket has read nothing yet.
+ */
+function ownSocket(socket: net.Socket): net.Socket {
+  const fd = (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) return socket;
+  const own = socketFromFd(native().dupFd(fd), socket.allowHalfOpen);
+  socket.destroy();
+  return own;
 }
 
 registerShareable('Listener', (state) => {

@@ -3,9 +3,9 @@
 // buffer); a blocking recvSync leaves a value it cannot rebuild yet for `await recv()`.
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { BufferTooShortError, EOFError, Pipe, ProcessError } from '../../dist/index.js';
+import { BufferTooShortError, EOFError, Listener, Pipe, ProcessError, getContext } from '../../dist/index.js';
 import { cleanup, forEachMethod, within } from '../helpers/methods.mjs';
-import { echoBytesSync, recvSyncThenAsync } from '../fixtures/connection/tasks.mjs';
+import { echoBytesSync, mixedSizes, numberedBytes, recvSyncThenAsync, sendNumbered } from '../fixtures/connection/tasks.mjs';
 import { greet } from '../fixtures/connection/greet.mjs';
 
 const started = [];
@@ -93,6 +93,33 @@ test('every size arrives whole and in order with await recvBytes (sent back to b
   } finally {
     a.close();
     b.close();
+  }
+});
+
+test('received messages are never overwritten by later reads (a child sends 300 mixed sizes to a Listener; all kept, checked at the end)', async () => {
+  // Connections read many messages per read into shared buffers; a message handed out must stay
+  // as it was while later messages arrive behind it.
+  const count = 300;
+  const authkey = Buffer.from('kept messages');
+  const listener = new Listener({ host: '127.0.0.1', port: 0 }, { authkey });
+  const child = new (getContext('spawn').Process)({ target: sendNumbered, args: [listener.address, authkey, count] });
+  child.start();
+  started.push(child);
+  try {
+    const conn = await within(listener.accept(), 30_000, 'accept');
+    const sizes = mixedSizes(count);
+    const kept = [];
+    for (let i = 0; i < count; i++) kept.push(await within(conn.recvBytes(), 30_000, `message ${i}`));
+    conn.sendBytes(Buffer.from('done'));
+    for (let i = 0; i < count; i++) {
+      assert.equal(kept[i].length, sizes[i], `length of message ${i}`);
+      assert.ok(kept[i].equals(numberedBytes(i, sizes[i])), `bytes of message ${i} (${sizes[i]} bytes) after all later ones arrived`);
+    }
+    await within(child.join(), 30_000, 'sender exit');
+    assert.equal(child.exitCode, 0);
+    conn.close();
+  } finally {
+    await listener.close();
   }
 });
 
