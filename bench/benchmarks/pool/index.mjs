@@ -77,7 +77,13 @@ function casesFor(config) {
     ],
     latency: [TS_THREAD, TS_SPAWN, ...a('piscina', 'thread', 'piscina (threads) `run`'), python('CPython `Pool.apply`', config)],
     map: [TS_THREAD, TS_SPAWN, python('CPython `Pool.map`', config)],
-    cpu: [TS_THREAD, TS_SPAWN, ...a('piscina', 'thread', 'piscina (threads)'), python('CPython `Pool.apply_async`', config)],
+    cpu: [
+      TS_THREAD,
+      TS_SPAWN,
+      ...a('piscina', 'thread', 'piscina (threads)'),
+      { id: 'raw-thread', label: 'floor: two bare worker_threads, tasks round-robin, no pool', lang: 'node', lib: 'raw', mode: 'thread', kind: 'anchor' },
+      python('CPython `Pool.apply_async`', config),
+    ],
     memory: [TS_THREAD, TS_SPAWN],
   };
 }
@@ -168,6 +174,7 @@ const INFO = [
   { what: 'spawn: `apply` latency p50 vs piscina `run` (theirs / ours)', group: 'latency', ours: 'ts-spawn', theirs: 'piscina-thread', kind: 'lower' },
   { what: 'CPython CPU-bound speedup on 2 workers', group: 'cpu', ours: 'py', kind: 'absolute' },
   { what: 'piscina CPU-bound speedup on 2 workers', group: 'cpu', ours: 'piscina-thread', kind: 'absolute' },
+  { what: 'floor: CPU-bound speedup of two bare worker_threads (no pool)', group: 'cpu', ours: 'raw-thread', kind: 'absolute' },
 ];
 
 export async function run({ options, log }) {

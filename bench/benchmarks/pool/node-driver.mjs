@@ -4,7 +4,8 @@
 //
 // A request is { op, lib, mode, ...params }. lib: 'ts' (multiprocessing-ts; mode 'thread' =
 // ThreadPool, 'spawn' = Pool on the spawn context), 'piscina', 'tinypool' (mode 'thread' or
-// 'process'), 'workerpool' ('thread' or 'process'), 'poolifier' ('thread' or 'cluster').
+// 'process'), 'workerpool' ('thread' or 'process'), 'poolifier' ('thread' or 'cluster'), 'raw'
+// (mode 'thread': bare worker_threads, round-robin, the floor of the CPU-bound case).
 // Pool start-up is never timed: each case starts its pool, warms it up (every worker has run
 // tasks), then measures.
 import { fileURLToPath } from 'node:url';
@@ -66,6 +67,26 @@ async function openPool(lib, mode, workers) {
           ? new FixedClusterPool(workers, here('./poolifier-cluster-worker.cjs'))
           : new FixedThreadPool(workers, here('./poolifier-thread-worker.mjs'));
       return { run: (name, x) => pool.execute(x, name), close: () => pool.destroy() };
+    }
+    case 'raw': {
+      // The floor: bare worker_threads, tasks handed out round-robin (even for equal tasks).
+      const { Worker } = await import('node:worker_threads');
+      const threads = Array.from({ length: workers }, () => new Worker(here('./raw-thread-worker.mjs')));
+      const pending = new Map();
+      for (const t of threads) t.on('message', ([id, result]) => pending.get(id)?.(result));
+      let next = 0;
+      return {
+        run: (name, x) =>
+          new Promise((resolve) => {
+            const id = next++;
+            pending.set(id, (result) => {
+              pending.delete(id);
+              resolve(result);
+            });
+            threads[id % threads.length].postMessage([id, name, x]);
+          }),
+        close: () => Promise.all(threads.map((t) => t.terminate())),
+      };
     }
     default:
       throw new Error(`unknown pool library ${lib}`);
