@@ -422,7 +422,14 @@ export class Listener implements AsyncDisposable {
 function ownSocket(socket: net.Socket): net.Socket {
   const fd = (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
   if (typeof fd !== 'number' || fd < 0) return socket;
-  const own = socketFromFd(native().dupFd(fd), socket.allowHalfOpen);
+  const copy = native().dupFd(fd);
+  let own: net.Socket;
+  try {
+    own = socketFromFd(copy, socket.allowHalfOpen);
+  } catch (error) {
+    native().closeFd(copy);
+    throw error;
+  }
   socket.destroy();
   return own;
 }

@@ -124,13 +124,15 @@ export function spinUntilAsync(
   if (limit === 0) return Promise.resolve(false);
   const hit = due ? (): true => true : paid;
   const miss = due ? (): false => false : wasted;
+  // Never past the caller's deadline, however long other callbacks hold the loop.
+  const deadline = timeoutMs === null ? Infinity : performance.now() + timeoutMs;
   let end = -1;
   return new Promise((resolve) => {
     const look = (): void => {
-      if (ready()) return resolve(hit());
       if (signal?.aborted) return resolve(false);
+      if (ready()) return resolve(hit());
       const now = performance.now();
-      if (end < 0) end = now + limit;
+      if (end < 0) end = Math.min(now + limit, deadline);
       if (now < end) setImmediate(look);
       else resolve(ready() ? hit() : miss(limit));
     };

@@ -439,9 +439,11 @@ export class Channel {
         if (left === 0) return false;
         if (!spun) {
           // A producer on another CPU may be about to put one: look again for a moment before
-          // sleeping (waking a sleeper costs both sides far more).
+          // sleeping (waking a sleeper costs both sides far more). Either way, look again (the
+          // deadline too: an async spin takes turns of the event loop).
           spun = true;
-          if (yield { op: 'spin', view: w, index: COUNT, expected: 0, timeout: left }) continue;
+          yield { op: 'spin', view: w, index: COUNT, expected: 0, timeout: left };
+          continue;
         }
         Atomics.add(w, COUNT_SLEEPERS, 1);
         try {

@@ -152,9 +152,11 @@ export class Condition {
         const left = deadline.remaining();
         if (left === 0) break;
         if (!spun) {
-          // A notify within the spin window is seen without sleeping.
+          // A notify within the spin window is seen without sleeping. Either way, look again (the
+          // deadline too: an async spin takes turns of the event loop).
           spun = true;
-          if (yield { op: 'spin', view: w, index: EPOCH, expected: now, timeout: left }) continue;
+          yield { op: 'spin', view: w, index: EPOCH, expected: now, timeout: left };
+          continue;
         }
         yield { op: 'futex', view: w, index: EPOCH, expected: now, timeout: left };
       }

@@ -69,12 +69,12 @@ export class Event {
       const left = deadline.remaining();
       if (left === 0) return false;
       if (!spun) {
-        // A setter that comes within the spin window needs no wake-up call.
+        // A setter that comes within the spin window needs no wake-up call. Either way, look
+        // again, at the word and at the deadline: an async spin takes turns of the event loop.
         spun = true;
-        if (yield { op: 'spin', view: w, index: STATE, expected: now, timeout: left }) {
-          now = Atomics.load(w, STATE);
-          continue;
-        }
+        yield { op: 'spin', view: w, index: STATE, expected: now, timeout: left };
+        now = Atomics.load(w, STATE);
+        continue;
       }
       Atomics.add(w, SLEEPERS, 1);
       try {

@@ -11,6 +11,8 @@ import {
   Condition,
   Event,
   Lock,
+  Queue,
+  QueueEmptyError,
   RLock,
   RawArray,
   Semaphore,
@@ -36,6 +38,44 @@ const { start, join } = processStarter();
 const MAX_DELAY_US = SPIN_LIMIT_US * 3;
 const TRIPS = 600;
 const LIMIT_MS = 15_000;
+
+test('an async wait times out from its call, even when another callback holds the event loop through its spin', async () => {
+  // The loop is held past the deadline right after the wait begins (while it may be spinning). When
+  // the loop is free again the wait must end at once, not wait its whole timeout once more. First in
+  // the file, while no spin has failed on this thread yet: the waits spin unless the machine is
+  // crowded (then they sleep at once, and the same bound must hold).
+  const holdMs = 600;
+  const timeout = 400;
+  const busy = (ms) => {
+    const end = performance.now() + ms;
+    while (performance.now() < end);
+  };
+  const event = new Event();
+  const cond = new Condition();
+  const queue = new Queue();
+  await cond.acquire();
+  try {
+    for (const [name, start] of [
+      ['Event.wait', () => event.wait({ timeout })],
+      ['Condition.wait', () => cond.wait({ timeout })],
+      ['Queue.get', () => queue.get({ timeout })],
+    ]) {
+      const ended = start().then(
+        (value) => ({ value }),
+        (error) => ({ error }),
+      );
+      await new Promise((resolve) => setImmediate(() => resolve(busy(holdMs))));
+      const late = new Promise((resolve) => setTimeout(() => resolve('late'), timeout / 2));
+      const first = await Promise.race([ended, late]);
+      assert.notEqual(first, 'late', `${name} did not end once the loop was free after its deadline`);
+      if (name === 'Queue.get') assert.ok(first.error instanceof QueueEmptyError, `${name}: ${first.error}`);
+      else assert.equal(first.value, false, `${name} timed out`);
+    }
+  } finally {
+    cond.release();
+    queue.close();
+  }
+});
 
 test('the spin window is bounded and documented in microseconds', () => {
   assert.equal(Number.isInteger(SPIN_LIMIT_US), true);
