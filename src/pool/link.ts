@@ -102,8 +102,12 @@ abstract class Receiver {
     const awaited = this.#awaited;
     void spinUntilAsync(() => this.#arrivals !== awaited || this.#closed, null, undefined, this.#due).then(() => {
       this.#hot = false;
-      // A send made during this spin, still unanswered, gets a window of its own.
-      if (this.#sends !== sends && this.#arrivals === this.#awaited && !this.#closed) this.#spin();
+      // A send made during this spin gets a window of its own, for the next arrival (replies do
+      // not say which send they answer: the one that ended this spin may answer an older send).
+      if (this.#sends !== sends && !this.#closed) {
+        this.#awaited = this.#arrivals;
+        this.#spin();
+      }
     });
   }
 
