@@ -23,12 +23,9 @@ import { forEachMethod, within, processStarter } from '../helpers/methods.mjs';
 import { holdLock } from '../fixtures/synchronize/locks.mjs';
 import {
   countHoldingLock,
-  countHoldingLockAsync,
   echoCondition,
   echoEvent,
-  echoEventAsync,
   echoSemaphore,
-  echoSemaphoreAsync,
   passBarrier,
 } from '../fixtures/synchronize/spin.mjs';
 
@@ -156,33 +153,55 @@ test('a wait that is answered while it spins returns the right result (worker th
   assert.equal(pong.isSet(), false);
 });
 
-forEachMethod((ctx) => {
-  test('Event hand-offs answered before, at and after the end of the spin window are never lost', async () => {
-    const ping = new Event();
-    const pong = new Event();
-    const peer = start(ctx, echoEvent, [ping, pong, TRIPS, MAX_DELAY_US]);
-    for (let i = 0; i < TRIPS; i++) {
-      ping.set();
-      assert.equal(pong.waitSync({ timeout: LIMIT_MS }), true, `round trip ${i}`);
-      pong.clear();
-    }
-    await join(peer);
-    assert.equal(peer.exitCode, 0);
-  });
+/** Waits the parent's side of a hand-off the way `mode` says: the Sync twin, or `await`. */
+const waitBy = (mode, sync, async) => (mode === 'await' ? async() : sync());
 
-  test('Semaphore hand-offs: every unit arrives once, whether the waiter spins or sleeps', async () => {
-    const a = new Semaphore(0);
-    const b = new Semaphore(0);
-    const peer = start(ctx, echoSemaphore, [a, b, TRIPS, MAX_DELAY_US]);
-    for (let i = 0; i < TRIPS; i++) {
-      a.release();
-      assert.equal(b.acquireSync({ timeout: LIMIT_MS }), true, `round trip ${i}`);
-    }
-    await join(peer);
-    assert.equal(peer.exitCode, 0);
-    assert.equal(a.getValue(), 0, 'no unit left over');
-    assert.equal(b.getValue(), 0, 'no unit left over');
-  });
+/** TRIPS Event round trips with a peer answering after 0 to 3x the spin window; both sides wait by `mode`. */
+async function eventHandOffs(ctx, mode) {
+  const ping = new Event();
+  const pong = new Event();
+  const peer = start(ctx, echoEvent, [ping, pong, TRIPS, MAX_DELAY_US, mode]);
+  for (let i = 0; i < TRIPS; i++) {
+    ping.set();
+    const got = await waitBy(mode, () => pong.waitSync({ timeout: LIMIT_MS }), () => pong.wait({ timeout: LIMIT_MS }));
+    assert.equal(got, true, `round trip ${i}`);
+    pong.clear();
+  }
+  await join(peer);
+  assert.equal(peer.exitCode, 0);
+}
+
+/** TRIPS Semaphore round trips, as eventHandOffs; no unit may be left over. */
+async function semaphoreHandOffs(ctx, mode) {
+  const a = new Semaphore(0);
+  const b = new Semaphore(0);
+  const peer = start(ctx, echoSemaphore, [a, b, TRIPS, MAX_DELAY_US, mode]);
+  for (let i = 0; i < TRIPS; i++) {
+    a.release();
+    const got = await waitBy(mode, () => b.acquireSync({ timeout: LIMIT_MS }), () => b.acquire({ timeout: LIMIT_MS }));
+    assert.equal(got, true, `round trip ${i}`);
+  }
+  await join(peer);
+  assert.equal(peer.exitCode, 0);
+  assert.equal(a.getValue(), 0, 'no unit left over');
+  assert.equal(b.getValue(), 0, 'no unit left over');
+}
+
+/** One peer per entry of `modes` counts TRIPS times under one Lock, holding it 0 to 3x the spin window. */
+async function lockCount(ctx, modes) {
+  const lock = new Lock();
+  const counter = RawArray('i', 1);
+  const peers = modes.map((mode) => start(ctx, countHoldingLock, [lock, counter, TRIPS, MAX_DELAY_US, mode]));
+  await Promise.all(peers.map((p) => join(p)));
+  for (const p of peers) assert.equal(p.exitCode, 0);
+  assert.equal(counter[0], modes.length * TRIPS);
+  assert.equal(lock.isLocked(), false);
+}
+
+forEachMethod((ctx) => {
+  test('Event hand-offs answered before, at and after the end of the spin window are never lost', () => eventHandOffs(ctx, 'sync'));
+
+  test('Semaphore hand-offs: every unit arrives once, whether the waiter spins or sleeps', () => semaphoreHandOffs(ctx, 'sync'));
 
   test('Condition turn-taking: every notify reaches the waiter, whether it spins or sleeps', async () => {
     const cond = new Condition();
@@ -203,15 +222,7 @@ forEachMethod((ctx) => {
     assert.equal(turn[0], 2 * TRIPS);
   });
 
-  test('a Lock held for 0 to 3x the spin window: the count stays exact', async () => {
-    const lock = new Lock();
-    const counter = RawArray('i', 1);
-    const peers = [0, 1].map(() => start(ctx, countHoldingLock, [lock, counter, TRIPS, MAX_DELAY_US]));
-    await Promise.all(peers.map((p) => join(p)));
-    for (const p of peers) assert.equal(p.exitCode, 0);
-    assert.equal(counter[0], 2 * TRIPS);
-    assert.equal(lock.isLocked(), false);
-  });
+  test('a Lock held for 0 to 3x the spin window: the count stays exact', () => lockCount(ctx, ['sync', 'sync']));
 
   test('Barrier rounds with late arrivals around the spin window all pass', async () => {
     const barrier = new Barrier(2);
@@ -228,45 +239,12 @@ forEachMethod((ctx) => {
 });
 
 forEachMethod((ctx) => {
-  test('await on both sides: Event hand-offs around the spin window are never lost', async () => {
-    const ping = new Event();
-    const pong = new Event();
-    const peer = start(ctx, echoEventAsync, [ping, pong, TRIPS, MAX_DELAY_US]);
-    for (let i = 0; i < TRIPS; i++) {
-      ping.set();
-      assert.equal(await pong.wait({ timeout: LIMIT_MS }), true, `round trip ${i}`);
-      pong.clear();
-    }
-    await join(peer);
-    assert.equal(peer.exitCode, 0);
-  });
+  test('await on both sides: Event hand-offs around the spin window are never lost', () => eventHandOffs(ctx, 'await'));
 
-  test('await on both sides: Semaphore units arrive once each, whether the waiter spins or sleeps', async () => {
-    const a = new Semaphore(0);
-    const b = new Semaphore(0);
-    const peer = start(ctx, echoSemaphoreAsync, [a, b, TRIPS, MAX_DELAY_US]);
-    for (let i = 0; i < TRIPS; i++) {
-      a.release();
-      assert.equal(await b.acquire({ timeout: LIMIT_MS }), true, `round trip ${i}`);
-    }
-    await join(peer);
-    assert.equal(peer.exitCode, 0);
-    assert.equal(a.getValue(), 0, 'no unit left over');
-    assert.equal(b.getValue(), 0, 'no unit left over');
-  });
+  test('await on both sides: Semaphore units arrive once each, whether the waiter spins or sleeps', () =>
+    semaphoreHandOffs(ctx, 'await'));
 
-  test('await acquire() on a Lock held for 0 to 3x the spin window: the count stays exact', async () => {
-    const lock = new Lock();
-    const counter = RawArray('i', 1);
-    const peers = [
-      start(ctx, countHoldingLockAsync, [lock, counter, TRIPS, MAX_DELAY_US]),
-      start(ctx, countHoldingLock, [lock, counter, TRIPS, MAX_DELAY_US]),
-    ];
-    await Promise.all(peers.map((p) => join(p)));
-    for (const p of peers) assert.equal(p.exitCode, 0);
-    assert.equal(counter[0], 2 * TRIPS);
-    assert.equal(lock.isLocked(), false);
-  });
+  test('await acquire() on a Lock held for 0 to 3x the spin window: the count stays exact', () => lockCount(ctx, ['await', 'sync']));
 }, ['spawn', 'thread']);
 
 test('an async wait aborted while it spins rejects with AbortError and leaves no waiter behind', async () => {
