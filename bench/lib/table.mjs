@@ -33,3 +33,17 @@ export function fmtRatio(ratio) {
   if (!Number.isFinite(ratio)) return '-';
   return `${ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}x`;
 }
+
+/**
+ * The "Targets" table of a benchmark: each target ({ what, ratio, goalText, met: true | false | null
+ * when not measured }) with its status, then information rows ({ what, ratio }).
+ */
+export function targetsTable(targets, info = []) {
+  return markdownTable(
+    ['comparison', 'ratio', 'target', 'status'],
+    [
+      ...targets.map((t) => [t.what, fmtRatio(t.ratio), t.goalText, t.met === null ? 'not measured' : t.met ? 'met' : '**missed**']),
+      ...info.map((r) => [r.what, fmtRatio(r.ratio), '(information)', '']),
+    ],
+  );
+}

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Driver } from '../../lib/driver.mjs';
 import { startPythonDriver } from '../../lib/python.mjs';
 import { rotate, summarize } from '../../lib/stats.mjs';
-import { fmtRatio, markdownTable } from '../../lib/table.mjs';
+import { markdownTable, targetsTable } from '../../lib/table.mjs';
 
 export const title = 'Connections: multiprocessing-ts vs CPython multiprocessing.connection (and raw Node sockets)';
 export const description =
@@ -138,12 +138,9 @@ function report({ config, groups, samples, loadAtEnd }) {
   );
   sections.push('## Targets (ratios of medians)');
   sections.push(
-    markdownTable(
-      ['comparison', 'ratio', 'target', 'status'],
-      [
-        ...targets.map((t) => [t.what, fmtRatio(t.ratio), t.goalText, t.met === null ? 'not measured' : t.met ? 'met' : '**missed**']),
-        ...info.filter((r) => Number.isFinite(r.ratio)).map((r) => [r.what, fmtRatio(r.ratio), '(information)', '']),
-      ],
+    targetsTable(
+      targets,
+      info.filter((r) => Number.isFinite(r.ratio)),
     ),
   );
   sections.push('Latency rows: CPython\'s time / ours (above 1x = multiprocessing-ts faster). Throughput rows: our MiB/s / the other\'s.');

@@ -22,7 +22,7 @@ import { MARK } from '../../lib/driver.mjs';
 import { pythonExecutable, pythonVersion } from '../../lib/python.mjs';
 import { RESULTS_DIR } from '../../lib/report.mjs';
 import { rotate, summarize } from '../../lib/stats.mjs';
-import { fmtMiB, fmtRatio, markdownTable } from '../../lib/table.mjs';
+import { fmtMiB, markdownTable, targetsTable } from '../../lib/table.mjs';
 
 export const title = 'Pool: multiprocessing-ts vs CPython multiprocessing.Pool, piscina, tinypool, workerpool, poolifier';
 export const description =
@@ -255,13 +255,7 @@ function report({ config, groups, samples, loads, failures, loadAtEnd }) {
 
   sections.push('## Targets (ratios of medians)');
   sections.push(
-    markdownTable(
-      ['comparison', 'ratio', 'target', 'status'],
-      [
-        ...targets.map((t) => [t.what, fmtRatio(t.ratio), t.goalText, t.met === null ? 'not measured' : t.met ? 'met' : '**missed**']),
-        ...info.map((r) => [r.what, fmtRatio(r.ratio), '(information)', '']),
-      ],
-    ),
+    targetsTable(targets, info),
   );
   sections.push('Throughput rows: our tasks/s / theirs. Latency rows: their p50 / ours (above 1x = ours lower). Speedup rows: serial time / pool time.');
 

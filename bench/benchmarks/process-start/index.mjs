@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Driver } from '../../lib/driver.mjs';
 import { startPythonDriver } from '../../lib/python.mjs';
 import { median, rotate, summarize } from '../../lib/stats.mjs';
-import { fmtMiB, fmtMs, fmtRatio, fmtSpread, markdownTable } from '../../lib/table.mjs';
+import { fmtMiB, fmtMs, fmtSpread, markdownTable, targetsTable } from '../../lib/table.mjs';
 
 export const title = 'Process start: multiprocessing-ts vs CPython multiprocessing';
 export const description =
@@ -243,12 +243,9 @@ function report({ config, cases, stripped, samples, idleMemory, cycles }) {
   const info = INFO_RATIOS.map((r) => ({ ...r, ratio: ratioOf(r) }));
   sections.push('## Targets (ratios of medians; above 1x = multiprocessing-ts faster)');
   sections.push(
-    markdownTable(
-      ['comparison', 'ratio', 'target', 'status'],
-      [
-        ...targets.map((t) => [t.what, fmtRatio(t.ratio), t.goal === 1 ? '> 1x' : `≥ ${t.goal}x`, t.met ? 'met' : '**missed**']),
-        ...info.map((r) => [r.what, fmtRatio(r.ratio), '(information)', '']),
-      ],
+    targetsTable(
+      targets.map((t) => ({ ...t, goalText: t.goal === 1 ? '> 1x' : `≥ ${t.goal}x` })),
+      info,
     ),
   );
   const overheads = OVERHEADS.map((o) => ({

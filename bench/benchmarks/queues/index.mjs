@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Driver } from '../../lib/driver.mjs';
 import { startPythonDriver } from '../../lib/python.mjs';
 import { median, rotate, summarize } from '../../lib/stats.mjs';
-import { fmtRatio, markdownTable } from '../../lib/table.mjs';
+import { markdownTable, targetsTable } from '../../lib/table.mjs';
 
 export const title = 'Queues: multiprocessing-ts vs CPython multiprocessing';
 export const description =
@@ -111,13 +111,7 @@ function report({ config, groups, samples, loadAtEnd }) {
   );
   sections.push('## Targets (ratios of medians)');
   sections.push(
-    markdownTable(
-      ['comparison', 'ratio', 'target', 'status'],
-      [
-        ...targets.map((t) => [t.what, fmtRatio(t.ratio), t.goalText, t.met ? 'met' : '**missed**']),
-        ...info.map((r) => [r.what, fmtRatio(r.ratio), '(information)', '']),
-      ],
-    ),
+    targetsTable(targets, info),
   );
   sections.push('Ratios: our throughput / CPython\'s (above 1x = multiprocessing-ts faster).');
   // CPU time of both processes per item: what the work costs, whatever else the machine runs.

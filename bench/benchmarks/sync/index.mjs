@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Driver } from '../../lib/driver.mjs';
 import { startPythonDriver } from '../../lib/python.mjs';
 import { rotate, summarize } from '../../lib/stats.mjs';
-import { fmtRatio, markdownTable } from '../../lib/table.mjs';
+import { markdownTable, targetsTable } from '../../lib/table.mjs';
 
 /** How long the package's Sync twins spin before sleeping (read from the build measured). */
 const { SPIN_LIMIT_US } = await import('../../../dist/synchronize/futex.js').catch(() => ({ SPIN_LIMIT_US: '?' }));
@@ -174,13 +174,7 @@ function report({ config, features, groups, samples, loadAtEnd }) {
 
   sections.push('## Targets (ratios of medians)');
   sections.push(
-    markdownTable(
-      ['comparison', 'ratio', 'target', 'status'],
-      [
-        ...targets.map((t) => [t.what, fmtRatio(t.ratio), t.goalText, t.met === null ? 'not measured' : t.met ? 'met' : '**missed**']),
-        ...info.map((r) => [r.what, fmtRatio(r.ratio), '(information)', '']),
-      ],
-    ),
+    targetsTable(targets, info),
   );
   sections.push('"speedup" rows: CPython\'s time / ours, above 1x = multiprocessing-ts faster. "slowdown" rows: the first time / the second.');
 
