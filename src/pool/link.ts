@@ -161,7 +161,8 @@ class SocketLink extends Receiver implements Link {
     if (this.closed || this.#socket.destroyed) return;
     this.expectReply(replyDue);
     const message = wire(prepared, raw);
-    if (jsonExact(message)) {
+    // Text is never shorter than its strings, so values past the limit skip the JSON attempt.
+    if (jsonExact(message, SINGLE_WRITE)) {
       const text = JSON.stringify(message);
       const length = Buffer.byteLength(text);
       if (length <= SINGLE_WRITE) {

@@ -15,15 +15,19 @@ const MAX_ARRAY = 1024;
  * objects, no undefined, each object reached once (v8 keeps shared references; JSON would copy),
  * and small (larger values answer false: v8's serializer is as fast for them). Objects carrying
  * the codec's tag key answer false too, so a value sent as plain JSON can never be misread as an
- * encoded one.
+ * encoded one. `maxChars`: a value whose strings and keys hold more characters answers false
+ * too, so a caller with a size limit on the JSON text is spared stringifying what would not fit.
  */
-export function jsonExact(value: unknown): boolean {
+export function jsonExact(value: unknown, maxChars = Infinity): boolean {
   let budget = MAX_NODES;
+  let chars = 0;
   const seen = new Set<object>();
   const check = (v: unknown, depth: number): boolean => {
     if (--budget < 0) return false;
     switch (typeof v) {
       case 'string':
+        chars += v.length;
+        return chars <= maxChars;
       case 'boolean':
         return true;
       case 'number':
@@ -47,6 +51,7 @@ export function jsonExact(value: unknown): boolean {
         if (Object.getOwnPropertySymbols(v).length > 0) return false;
         for (const key of Object.keys(v)) {
           if (key === '__proto__' || key === 'toJSON' || key === TAG) return false;
+          chars += key.length;
           const item = (v as Record<string, unknown>)[key];
           if (item === undefined || !check(item, depth + 1)) return false;
         }

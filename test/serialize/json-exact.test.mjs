@@ -30,3 +30,12 @@ test('deep or large values are refused instead of walked (v8 serializer is as fa
   assert.equal(jsonExact(deep), false);
   assert.equal(jsonExact(Array.from({ length: 5000 }, (_, i) => i)), false);
 });
+
+test('a character limit refuses values whose strings and keys alone exceed it, and only those', () => {
+  const value = { ab: ['x'.repeat(60), 'y'.repeat(36)] };
+  assert.equal(jsonExact(value, 98), true, 'keys + strings = 98 characters: at the limit');
+  assert.equal(jsonExact(value, 97), false);
+  assert.ok(JSON.stringify(value).length > 98, 'the JSON text is never shorter than the characters counted');
+  assert.equal(jsonExact(['z'.repeat(70_000)], 64 * 1024), false);
+  assert.equal(jsonExact(['z'.repeat(70_000)]), true, 'no limit given: size of strings alone does not refuse');
+});
