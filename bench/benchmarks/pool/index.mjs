@@ -4,7 +4,7 @@
 // have them). Cases: tiny-task throughput (100k `applyAsync(x * 2)` submitted at once, 2 workers);
 // sequential `apply` latency p50/p99; `map` of 1M tiny items with the default chunksize; CPU-bound
 // speedup on 2 workers (16 tasks of a ~20 ms integer loop vs the same run serially in the same
-// runtime); memory of `imap` over an infinite generator for 10M items.
+// runtime, with two floors: bare worker_threads, and the loop in C on two pthreads); memory of `imap` over an infinite generator for 10M items.
 //
 // Method: every sample runs in a fresh process (node-driver.mjs or python_driver.py) that starts
 // its pool, warms it up (untimed), measures once and exits, so no library's workers or JIT state
@@ -13,9 +13,10 @@
 // method (its numbers are a trace, not a speed).
 //
 // Options (node run.mjs pool --name=value): see DEFAULTS.
-import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderChart } from '../../lib/chart.mjs';
 import { MARK } from '../../lib/driver.mjs';
@@ -82,6 +83,7 @@ function casesFor(config) {
       TS_SPAWN,
       ...a('piscina', 'thread', 'piscina (threads)'),
       { id: 'raw-thread', label: 'floor: two bare worker_threads, tasks round-robin, no pool', lang: 'node', lib: 'raw', mode: 'thread', kind: 'anchor' },
+      { id: 'c-threads', label: 'floor: the same loop in C, two pthreads, no runtime', lang: 'c', lib: 'c', mode: 'thread', kind: 'anchor' },
       python('CPython `Pool.apply_async`', config),
     ],
     memory: [TS_THREAD, TS_SPAWN],
@@ -110,7 +112,11 @@ function requestFor(group, c, config) {
 /** Runs one sample in a fresh driver process; resolves with its result. */
 function sample(c, request, timeout) {
   const [command, args] =
-    c.lang === 'python' ? [pythonExecutable(), ['-u', here('./python_driver.py'), JSON.stringify(request)]] : [process.execPath, [here('./node-driver.mjs'), JSON.stringify(request)]];
+    c.lang === 'python'
+      ? [pythonExecutable(), ['-u', here('./python_driver.py'), JSON.stringify(request)]]
+      : c.lang === 'c'
+        ? [c.binary, [request.tasks, request.iterations, request.workers, request.repeats].map(String)]
+        : [process.execPath, [here('./node-driver.mjs'), JSON.stringify(request)]];
   return new Promise((resolve, reject) => {
     execFile(command, args, { timeout, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } }, (error, stdout, stderr) => {
       const line = stdout.split('\n').find((l) => l.startsWith(MARK));
@@ -175,7 +181,25 @@ const INFO = [
   { what: 'CPython CPU-bound speedup on 2 workers', group: 'cpu', ours: 'py', kind: 'absolute' },
   { what: 'piscina CPU-bound speedup on 2 workers', group: 'cpu', ours: 'piscina-thread', kind: 'absolute' },
   { what: 'floor: CPU-bound speedup of two bare worker_threads (no pool)', group: 'cpu', ours: 'raw-thread', kind: 'absolute' },
+  { what: 'floor: CPU-bound speedup of the loop in C on two pthreads', group: 'cpu', ours: 'c-threads', kind: 'absolute' },
 ];
+
+/**
+ * Builds the C floor of the CPU case (cpu-floor.c) into a temporary folder; returns its path and
+ * a cleanup, or null (the row is left out, with a log line) where no C compiler answers.
+ */
+function buildCFloor(log) {
+  const dir = mkdtempSync(join(tmpdir(), 'mp-bench-cpu-floor-'));
+  const binary = join(dir, 'cpu-floor');
+  try {
+    execFileSync(process.env.CC ?? 'cc', ['-O2', '-pthread', here('./cpu-floor.c'), '-o', binary], { stdio: 'pipe' });
+    return { binary, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    log(`no C floor row: compiling cpu-floor.c failed (${String(error?.message ?? error).split('\n')[0]})`);
+    return null;
+  }
+}
 
 export async function run({ options, log }) {
   const config = { ...DEFAULTS, ...options };
@@ -185,6 +209,16 @@ export async function run({ options, log }) {
   if (unknown.length > 0) throw new Error(`unknown group ${unknown.join(', ')}; groups: ${GROUPS.join(', ')}`);
   const groups = casesFor(config);
   for (const g of GROUPS) if (!selected.includes(g)) groups[g] = [];
+  const cFloor = groups.cpu.length > 0 ? buildCFloor(log) : null;
+  groups.cpu = groups.cpu.flatMap((c) => (c.lang !== 'c' ? [c] : cFloor ? [{ ...c, binary: cFloor.binary }] : []));
+  try {
+    return await runCases(config, groups, log);
+  } finally {
+    cFloor?.cleanup();
+  }
+}
+
+async function runCases(config, groups, log) {
   const samples = {};
   for (const g of GROUPS) {
     samples[g] = {};
@@ -309,7 +343,8 @@ function report({ config, groups, samples, loads, failures, loadAtEnd }) {
     sections.push(
       `${config.cpuTasks} tasks of an integer loop (Node: ${config.cpuIterations.toLocaleString('en-US')} iterations; CPython: ` +
         `${config.pyCpuIterations.toLocaleString('en-US')}, so a task takes about as long), run one after another in the driver's own thread ` +
-        `(serial), then submitted at once to the pool; ${config.cpuRepeats} such pairs back to back per sample (the median pair counts), ` +
+        `(serial), then submitted at once to the pool (the C floor: the same loop compiled with \`cc -O2\`, taken by two pthreads ` +
+        `from a shared counter); ${config.cpuRepeats} such pairs back to back per sample (the median pair counts), ` +
         `so both halves of a pair see the same machine. Speedup = serial / pool (2.0x is the limit on 2 cores, only reached when ` +
         `nothing else runs on the machine).`,
     );
