@@ -12,13 +12,13 @@
  * memory); the chunks queued behind it go back to the front of the queue, and a new worker takes
  * its place.
  */
-import { ProcessError, WorkerLostError } from '../errors.js';
+import { PicklingError, ProcessError, WorkerLostError } from '../errors.js';
 import { getLogger } from '../logging.js';
 import { SPIN_LIMIT_US } from '../internal/spin.js';
 import { childExit, holdChild, type Process } from '../process/process.js';
 import type { ExitStatus, StartMethod } from '../process/popen.js';
 import { RawArray } from '../shared/sharedctypes.js';
-import { encode, type Destination, type Encoded } from '../serialize/codec.js';
+import { decode, encode, type Destination, type Encoded } from '../serialize/codec.js';
 import { linkPair, prepare, type Link } from './link.js';
 import { DONE_HEADER, Kind, MAX_CHUNK_ID, Mode, RUNNING, STATUS_WORDS, RESULT_FIELDS, type FromWorker, type WireResult } from './protocol.js';
 import { isPlainList, packNumbers } from './plain.js';
@@ -250,6 +250,7 @@ export class PoolCore {
     let slot: Slot | undefined;
     const [link, end] = linkPair(method === 'thread', {
       message: (value) => this.#onMessage(slot!, value as FromWorker),
+      unreadable: (error, raw) => this.#onUnreadable(slot!, error, raw),
       closed: () => undefined,
     });
     const process = new ProcessClass({
@@ -279,10 +280,6 @@ export class PoolCore {
   }
 
   #onMessage(slot: Slot, message: FromWorker): void {
-    if (!Array.isArray(message)) {
-      getLogger().warning('a pool worker sent a result that could not be read: %s', String((message as { undecodable: unknown }).undecodable));
-      return;
-    }
     switch (message[0] as Kind) {
       case Kind.Ready:
         if (slot.state === 'starting') slot.state = 'ready';
@@ -296,6 +293,33 @@ export class PoolCore {
       case Kind.Done:
         this.#onResults(slot, message);
     }
+  }
+
+  /**
+   * Results this process cannot rebuild as a whole (a class registered only in the workers, a
+   * module that fails to import here). CPython's pool hangs forever on such a result (gh-79492);
+   * here the results are read one by one and each one that cannot be rebuilt fails its own task.
+   */
+  #onUnreadable(slot: Slot, error: unknown, raw: unknown): void {
+    if (!Array.isArray(raw) || (raw[0] !== Kind.Done && raw[0] !== Kind.InitError)) {
+      getLogger().warning('a pool worker sent a message that could not be read: %s', String(error));
+      return;
+    }
+    if (raw[0] === Kind.InitError) {
+      slot.initError = unreadableHere('its initializer\'s error', error);
+      return;
+    }
+    const results = raw.slice();
+    for (let i = DONE_HEADER; i < results.length; i += RESULT_FIELDS) {
+      try {
+        results[i + 2] = decode(results[i + 2]);
+      } catch (cause) {
+        results[i + 2] = unreadableHere(results[i + 1] === true ? 'the result of a task' : 'the error of a task', cause);
+        results[i + 1] = false;
+        results[i + 4] = true;
+      }
+    }
+    this.#onResults(slot, results);
   }
 
   #onResults(slot: Slot, results: unknown[]): void {
@@ -562,6 +586,12 @@ export class PoolCore {
     if (this.state !== 'close' || this.#busy() > 0) return;
     for (const slot of this.#slots) this.#retire(slot);
   }
+}
+
+/** The error of a task whose result (or error) came back but cannot be rebuilt in this process. */
+function unreadableHere(what: string, cause: unknown): PicklingError {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new PicklingError(`A pool worker sent back ${what}, but it cannot be rebuilt in this process: ${why}`, { cause });
 }
 
 function lostError(process: Process, status: ExitStatus): WorkerLostError {

@@ -22,6 +22,12 @@ const SINGLE_WRITE = 64 * 1024;
 
 export interface LinkHandlers {
   message(value: unknown): void;
+  /**
+   * A message that cannot be rebuilt here (a module it needs fails to import, a class in it is
+   * not registered here): `raw` is the value as it came, still encoded, so the parts that can be
+   * read still can, and what the message was about can be answered instead of dropped.
+   */
+  unreadable(error: unknown, raw: unknown): void;
   /** The peer closed its end or the link failed: no more messages will come. */
   closed(): void;
 }
@@ -118,22 +124,33 @@ abstract class Receiver {
       if (!this.#importing) void this.#drainBacklog();
       return;
     }
-    this.#handlers.message(message[2] === true ? message[1] : decode(message[1]));
+    this.#hand(message);
+  }
+
+  #hand([, value, raw]: Wire): void {
+    let decoded: unknown;
+    try {
+      decoded = raw === true ? value : decode(value);
+    } catch (error) {
+      this.#handlers.unreadable(error, value);
+      return;
+    }
+    this.#handlers.message(decoded);
   }
 
   async #drainBacklog(): Promise<void> {
     this.#importing = true;
     while (this.#backlog.length > 0) {
-      const [modules, value, raw] = this.#backlog[0]!;
-      let decoded: unknown;
+      const message = this.#backlog[0]!;
+      let failed: { error: unknown } | null = null;
       try {
-        await prepareDecode(modules);
-        decoded = raw === true ? value : decode(value);
+        await prepareDecode(message[0]);
       } catch (error) {
-        decoded = { undecodable: error };
+        failed = { error };
       }
       this.#backlog.shift();
-      this.#handlers.message(decoded);
+      if (failed) this.#handlers.unreadable(failed.error, message[1]);
+      else this.#hand(message);
     }
     this.#importing = false;
   }

@@ -140,20 +140,36 @@ export async function poolWorker(
     if (exitRequested) stop();
   };
 
-  const link = openLink(end, {
-    message(value) {
-      if (!Array.isArray(value)) return; // a message whose modules could not be loaded: nothing to run
-      const message = value as ToWorker;
-      if (message[0] === Kind.Exit) {
-        exitRequested = true;
-        if (!running) stop();
-        return;
+  /** Queues a Run message's chunks; `unloadable`: why its modules could not be imported here. */
+  const accept = (message: ToWorker, unloadable?: { error: unknown }): void => {
+    if (message[0] === Kind.Exit) {
+      exitRequested = true;
+      if (!running) stop();
+      return;
+    }
+    const fns = message[1] as Array<[number, unknown]> | 0;
+    quick = message[2] === 1;
+    if (fns !== 0) {
+      for (const [id, fn] of fns) {
+        // A function that cannot be had here fails each of its chunks with the reason, never drops them.
+        try {
+          if (unloadable) throw unloadable.error;
+          functions.set(id, decode(fn) as Task);
+        } catch (error) {
+          functions.set(id, () => {
+            throw error;
+          });
+        }
       }
-      const fns = message[1] as Array<[number, unknown]> | 0;
-      quick = message[2] === 1;
-      if (fns !== 0) for (const [id, fn] of fns) functions.set(id, decode(fn) as Task);
-      for (let i = RUN_HEADER; i < message.length; i++) queue.push(message[i]);
-      if (!running) void drain();
+    }
+    for (let i = RUN_HEADER; i < message.length; i++) queue.push(message[i]);
+    if (!running) void drain();
+  };
+
+  const link = openLink(end, {
+    message: (value) => accept(value as ToWorker),
+    unreadable: (error, raw) => {
+      if (Array.isArray(raw)) accept(raw, { error });
     },
     closed() {
       // The pool is gone: nothing will read what this worker would compute.

@@ -3,15 +3,19 @@
 // exactly that task with WorkerLostError (exit code / signal); tasks queued behind it run
 // elsewhere, a replacement starts, and the pool keeps serving. Also CPython's test_terminate
 // (terminate() with many pending tasks returns promptly, rejecting them) and a failing
-// initializer (the pool is broken, calls fail instead of hanging).
+// initializer (the pool is broken, calls fail instead of hanging). A result the parent cannot
+// rebuild fails its own task (CPython's pool hangs: gh-79492), and a task function whose module
+// fails to load in the worker fails each of its calls.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BroadcastChannel } from 'node:worker_threads';
-import { ProcessError, Queue, WorkerLostError } from '../../dist/index.js';
+import { PicklingError, ProcessError, Queue, RemoteError, WorkerLostError } from '../../dist/index.js';
 import { forEachMethod, within, PROCESS_METHODS } from '../helpers/methods.mjs';
 import { pidAlive } from '../helpers/run-script.mjs';
 import { badInit, exitWith, slowSquare, square } from '../fixtures/pool/tasks.mjs';
 import { announceAndExit, announceAndThrowLater, announceAndWait } from '../fixtures/pool/faults.mjs';
+import { throwWithWorkerOnly, workerOnlyIfOdd } from '../fixtures/pool/registered-in-workers.mjs';
+import { greet } from '../fixtures/pool/refuses-workers.mjs';
 
 const range = (n) => Array.from({ length: n }, (_, i) => i);
 const squares = (n) => range(n).map((i) => i * i);
@@ -171,6 +175,38 @@ forEachMethod((ctx, method) => {
     } finally {
       await within(pool.terminate(), 10_000, 'pool.terminate()');
     }
+  });
+
+  test('a result this process cannot rebuild fails its own task with PicklingError, not a hang (gh-79492)', async () => {
+    await withPool({ processes: 2 }, async (pool) => {
+      await assert.rejects(within(pool.apply(workerOnlyIfOdd, [3]), 20_000, 'a result that cannot be rebuilt'), (error) => {
+        assert.ok(error instanceof PicklingError, `${error}`);
+        assert.match(error.message, /cannot be rebuilt in this process/);
+        assert.match(error.message, /WorkerOnly/);
+        return true;
+      });
+      await assert.rejects(within(pool.apply(throwWithWorkerOnly, [1]), 20_000, 'an error that cannot be rebuilt'), PicklingError);
+      // One message carries the results of several chunks: only the chunk holding the odd one fails.
+      const results = await within(Promise.allSettled([0, 2, 1, 4].map((x) => pool.apply(workerOnlyIfOdd, [x]))), 20_000, 'mixed results');
+      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      assert.deepEqual(results.filter((r) => r.status === 'fulfilled').map((r) => r.value), [0, 2, 4]);
+      await assert.rejects(within(pool.map(workerOnlyIfOdd, range(8), { chunksize: 2 }), 20_000, 'a map with such results'), PicklingError);
+      assert.deepEqual(await pool.map(square, range(6)), squares(6), 'the pool still serves');
+    });
+  });
+
+  test('a task function whose module fails to load in the worker fails each call with the reason', async () => {
+    await withPool({ processes: 2 }, async (pool) => {
+      for (const call of [() => pool.apply(greet, ['a']), () => pool.map(greet, ['a', 'b', 'c'], { chunksize: 1 })]) {
+        await assert.rejects(within(call(), 20_000, 'a call of a function the worker cannot load'), (error) => {
+          assert.ok(error instanceof RemoteError, `${error}`);
+          assert.match(error.message, /refuses to load in a pool worker/);
+          return true;
+        });
+      }
+      assert.deepEqual(await pool.map(square, range(6)), squares(6), 'the pool still serves');
+      assert.equal(pool.workers.length, 2);
+    });
   });
 
   test('an initializer that throws breaks the pool: calls fail instead of hanging', async () => {
