@@ -1,9 +1,11 @@
-// The HMAC challenge handshake, checked against CPython's test vectors and rules on an in-memory pair.
-import { describe, it } from 'node:test';
+// The HMAC challenge handshake, checked against CPython's test vectors and rules on an in-memory pair,
+// then the empty-key rules (bpo-43952) between a real Listener and Client.
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 
-import { AuthenticationError } from '../../dist/index.js';
+import { AuthenticationError, Client, Listener, TimeoutError } from '../../dist/index.js';
+import { within } from '../helpers/methods.mjs';
 import { answerChallenge, createResponse, deliverChallenge, verifyResponse } from '../../dist/connection/auth.js';
 
 const key = Buffer.from('secret');
@@ -118,5 +120,120 @@ describe('handshake between two ends', () => {
     peer.sendBytes(Buffer.from('#CHALLENGE#short'));
     await assert.rejects(answerChallenge(client, key), (e) => e instanceof AuthenticationError && e.message === 'challenge too short: 5 bytes');
     assert.equal(client.sent.length, 0, 'nothing is answered to a bad challenge');
+  });
+});
+
+// bpo-43952: CPython 3.11/3.12's Listener tests `if self._authkey:`, so an authkey of b'' skips
+// the handshake there while a Client with b'' runs it, and both wait forever. 3.13 tests
+// `is not None`, as checkAuthkey does here: an empty key is a key. A mismatch (a key on one side
+// only) must fail the side that authenticates, not hang it.
+describe("an empty authkey (bpo-43952)", () => {
+  const opened = [];
+  const track = (thing) => {
+    opened.push(thing);
+    return thing;
+  };
+  after(async () => {
+    for (const thing of opened.splice(0)) await thing.close();
+  });
+
+  it('a Listener and a Client with an empty key run the handshake and exchange a message', async () => {
+    for (const [listenerKey, clientKey] of [
+      [Buffer.alloc(0), Buffer.alloc(0)],
+      [new Uint8Array(0), Buffer.alloc(0)],
+      [Buffer.alloc(0), new Uint8Array(0)],
+    ]) {
+      const listener = track(new Listener(undefined, { authkey: listenerKey }));
+      const [server, client] = await within(
+        Promise.all([listener.accept(), Client(listener.address, { authkey: clientKey })]),
+        10_000,
+        'handshake with empty keys',
+      );
+      track(server);
+      track(client);
+      client.sendBytes(Buffer.from('ping'));
+      assert.equal((await within(server.recvBytes(), 10_000, 'recvBytes')).toString(), 'ping');
+      server.sendBytes(Buffer.from('pong'));
+      assert.equal((await within(client.recvBytes(), 10_000, 'recvBytes')).toString(), 'pong');
+    }
+  });
+
+  it('an empty key is used as a key: a Client with another key is refused on both sides', async () => {
+    const listener = track(new Listener(undefined, { authkey: Buffer.alloc(0) }));
+    const [accepted, connected] = await within(
+      Promise.allSettled([listener.accept(), Client(listener.address, { authkey: key })]),
+      10_000,
+      'handshake with different keys',
+    );
+    assert.ok(accepted.reason instanceof AuthenticationError, `accept: ${accepted.reason ?? 'succeeded'}`);
+    assert.equal(accepted.reason.message, 'digest received was wrong');
+    assert.ok(connected.reason instanceof AuthenticationError, `Client: ${connected.reason ?? 'succeeded'}`);
+    assert.equal(connected.reason.message, 'digest sent was rejected');
+  });
+
+  it('a Listener with an empty key and a Client with none: the Client gets the challenge, accept() fails', async () => {
+    const listener = track(new Listener(undefined, { authkey: Buffer.alloc(0) }));
+    // The Client sends its data instead of an answer.
+    {
+      const accepting = listener.accept();
+      const client = track(await within(Client(listener.address), 10_000, 'Client'));
+      const challenge = await within(client.recvBytes(), 10_000, 'recvBytes');
+      assert.equal(challenge.subarray(0, 19).toString(), '#CHALLENGE#{sha256}');
+      client.sendBytes(Buffer.from('hello'));
+      await assert.rejects(
+        within(accepting, 10_000, 'accept'),
+        (e) => e instanceof AuthenticationError && /^unsupported message length, missing digest prefix/.test(e.message),
+      );
+      assert.equal((await within(client.recvBytes(), 10_000, 'recvBytes')).toString(), '#FAILURE#');
+    }
+    // The Client hangs up without answering.
+    {
+      const accepting = listener.accept();
+      const client = await within(Client(listener.address), 10_000, 'Client');
+      await within(client.recvBytes(), 10_000, 'recvBytes');
+      client.close();
+      await assert.rejects(
+        within(accepting, 10_000, 'accept'),
+        (e) => e instanceof AuthenticationError && /^authentication handshake failed/.test(e.message),
+      );
+    }
+    // The Client stays silent: the Listener's handshakeTimeout ends the wait (documented TimeoutError).
+    {
+      const bounded = track(new Listener(undefined, { authkey: Buffer.alloc(0), handshakeTimeout: 200 }));
+      const accepting = bounded.accept();
+      const client = track(await within(Client(bounded.address), 10_000, 'Client'));
+      await assert.rejects(within(accepting, 10_000, 'accept'), (e) => e instanceof TimeoutError);
+      await within(client.recvBytes(), 10_000, 'recvBytes of the challenge');
+    }
+  });
+
+  it('a Listener with no key and a Client with an empty key: the Client fails instead of waiting for a challenge', async () => {
+    const listener = track(new Listener(undefined, {}));
+    // The Listener's side sends its data: not a challenge.
+    {
+      const connecting = Client(listener.address, { authkey: Buffer.alloc(0) });
+      const server = track(await within(listener.accept(), 10_000, 'accept'));
+      server.sendBytes(Buffer.from('hello'));
+      await assert.rejects(
+        within(connecting, 10_000, 'Client'),
+        (e) => e instanceof AuthenticationError && e.message === "Protocol error, expected challenge: message=b'hello'",
+      );
+    }
+    // The Listener's side hangs up.
+    {
+      const connecting = Client(listener.address, { authkey: new Uint8Array(0) });
+      const server = await within(listener.accept(), 10_000, 'accept');
+      server.close();
+      await assert.rejects(
+        within(connecting, 10_000, 'Client'),
+        (e) => e instanceof AuthenticationError && /^authentication handshake failed/.test(e.message),
+      );
+    }
+    // The Listener's side stays silent: the Client's handshakeTimeout ends the wait (documented TimeoutError).
+    {
+      const connecting = Client(listener.address, { authkey: Buffer.alloc(0), handshakeTimeout: 200 });
+      track(await within(listener.accept(), 10_000, 'accept'));
+      await assert.rejects(within(connecting, 10_000, 'Client'), (e) => e instanceof TimeoutError);
+    }
   });
 });

@@ -78,6 +78,40 @@ for (const [label, python] of PYTHONS) {
       assert.equal(await peer.nextLine(), 'AUTHERR digest received was wrong');
       assert.equal((await peer.exited()).code, 0);
     });
+
+    it('a Python Client with an empty authkey (b"") authenticates to a TypeScript Listener with an empty key', async () => {
+      // Every CPython Client runs the handshake for b'' (`if authkey is not None`), so must we.
+      const listener = track(new Listener({ host: '127.0.0.1', port: 0 }, { authkey: Buffer.alloc(0) }));
+      const peer = startPython(python, 'py_client.py', [addressArg(listener.address), '']);
+      const conn = await within(listener.accept(), 10_000, 'accept');
+      try {
+        assert.equal(await peer.nextLine(), 'CONNECTED');
+        assert.match((await within(conn.recvBytes(), 10_000, 'recvBytes')).toString(), /^hello from 3\.\d+$/);
+        conn.sendBytes(Buffer.from('empty key'));
+        assert.equal((await within(conn.recvBytes(), 10_000, 'recvBytes')).toString(), 'echo:empty key');
+        assert.equal((await peer.exited()).code, 0);
+      } finally {
+        conn.close();
+      }
+    });
+
+    if (label.startsWith('3.13')) {
+      it('a TypeScript Client with an empty authkey authenticates to a Python 3.13 Listener with authkey=b"" (bpo-43952 fixed)', async () => {
+        // 3.11/3.12 Listeners skip the handshake for b'' (`if self._authkey:`) and both sides would wait.
+        const peer = startPython(python, 'py_listener.py', [addressArg({ host: '127.0.0.1', port: 0 }), '', '1']);
+        const address = JSON.parse((await peer.nextLine()).replace(/^ADDRESS /, ''));
+        const conn = await within(Client(address, { authkey: new Uint8Array(0) }), 10_000, 'Client');
+        try {
+          assert.equal(await peer.nextLine(), 'ACCEPTED');
+          conn.sendBytes(Buffer.from('ping'));
+          assert.equal((await within(conn.recvBytes(), 10_000, 'recvBytes')).toString(), 'echo:ping');
+          assert.equal(await peer.nextLine(), 'ECHOED');
+          assert.equal((await peer.exited()).code, 0);
+        } finally {
+          conn.close();
+        }
+      });
+    }
   });
 }
 

@@ -272,6 +272,21 @@ forEachMethod((ctx, method) => {
     await join(last);
   });
 
+  test(`${method}: join() of a child before get() of the item it put last (gh-73983), small and 1 MiB`, async () => {
+    // CPython's child stays alive until its feeder thread has written the item into the pipe, so
+    // joining it before draining the queue deadlocks once the item passes the pipe buffer (64 KiB).
+    // Here an item that fits in the ring is in shared memory when put() resolves: the child ends.
+    for (const [size, seed] of [[16, 7], [1024 * 1024, 8]]) {
+      assert.ok(size < RING_BYTES);
+      const q = new ctx.Queue();
+      await join(start(ctx, putBigLast, [q, size, seed]));
+      assert.equal(q.qsize(), 1);
+      const item = await within(q.get(), 20_000, `get of the ${size}-byte item`);
+      assert.ok(matches(item, size, seed), `the ${size}-byte item arrived intact`);
+      assert.equal(q.empty(), true);
+    }
+  });
+
   test(`${method}: JoinableQueue join waits for every taskDone of the workers`, async () => {
     const jq = new ctx.JoinableQueue();
     const out = new ctx.Queue();
