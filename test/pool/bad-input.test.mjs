@@ -6,10 +6,11 @@
 // test_imap_unordered_handle_iterable_exception, test_map_handle_iterable_exception).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PicklingError, Pool, ProcessError, RemoteError, ThreadPool, getContext } from '../../dist/index.js';
+import { Event, PicklingError, Pool, ProcessError, RemoteError, ThreadPool, getContext } from '../../dist/index.js';
 import { forEachMethod, within } from '../helpers/methods.mjs';
 import { add, identity, square } from '../fixtures/pool/tasks.mjs';
 import { makePool } from '../fixtures/pool/faults.mjs';
+import { holdUntil } from '../fixtures/pool/dispatch.mjs';
 
 const range = (n) => Array.from({ length: n }, (_, i) => i);
 
@@ -210,4 +211,35 @@ forEachMethod((ctx) => {
       await within(pool.terminate(), 10_000, 'pool.terminate()');
     }
   });
-}, ['spawn', 'thread']);
+
+  test('a pool terminated while tasks are running and queued refuses new calls with "Pool not running", at once and afterwards', async () => {
+    const pool = new ctx.Pool(2);
+    const started = new Event();
+    const release = new Event(); // never set: the held tasks only end by terminate()
+    const notRunning = (error) => error instanceof ProcessError && /Pool not running/.test(error.message);
+    try {
+      const held = [pool.applyAsync(holdUntil, [started, release]), pool.applyAsync(holdUntil, [started, release])];
+      const queued = pool.mapAsync(square, range(20), { chunksize: 1 });
+      await within(started.wait(), 20_000, 'a held task starting');
+      assert.equal(queued.ready(), false, 'work is still pending when terminate() is called');
+      const terminating = pool.terminate();
+      // terminate() has not finished yet: the pool already refuses work.
+      assert.throws(() => pool.applyAsync(square, [1]), notRunning);
+      assert.throws(() => pool.mapAsync(square, [1]), notRunning);
+      assert.throws(() => pool.imap(square, [1]), notRunning);
+      await assert.rejects(pool.map(square, [1]), notRunning);
+      await assert.rejects(pool.apply(square, [1]), notRunning);
+      await within(terminating, 10_000, 'terminate with running tasks');
+      assert.equal(String(pool), '<Pool state=TERMINATE pool_size=2>');
+      for (const r of [...held, queued]) await assert.rejects(within(r.get(), 5_000, 'a pending result'), /terminated/);
+      assert.throws(() => pool.applyAsync(square, [1]), notRunning);
+      assert.throws(() => pool.starmapAsync(add, [[1, 2]]), notRunning);
+      assert.throws(() => pool.imapUnordered(square, [1]), notRunning);
+      await assert.rejects(pool.map(square, [1]), notRunning);
+      await assert.rejects(pool.starmap(add, [[1, 2]]), notRunning);
+    } finally {
+      release.set();
+      await within(pool.terminate(), 10_000, 'pool.terminate()');
+    }
+  });
+});

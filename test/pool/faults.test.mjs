@@ -9,11 +9,12 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BroadcastChannel } from 'node:worker_threads';
-import { PicklingError, ProcessError, Queue, RemoteError, WorkerLostError } from '../../dist/index.js';
+import { Event, PicklingError, ProcessError, Queue, RemoteError, WorkerLostError } from '../../dist/index.js';
 import { forEachMethod, within, PROCESS_METHODS } from '../helpers/methods.mjs';
 import { pidAlive } from '../helpers/run-script.mjs';
 import { badInit, exitWith, slowSquare, square } from '../fixtures/pool/tasks.mjs';
-import { announceAndExit, announceAndThrowLater, announceAndWait } from '../fixtures/pool/faults.mjs';
+import { announceAndExit, announceAndRejectLater, announceAndThrowLater, announceAndWait } from '../fixtures/pool/faults.mjs';
+import { holdUntil } from '../fixtures/pool/dispatch.mjs';
 import { throwWithWorkerOnly, workerOnlyIfOdd } from '../fixtures/pool/registered-in-workers.mjs';
 import { greet } from '../fixtures/pool/refuses-workers.mjs';
 
@@ -132,6 +133,43 @@ forEachMethod((ctx, method) => {
       assert.deepEqual(await pool.map(square, range(6)), squares(6));
     });
   });
+
+  for (const [how, fault] of [
+    ['an asynchronous throw', announceAndThrowLater],
+    ['an unhandled promise rejection', announceAndRejectLater],
+  ]) {
+    test(`${how} in a worker (outside any task) fails exactly its task; a task running on the other worker succeeds; the pool refills`, async () => {
+      const started = new Event();
+      const release = new Event();
+      await withPool({ processes: 2 }, async (pool) => {
+        try {
+          const held = pool.applyAsync(holdUntil, [started, release]);
+          await within(started.wait(), 20_000, 'the held task starting');
+          const a = announcer(method);
+          const lost = pool.applyAsync(fault, [a.arg]);
+          const victim = await within(a.next(), 20_000, 'task announcement');
+          await assert.rejects(within(lost.get(), 20_000, 'the lost task'), (error) => {
+            assert.ok(error instanceof WorkerLostError, `${error}`);
+            assert.equal(error.exitCode, 1);
+            assert.equal(error.signal, null);
+            assert.match(error.message, new RegExp(victim));
+            return true;
+          });
+          assert.equal(held.ready(), false, 'the task on the other worker is still running, undisturbed');
+          release.set();
+          const survivor = await within(held.get(), 20_000, 'the held task after release');
+          assert.notEqual(survivor, victim, 'the two tasks ran at the same time on different workers');
+          assert.equal(await refilled(pool, 2), 2, 'a replacement worker started');
+          const names = pool.workers.map((w) => w.name);
+          assert.ok(!names.includes(victim), `${victim} is gone: ${names}`);
+          assert.ok(names.includes(survivor), `${survivor} was not replaced: ${names}`);
+          assert.deepEqual(await pool.map(square, range(6), { chunksize: 1 }), squares(6));
+        } finally {
+          release.set();
+        }
+      });
+    });
+  }
 
   test('a worker dying inside a map chunk fails that map only; later calls succeed', async () => {
     await withPool({ processes: 2 }, async (pool) => {

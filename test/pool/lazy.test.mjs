@@ -153,6 +153,55 @@ forEachMethod((ctx) => {
     for (const [done, total] of imapCalls) assert.ok(total === undefined || total === 7, `total ${total}`);
   });
 
+  test('chunksize is honoured by imap, imapUnordered, mapAsync and starmapAsync: one progress call per chunk', async () => {
+    const n = 10;
+    const ceil = (size) => Math.ceil(n / size);
+    // CPython's default for map-like calls (src/pool/pool.ts): ceil(n / (4 * processes)), at least 1; imap's default is 1.
+    const mapDefault = (items) => Math.max(1, Math.ceil(items / (4 * pool.processes)));
+    const calls = {
+      imap: async (items, options) => {
+        const got = [];
+        for await (const v of pool.imap(square, range(items), options)) got.push(v);
+        assert.deepEqual(got, squares(items));
+      },
+      imapUnordered: async (items, options) => {
+        const got = [];
+        for await (const v of pool.imapUnordered(square, range(items), options)) got.push(v);
+        assert.deepEqual(got.sort((a, b) => a - b), squares(items));
+      },
+      mapAsync: async (items, options) => assert.deepEqual(await pool.mapAsync(square, range(items), options).get(), squares(items)),
+      starmapAsync: async (items, options) =>
+        assert.deepEqual(await pool.starmapAsync(add, range(items).map((i) => [i, i]), options).get(), range(items).map((i) => 2 * i)),
+    };
+    for (const [name, call] of Object.entries(calls)) {
+      const cases = [
+        [n, 1, ceil(1)],
+        [n, 3, ceil(3)],
+        [n, undefined, name.startsWith('imap') ? n : Math.ceil(n / mapDefault(n))],
+        [100, undefined, name.startsWith('imap') ? 100 : Math.ceil(100 / mapDefault(100))],
+      ];
+      for (const [items, chunksize, expected] of cases) {
+        const progress = [];
+        const options = { onProgress: (done, total) => progress.push([done, total]) };
+        if (chunksize !== undefined) options.chunksize = chunksize;
+        await within(call(items, options), 20_000, `${name} with chunksize ${chunksize}`);
+        const what = `${name}, ${items} items, chunksize ${chunksize ?? 'default'}: progress ${JSON.stringify(progress)}`;
+        // A call per chunk, each advancing `done` by that chunk's size; imap/imapUnordered also
+        // report the total once, when the input runs out, without advancing `done`.
+        const steps = progress.map(([d], i) => d - (i === 0 ? 0 : progress[i - 1][0]));
+        const chunkSteps = steps.filter((step) => step !== 0);
+        assert.equal(chunkSteps.length, expected, `one progress call per chunk: ${what}`);
+        assert.equal(steps.length - chunkSteps.length, name.startsWith('imap') ? 1 : 0, `the extra call reporting the total: ${what}`);
+        assert.ok(steps.every((step) => step >= 0), `done never shrinks: ${what}`);
+        assert.deepEqual(progress.at(-1), [items, items], what);
+        if (!name.startsWith('imap')) assert.ok(progress.every(([, total]) => total === items), what);
+        const size = chunksize ?? (name.startsWith('imap') ? 1 : mapDefault(items));
+        // Every chunk is `size` items but the last, which has the remainder.
+        assert.deepEqual(chunkSteps.sort((a, b) => b - a), [...Array(expected - 1).fill(size), items - size * (expected - 1)], what);
+      }
+    }
+  });
+
   test('an already aborted signal is refused by every call with AbortError', async () => {
     const signal = AbortSignal.abort(new Error('stop'));
     const isAbort = (error) => error instanceof AbortError && error.name === 'AbortError';

@@ -197,7 +197,7 @@ describe('programs using a pool', () => {
     });
 
     test('garbage collection of unclosed running pools warns once (test_resource_warning)', async () => {
-      const { code, stdout, stderr } = await runScript(fixture('programs.mjs'), { execArgv: ['--expose-gc'], args: ['gc-warning', method], timeout: 20_000 });
+      const { code, stdout, stderr, pid } = await runScript(fixture('programs.mjs'), { execArgv: ['--expose-gc'], args: ['gc-warning', method], timeout: 30_000 });
       assert.equal(code, 0, stderr);
       const seen = JSON.parse(stdout.trim());
       assert.deepEqual(seen.results, [squares(3), squares(3)]);
@@ -206,6 +206,19 @@ describe('programs using a pool', () => {
       assert.match(seen.warnings[0].message, /unclosed running multiprocessing pool/);
       assert.match(seen.warnings[0].message, /close\(\)|await using/, 'the warning says what to do');
       assert.equal(stderr.match(/unclosed running multiprocessing pool/g)?.length, 1, 'printed once');
+      assert.equal(stderr.split('\n').filter((line) => /Warning/.test(line)).length, 1, `exactly one warning line for the two pools:\n${stderr}`);
+      // Both pools were collected (the second one silently): every worker of both has ended.
+      assert.equal(seen.workers.length, 2, 'one worker per dropped pool');
+      assert.equal(new Set(seen.workers.map((w) => w.name)).size, 2);
+      for (const w of seen.workers) {
+        assert.ok(w.name.startsWith(PREFIX[method]), w.name);
+        assert.equal(w.alive, false, `${w.name} ended after its pool was collected`);
+        assert.ok(Number.isInteger(w.exitCode) && w.exitCode < 0, `${w.name} was terminated by the finalizer: exit code ${w.exitCode}`);
+        if (method !== 'thread') {
+          assert.notEqual(w.pid, pid, 'a worker process of its own');
+          assert.equal(pidAlive(w.pid), false, `worker process ${w.pid} is gone`);
+        }
+      }
     });
   }, ['spawn', 'thread']);
 });
