@@ -54,6 +54,8 @@ export interface Chunk {
   items: Encoded;
   /** The items are plain data (plain.ts): sent as they are, not encoded. */
   plain: boolean;
+  /** The work it holds by its function's measured item time, when sent (ms); NaN: not measured yet. */
+  costMs: number;
 }
 
 type ProcessClass = new (options: { target: typeof poolWorker; args: unknown[]; daemon: boolean; name: string }) => Process;
@@ -74,6 +76,10 @@ class Slot {
   readonly inflight = new Map<number, Chunk>();
   /** Items held by the worker. */
   load = 0;
+  /** Measured work held (ms). */
+  workMs = 0;
+  /** Chunks held whose function was not measured when they were sent: nothing queues behind them. */
+  blind = 0;
   chunksSent = 0;
   readonly knownFunctions = new Set<number>();
   initError: unknown = undefined;
@@ -85,6 +91,27 @@ class Slot {
     readonly link: Link,
     readonly status: Int32Array,
   ) {}
+
+  take(chunk: Chunk): void {
+    this.inflight.set(chunk.id, chunk);
+    this.load += chunk.size;
+    if (Number.isNaN(chunk.costMs)) this.blind++;
+    else this.workMs += chunk.costMs;
+  }
+
+  release(chunk: Chunk): void {
+    this.inflight.delete(chunk.id);
+    this.load -= chunk.size;
+    if (Number.isNaN(chunk.costMs)) this.blind--;
+    else this.workMs = this.inflight.size === 0 ? 0 : this.workMs - chunk.costMs;
+  }
+
+  releaseAll(): void {
+    this.inflight.clear();
+    this.load = 0;
+    this.workMs = 0;
+    this.blind = 0;
+  }
 }
 
 let workerNames = 0;
@@ -144,7 +171,7 @@ export class PoolCore {
     this.#nextChunkId = id >= MAX_CHUNK_ID ? 1 : id + 1;
     const plain = isPlainList(items);
     const encoded = plain ? { value: (mode === Mode.Single && packNumbers(items)) || items, modules: [] } : encode(items, this.destination);
-    return { id, job, index, fnId, mode, size: items.length, items: encoded, plain };
+    return { id, job, index, fnId, mode, size: items.length, items: encoded, plain, costMs: NaN };
   }
 
   checkRunning(): void {
@@ -332,8 +359,7 @@ export class PoolCore {
       const local = results[i + 4] as WireResult[4];
       const chunk = slot.inflight.get(id);
       if (!chunk) continue;
-      slot.inflight.delete(id);
-      slot.load -= chunk.size;
+      slot.release(chunk);
       settled++;
       const perItem = ms / Math.max(1, chunk.size);
       const known = this.#itemMs.get(chunk.fnId);
@@ -377,8 +403,7 @@ export class PoolCore {
         requeue.push(chunk);
       }
     }
-    slot.inflight.clear();
-    slot.load = 0;
+    slot.releaseAll();
     this.#addChunks(-lost);
     if (requeue.length > 0) {
       this.#queue.splice(this.#head, 0, ...requeue);
@@ -417,8 +442,7 @@ export class PoolCore {
     for (let i = this.#head; i < this.#queue.length; i++) jobs.add(this.#queue[i]!.job);
     for (const slot of this.#slots) {
       for (const chunk of slot.inflight.values()) jobs.add(chunk.job);
-      slot.inflight.clear();
-      slot.load = 0;
+      slot.releaseAll();
     }
     this.#queue = [];
     this.#head = 0;
@@ -438,25 +462,19 @@ export class PoolCore {
   }
 
   /**
-   * How many items of a function a worker may hold: enough for QUEUED_WORK_MS of its measured
-   * time. Until a function has been measured, one chunk.
-   */
-  #window(fnId: number): number {
-    const ms = this.#itemMs.get(fnId);
-    if (ms === undefined) return 1;
-    return Math.max(1, Math.min(MAX_ITEMS_IN_FLIGHT, Math.floor(QUEUED_WORK_MS / Math.max(ms, 1e-4))));
-  }
-
-  /**
-   * Whether `slot` may take `chunk` now. A worker with nothing always may; one holding short
-   * items may hold up to its window; one running a long chunk may hold one more behind it (so it
-   * never idles through a round trip), but only while plenty of work is queued: near the end,
-   * every remaining chunk goes to whichever worker is free first.
+   * Whether `slot` may take `chunk` now. A worker with nothing always may. Otherwise only measured
+   * work queues, never behind a chunk of unknown length: up to QUEUED_WORK_MS of it (many short
+   * items); or, while plenty of work is queued, one more chunk of the same function behind a long
+   * one (so the worker never idles through a round trip). Near the end every remaining chunk goes
+   * to whichever worker is free first, and a short task never waits behind another function's
+   * long one while a worker could run it.
    */
   #hasRoom(slot: Slot, chunk: Chunk, queued: number, ready: number): boolean {
     if (slot.inflight.size === 0) return true;
-    if (slot.load + chunk.size <= this.#window(chunk.fnId)) return true;
-    return slot.inflight.size === 1 && this.#itemMs.has(chunk.fnId) && queued >= 2 * ready;
+    const ms = this.#itemMs.get(chunk.fnId);
+    if (ms === undefined || slot.blind > 0) return false;
+    if (slot.load + chunk.size <= MAX_ITEMS_IN_FLIGHT && slot.workMs + ms * chunk.size <= QUEUED_WORK_MS) return true;
+    return slot.inflight.size === 1 && queued >= 2 * ready && slot.inflight.values().next().value?.fnId === chunk.fnId;
   }
 
   #dispatch(): void {
@@ -483,8 +501,9 @@ export class PoolCore {
       }
       if (best === null) break;
       this.#head++;
-      best.inflight.set(chunk.id, chunk);
-      best.load += chunk.size;
+      const ms = this.#itemMs.get(chunk.fnId);
+      chunk.costMs = ms === undefined ? NaN : ms * chunk.size;
+      best.take(chunk);
       best.chunksSent++;
       let batch = batches.get(best);
       if (!batch) batches.set(best, (batch = []));

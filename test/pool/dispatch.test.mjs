@@ -22,11 +22,7 @@ async function settledOrStuck(results, how) {
 }
 
 forEachMethod((ctx) => {
-  // TODO: fails today. #hasRoom in src/pool/core.ts lets a worker running an unmeasured (possibly
-  // endless) task take measured short chunks: its load counts the long task as one item against
-  // the short function's window, and the "one more behind a long chunk" rule applies too. Drop
-  // `todo` once the dispatcher never queues work behind a task whose length is unknown.
-  test('short tasks never queue behind a long one: the other worker runs them all while it is held', { todo: 'dispatcher queues short chunks behind an unmeasured running task' }, async () => {
+  test('short tasks never queue behind a long one: the other worker runs them all while it is held', async () => {
     const pool = new ctx.Pool(2);
     const started = new Event();
     const release = new Event();
