@@ -15,13 +15,15 @@
  *   A process that only attaches leaves the segment alone unless it asks with `track: true`.
  *
  * Sent to another process or thread as a Process arg, it arrives attached to the same name
- * (untracked there).
+ * (untracked there). So do typed arrays, DataViews and Buffers over its `buf`: a worker process
+ * writing into one writes into the segment, never into a copy.
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
 import { native, type NativeError } from '../internal/native.js';
 import { track as trackResource, untrack as untrackResource } from '../resource-tracker/client.js';
-import { kReduce, registerShareable } from '../serialize/codec.js';
+import { kReduce, registerShareable, registerSharedViewReducer } from '../serialize/codec.js';
+import { makeView, viewKind, viewLength, type ViewKind } from './shared-views.js';
 
 export interface SharedMemoryOptions {
   /** The segment's name, without a leading '/'. Omitted with `create`: a fresh random name. */
@@ -126,6 +128,7 @@ export class SharedMemory {
     this.#name = chosen;
     this.#size = actual;
     this.#buf = new Uint8Array(buffer);
+    nameOfBuffer.set(buffer, chosen);
     if (track) trackResource(chosen, 'shared_memory');
   }
 
@@ -177,3 +180,29 @@ export class SharedMemory {
 }
 
 registerShareable('SharedMemory', (state) => new SharedMemory({ name: (state as { name: string }).name, track: false }));
+
+/** The segment name behind each buffer a SharedMemory maps in this process. */
+const nameOfBuffer = new WeakMap<SharedArrayBuffer, string>();
+
+interface NamedViewState {
+  name: string;
+  kind: ViewKind;
+  offset: number;
+  length: number;
+}
+
+registerSharedViewReducer((view, destination) => {
+  // A thread receives the SharedArrayBuffer itself: the structured clone shares it.
+  if (destination.kind === 'thread') return undefined;
+  const name = nameOfBuffer.get(view.buffer as SharedArrayBuffer);
+  const kind = name === undefined ? undefined : viewKind(view);
+  if (name === undefined || !kind) return undefined;
+  const state: NamedViewState = { name, kind, offset: view.byteOffset, length: viewLength(view, kind) };
+  return { type: 'SharedMemoryView', state };
+});
+
+registerShareable('SharedMemoryView', (state) => {
+  const { name, kind, offset, length } = state as NamedViewState;
+  const segment = new SharedMemory({ name, track: false });
+  return makeView(kind, segment.buf!.buffer, offset, length);
+});

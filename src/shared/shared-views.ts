@@ -1,6 +1,7 @@
 /**
  * Any view on the package's shared memory (a RawArray, a subarray of it, a DataView, a Buffer)
- * travels to other processes and threads as the same memory, not as a copy.
+ * travels to other processes and threads as the same memory, not as a copy. (Views on a named
+ * `SharedMemory` block travel by its name: shared-memory.ts.)
  */
 import { Buffer } from 'node:buffer';
 import { registerShareable, registerSharedViewReducer, type Destination } from '../serialize/codec.js';
@@ -26,13 +27,26 @@ const VIEW_KINDS = {
   Float32Array,
   Float64Array,
 } as const;
-type ViewKind = keyof typeof VIEW_KINDS | 'DataView' | 'Buffer';
+export type ViewKind = keyof typeof VIEW_KINDS | 'DataView' | 'Buffer';
 
-function viewKind(view: ArrayBufferView): ViewKind | undefined {
+/** What a view is, so the same kind of view can be made on the other side. */
+export function viewKind(view: ArrayBufferView): ViewKind | undefined {
   if (Buffer.isBuffer(view)) return 'Buffer';
   if (view instanceof DataView) return 'DataView';
   for (const [name, Ctor] of Object.entries(VIEW_KINDS)) if (view instanceof Ctor) return name as ViewKind;
   return undefined;
+}
+
+/** A view's length in its own units (elements; bytes for a DataView or Buffer). */
+export function viewLength(view: ArrayBufferView, kind: ViewKind): number {
+  return kind === 'DataView' || kind === 'Buffer' ? view.byteLength : (view as unknown as { length: number }).length;
+}
+
+export function makeView(kind: ViewKind, buffer: ArrayBufferLike, offset: number, length: number): ArrayBufferView {
+  const memory = buffer as ArrayBuffer;
+  if (kind === 'Buffer') return Buffer.from(memory, offset, length);
+  if (kind === 'DataView') return new DataView(memory, offset, length);
+  return new VIEW_KINDS[kind](memory, offset, length);
 }
 
 interface ViewState {
@@ -45,16 +59,12 @@ registerSharedViewReducer((view, destination) => {
   const segment = segmentOfBuffer(view.buffer);
   const kind = segment && viewKind(view);
   if (!kind) return undefined;
-  const length = kind === 'DataView' || kind === 'Buffer' ? view.byteLength : (view as unknown as { length: number }).length;
-  const state: ViewState = { kind, block: viewHandle(view, destination), length };
+  const state: ViewState = { kind, block: viewHandle(view, destination), length: viewLength(view, kind) };
   return { type: 'SharedView', state };
 });
 
 registerShareable('SharedView', (state) => {
   const { kind, block: handle, length } = state as ViewState;
   const block = attachBlock(handle);
-  const buffer = block.segment.buffer as unknown as ArrayBuffer;
-  if (kind === 'Buffer') return Buffer.from(buffer, block.offset, length);
-  if (kind === 'DataView') return new DataView(buffer, block.offset, length);
-  return new VIEW_KINDS[kind](buffer, block.offset, length);
+  return makeView(kind, block.segment.buffer, block.offset, length);
 });

@@ -79,12 +79,7 @@ forEachMethod((ctx, method) => {
     assert.deepEqual([...doubles], range(6).map((i) => i + 0.5), 'writes from both workers all landed');
   });
 
-  // TODO (spawn, forkserver): fails today. README's parity table says SharedMemory views travel
-  // without copying on every start method, but the shared-view reducer (src/shared/shared-views.ts)
-  // only knows the package's heap segments: a view on a SharedMemory segment reaches a worker
-  // process as a silent copy, so the worker's writes are lost. Drop `todo` once it is sent shared.
-  const copiedToProcesses = method !== 'thread' && 'a view on a SharedMemory block reaches a worker process as a copy';
-  test('typed views on a SharedMemory block’s buf in task args: the worker writes in place', { todo: copiedToProcesses }, async () => {
+  test('typed views on a SharedMemory block’s buf in task args: the worker writes in place', async () => {
     const shm = new SharedMemory({ create: true, size: 64 });
     try {
       const bytes = shm.buf;
