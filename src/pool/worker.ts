@@ -16,6 +16,13 @@ const FLUSH_MS = 2;
 
 type Task = (...args: unknown[]) => unknown;
 
+/**
+ * How many chunks this pool worker has received and not yet started (0 outside a pool worker):
+ * how far ahead of the worker the pool has sent work, i.e. what it holds in memory besides the
+ * chunk it runs.
+ */
+export let chunksWaiting = (): number => 0;
+
 function describe(value: unknown): string {
   try {
     const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
@@ -55,6 +62,7 @@ export async function poolWorker(
   /** WireChunks laid end to end, as they arrive. */
   const queue: unknown[] = [];
   let head = 0;
+  chunksWaiting = () => (queue.length - head) / CHUNK_FIELDS;
   let running = false;
   let exitRequested = false;
   /** The pool spins for the results of what it sent last (protocol.ts, Kind.Run): spin for its next message. */

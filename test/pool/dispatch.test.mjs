@@ -1,12 +1,13 @@
 // The fair dispatcher (src/pool/core.ts): a worker running a long task is not given short tasks
 // to queue behind it while the other worker is free. With one task held on one worker, every
 // short task submitted meanwhile, by applyAsync or imapUnordered, runs on the other worker and
-// completes while the long one still runs.
+// completes while the long one still runs. And a map over a large array sends each worker only a
+// little work ahead of what it runs, so a worker never holds the whole input in memory.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Event } from '../../dist/index.js';
 import { forEachMethod, within } from '../helpers/methods.mjs';
-import { holdUntil, nameOf } from '../fixtures/pool/dispatch.mjs';
+import { holdUntil, lookAhead, nameOf } from '../fixtures/pool/dispatch.mjs';
 
 const range = (n) => Array.from({ length: n }, (_, i) => i);
 const BOUND = 15_000; // a hang guard only: short tasks finish in milliseconds unless queued behind the held one
@@ -56,6 +57,24 @@ forEachMethod((ctx) => {
       assert.equal(pool.workers.length, 2, 'no worker was replaced');
     } finally {
       release.set();
+      await within(pool.terminate(), 10_000, 'pool.terminate()');
+    }
+  });
+
+  test('a map over a large array sends each worker only a little work ahead of what it runs', async () => {
+    const pool = new ctx.Pool(2);
+    try {
+      // Items of ~0.5 ms: a worker may hold about 2 ms of measured work, so a few chunks wait.
+      const waiting = await within(pool.map(lookAhead, Array(400).fill(0.5), { chunksize: 1 }), 60_000, 'map of 400 half-millisecond items');
+      assert.equal(waiting.length, 400);
+      const most = Math.max(...waiting);
+      assert.ok(most <= 8, `at most 8 chunks waited in a worker behind the running one (saw ${most}; sent without a bound, hundreds would)`);
+      // Items of microseconds: the look-ahead still has a ceiling (4096 items per worker).
+      const tiny = await within(pool.map(lookAhead, Array(20_000).fill(0), { chunksize: 1 }), 60_000, 'map of 20,000 tiny items');
+      assert.equal(tiny.length, 20_000);
+      const mostTiny = Math.max(...tiny);
+      assert.ok(mostTiny <= 4096, `at most 4096 chunks waited in a worker (saw ${mostTiny}; sent without a bound, thousands more would)`);
+    } finally {
       await within(pool.terminate(), 10_000, 'pool.terminate()');
     }
   });
