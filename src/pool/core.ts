@@ -323,9 +323,9 @@ export class PoolCore {
   }
 
   /**
-   * Results this process cannot rebuild as a whole (a class registered only in the workers, a
-   * module that fails to import here). CPython's pool hangs forever on such a result (gh-79492);
-   * here the results are read one by one and each one that cannot be rebuilt fails its own task.
+   * A message that cannot be read as it is: results whose modules fail to import here, or an
+   * initializer's error that cannot be rebuilt. CPython's pool hangs forever on such a result
+   * (gh-79492); here each result that cannot be rebuilt fails its own task (#onResults).
    */
   #onUnreadable(slot: Slot, error: unknown, raw: unknown): void {
     if (!Array.isArray(raw) || (raw[0] !== Kind.Done && raw[0] !== Kind.InitError)) {
@@ -336,27 +336,22 @@ export class PoolCore {
       slot.initError = unreadableHere('its initializer\'s error', error);
       return;
     }
-    const results = raw.slice();
-    for (let i = DONE_HEADER; i < results.length; i += RESULT_FIELDS) {
-      try {
-        results[i + 2] = decode(results[i + 2]);
-      } catch (cause) {
-        results[i + 2] = unreadableHere(results[i + 1] === true ? 'the result of a task' : 'the error of a task', cause);
-        results[i + 1] = false;
-        results[i + 4] = true;
-      }
-    }
-    this.#onResults(slot, results);
+    this.#onResults(slot, raw, error);
   }
 
-  #onResults(slot: Slot, results: unknown[]): void {
+  /**
+   * A Done message. Encoded result values are decoded one by one, so one that cannot be rebuilt
+   * here fails its own task only (`importError`: why a module the message needs did not load).
+   */
+  #onResults(slot: Slot, results: unknown[], importError?: unknown): void {
+    const encoded = results[1] === 1;
     let settled = 0;
     for (let i = DONE_HEADER; i < results.length; i += RESULT_FIELDS) {
       const id = results[i] as WireResult[0];
-      const ok = results[i + 1] as WireResult[1];
-      const value = results[i + 2];
+      let ok = results[i + 1] as WireResult[1];
+      let value = results[i + 2];
       const ms = results[i + 3] as WireResult[3];
-      const local = results[i + 4] as WireResult[4];
+      let local = results[i + 4] as WireResult[4];
       const chunk = slot.inflight.get(id);
       if (!chunk) continue;
       slot.release(chunk);
@@ -364,6 +359,15 @@ export class PoolCore {
       const perItem = ms / Math.max(1, chunk.size);
       const known = this.#itemMs.get(chunk.fnId);
       this.#itemMs.set(chunk.fnId, known === undefined ? perItem : known * 0.7 + perItem * 0.3);
+      if (encoded) {
+        try {
+          value = decode(value);
+        } catch (cause) {
+          value = unreadableHere(ok ? 'the result of a task' : 'the error of a task', cause, importError);
+          ok = false;
+          local = true;
+        }
+      }
       if (chunk.job.live) chunk.job.chunkDone(chunk, ok, ok || local ? value : remoteError(value));
     }
     this.#addChunks(-settled);
@@ -608,9 +612,10 @@ export class PoolCore {
 }
 
 /** The error of a task whose result (or error) came back but cannot be rebuilt in this process. */
-function unreadableHere(what: string, cause: unknown): PicklingError {
-  const why = cause instanceof Error ? cause.message : String(cause);
-  return new PicklingError(`A pool worker sent back ${what}, but it cannot be rebuilt in this process: ${why}`, { cause });
+function unreadableHere(what: string, cause: unknown, importError?: unknown): PicklingError {
+  const text = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+  const imports = importError === undefined ? '' : ` (a module it needs failed to load here: ${text(importError)})`;
+  return new PicklingError(`A pool worker sent back ${what}, but it cannot be rebuilt in this process: ${text(cause)}${imports}`, { cause });
 }
 
 function lostError(process: Process, status: ExitStatus): WorkerLostError {

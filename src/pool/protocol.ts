@@ -33,7 +33,11 @@ export const enum Kind {
   Ready = 3,
   /** [InitError, error] */
   InitError = 4,
-  /** [Done, ...WireResults laid end to end, each padded to RESULT_FIELDS] */
+  /**
+   * [Done, encoded (1: the result values are encoded, and the pool decodes each on its own, so
+   * one it cannot rebuild fails only its task; 0: plain data), ...WireResults laid end to end,
+   * each padded to RESULT_FIELDS] — sent raw.
+   */
   Done = 5,
 }
 
@@ -42,7 +46,7 @@ export type FromWorker = unknown[];
 
 /** Fields before the first chunk of a Run message, and before the first result of a Done message. */
 export const RUN_HEADER = 3;
-export const DONE_HEADER = 1;
+export const DONE_HEADER = 2;
 export const CHUNK_FIELDS = 5;
 export const RESULT_FIELDS = 5;
 

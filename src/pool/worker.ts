@@ -19,7 +19,7 @@ type Task = (...args: unknown[]) => unknown;
 /**
  * How many chunks this pool worker has received and not yet started (0 outside a pool worker):
  * how far ahead of the worker the pool has sent work, i.e. what it holds in memory besides the
- * chunk it runs.
+ * chunk it runs. A diagnostic: the pool's tests read it to check that bound.
  */
 export let chunksWaiting = (): number => 0;
 
@@ -73,7 +73,7 @@ export async function poolWorker(
   const send = (message: unknown[]): void => link.send(encode(message, destination));
 
   const sendResults = (results: WireResult[]): void => {
-    const flat: unknown[] = [Kind.Done];
+    const flat: unknown[] = [Kind.Done, 0];
     let plain = true;
     for (const result of results) {
       flat.push(result[0], result[1], result[2], result[3], result[4] ?? false);
@@ -83,12 +83,13 @@ export async function poolWorker(
       link.send({ value: flat, modules: [] }, true, quick);
       return;
     }
+    flat[1] = 1;
     try {
       // Encoding and the link's own serialization both fail before anything is written.
-      link.send(encode(flat, destination), false, quick);
+      link.send(encode(flat, destination), true, quick);
     } catch {
       const parts = results.map((result) => sendableResult(result, destination));
-      link.send(prepare([Kind.Done, ...parts.flatMap((part) => part.value as unknown[])], parts), false, quick);
+      link.send(prepare([Kind.Done, 1, ...parts.flatMap((part) => part.value as unknown[])], parts), true, quick);
     }
   };
 
@@ -161,11 +162,11 @@ export async function poolWorker(
       for (const [id, fn] of fns) {
         // A function that cannot be had here fails each of its chunks with the reason, never drops them.
         try {
-          if (unloadable) throw unloadable.error;
           functions.set(id, decode(fn) as Task);
         } catch (error) {
+          const reason = unloadable?.error ?? error;
           functions.set(id, () => {
-            throw error;
+            throw reason;
           });
         }
       }

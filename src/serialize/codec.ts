@@ -262,11 +262,15 @@ const moduleExports = new Map<string, unknown>();
 
 /** Imports every module an encoded value needs; afterwards `decode` runs synchronously. */
 export async function prepareDecode(modules: readonly ModuleNeed[]): Promise<void> {
-  await Promise.all(
+  // Every import is let finish, so a failing one does not leave the others half loaded for a
+  // caller that goes on to decode what it can.
+  const outcomes = await Promise.allSettled(
     modules.map(async ({ url, format }) => {
       if (!moduleExports.has(url)) moduleExports.set(url, await loadModule(url, format));
     }),
   );
+  const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** Whether every module an encoded value needs is loaded already, so `decode` can run without `prepareDecode`. */

@@ -20,10 +20,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
+import { ProcessError } from '../errors.js';
 import { native, type NativeError } from '../internal/native.js';
 import { track as trackResource, untrack as untrackResource } from '../resource-tracker/client.js';
 import { kReduce, registerShareable, registerSharedViewReducer } from '../serialize/codec.js';
-import { makeView, viewKind, viewLength, type ViewKind } from './shared-views.js';
+import { makeView, viewBytes, viewKind, viewLength, type ViewKind } from './shared-views.js';
 
 export interface SharedMemoryOptions {
   /** The segment's name, without a leading '/'. Omitted with `create`: a fresh random name. */
@@ -203,6 +204,19 @@ registerSharedViewReducer((view, destination) => {
 
 registerShareable('SharedMemoryView', (state) => {
   const { name, kind, offset, length } = state as NamedViewState;
-  const segment = new SharedMemory({ name, track: false });
+  let segment: SharedMemory;
+  try {
+    segment = new SharedMemory({ name, track: false });
+  } catch (error) {
+    throw new ProcessError(
+      `A ${kind} over SharedMemory '${name}' arrived, but the block cannot be attached here: ${(error as Error).message}. ` +
+        'Keep the block linked until every receiver has its views (unlink() after they are done).',
+      { cause: error },
+    );
+  }
+  const bytes = viewBytes(kind, length);
+  if (offset + bytes > segment.size) {
+    throw new ProcessError(`A ${kind} over bytes ${offset}–${offset + bytes} of SharedMemory '${name}' arrived, but the block has only ${segment.size} bytes here.`);
+  }
   return makeView(kind, segment.buf!.buffer, offset, length);
 });

@@ -42,6 +42,11 @@ export function viewLength(view: ArrayBufferView, kind: ViewKind): number {
   return kind === 'DataView' || kind === 'Buffer' ? view.byteLength : (view as unknown as { length: number }).length;
 }
 
+/** The bytes a view of `kind` and `length` (its own units) spans. */
+export function viewBytes(kind: ViewKind, length: number): number {
+  return kind === 'DataView' || kind === 'Buffer' ? length : length * VIEW_KINDS[kind].BYTES_PER_ELEMENT;
+}
+
 export function makeView(kind: ViewKind, buffer: ArrayBufferLike, offset: number, length: number): ArrayBufferView {
   const memory = buffer as ArrayBuffer;
   if (kind === 'Buffer') return Buffer.from(memory, offset, length);

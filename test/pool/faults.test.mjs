@@ -15,8 +15,8 @@ import { pidAlive } from '../helpers/run-script.mjs';
 import { badInit, exitWith, slowSquare, square } from '../fixtures/pool/tasks.mjs';
 import { announceAndExit, announceAndRejectLater, announceAndThrowLater, announceAndWait } from '../fixtures/pool/faults.mjs';
 import { holdUntil } from '../fixtures/pool/dispatch.mjs';
-import { throwWithWorkerOnly, workerOnlyIfOdd } from '../fixtures/pool/registered-in-workers.mjs';
-import { greet } from '../fixtures/pool/refuses-workers.mjs';
+import { describeItem, throwWithWorkerOnly, workerOnlyIfOdd } from '../fixtures/pool/registered-in-workers.mjs';
+import { greet, Refused } from '../fixtures/pool/refuses-workers.mjs';
 
 const range = (n) => Array.from({ length: n }, (_, i) => i);
 const squares = (n) => range(n).map((i) => i * i);
@@ -224,7 +224,8 @@ forEachMethod((ctx, method) => {
         return true;
       });
       await assert.rejects(within(pool.apply(throwWithWorkerOnly, [1]), 20_000, 'an error that cannot be rebuilt'), PicklingError);
-      // One message carries the results of several chunks: only the chunk holding the odd one fails.
+      // A worker holding several chunks (the function is measured by now) sends their results in one
+      // message; each result is rebuilt on its own, so only the task of the odd one fails.
       const results = await within(Promise.allSettled([0, 2, 1, 4].map((x) => pool.apply(workerOnlyIfOdd, [x]))), 20_000, 'mixed results');
       assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
       assert.deepEqual(results.filter((r) => r.status === 'fulfilled').map((r) => r.value), [0, 2, 4]);
@@ -244,6 +245,14 @@ forEachMethod((ctx, method) => {
       }
       assert.deepEqual(await pool.map(square, range(6)), squares(6), 'the pool still serves');
       assert.equal(pool.workers.length, 2);
+    });
+  });
+
+  test('an argument whose module fails to load in the worker fails its call only; the function keeps working there', async () => {
+    await withPool({ processes: 1 }, async (pool) => {
+      await assert.rejects(within(pool.apply(describeItem, [new Refused(1)]), 20_000, 'a call with an argument the worker cannot rebuild'), RemoteError);
+      assert.equal(await within(pool.apply(describeItem, [5]), 20_000, 'the same function, a plain argument'), 'number 5');
+      assert.equal(pool.workers.length, 1, 'on the same worker');
     });
   });
 

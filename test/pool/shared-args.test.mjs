@@ -3,7 +3,7 @@
 // worker as a working handle on the same resource, on every start method.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lock, Pipe, Queue, RawArray, SharedMemory, Value } from '../../dist/index.js';
+import { Lock, Pipe, Queue, RawArray, RemoteError, SharedMemory, Value } from '../../dist/index.js';
 import { forEachMethod, within } from '../helpers/methods.mjs';
 import { addUnderLock, putSquare, sendOver, sumBytes, writeByte, writeInto } from '../fixtures/pool/shared-tasks.mjs';
 
@@ -96,4 +96,23 @@ forEachMethod((ctx, method) => {
       shm.unlink();
     }
   });
+
+  if (method !== 'thread') {
+    test('a view over a SharedMemory block unlinked before a worker process attaches fails that call with a clear error', async () => {
+      const shm = new SharedMemory({ create: true, size: 64 });
+      const bytes = shm.buf;
+      shm.unlink(); // this process keeps its mapping; the name is gone for everyone else
+      try {
+        await assert.rejects(within(pool.apply(writeInto, [bytes, 0, [1]]), BOUND, 'apply with a view on an unlinked block'), (error) => {
+          assert.ok(error instanceof RemoteError, `${error}`);
+          assert.match(error.message, new RegExp(`Uint8Array over SharedMemory '${shm.name}' arrived, but the block cannot be attached here`));
+          return true;
+        });
+        assert.equal(bytes[0], 0, 'nothing was written');
+        assert.deepEqual(await within(pool.apply(writeInto, [new Uint8Array(2), 0, [1]]), BOUND, 'the next call'), { before: [0], length: 2, type: 'Uint8Array' });
+      } finally {
+        shm.close();
+      }
+    });
+  }
 });
