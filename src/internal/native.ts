@@ -26,6 +26,8 @@ export interface NativeAddon {
   shmOpen(name: string, create: boolean, exclusive: boolean): number;
   shmUnlink(name: string): void;
   truncate(fd: number, size: number): void;
+  /** Allocates the file's pages now (posix_fallocate): ENOSPC here rather than SIGBUS on a later write. */
+  reserve(fd: number, size: number): void;
   fdSize(fd: number): number;
   closeFd(fd: number): void;
   /** A SharedArrayBuffer over a MAP_SHARED mapping of fd, unmapped when collected. */

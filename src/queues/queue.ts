@@ -8,9 +8,12 @@
  *   call site and nothing is enqueued (CPython's feeder thread prints the error and drops it).
  * - There is no feeder thread. An item goes into shared memory at once when the ring has room;
  *   otherwise (a full ring, an item larger than the ring, another producer writing) it waits in
- *   this process's outbox, written in order in the background as consumers drain the ring. Like
- *   CPython's feeder, a pending outbox keeps the process alive until it is written, and
- *   `joinThread()` waits for it.
+ *   this process's outbox, written in order in the background as consumers drain the ring. A
+ *   large one (64 KiB and up) waits there only as the name of a shared memory block holding its
+ *   bytes (spill.ts), so joining a producer before reading what it put does not deadlock (CPython's
+ *   does once its pipe is full: gh-73983) unless it left more than the ring's worth of small items
+ *   unread. Like CPython's feeder, a pending outbox keeps the process alive until it is written,
+ *   and `joinThread()` waits for it.
  * - `putSync`/`getSync`/`joinSync` block this thread in the kernel. Before they block, they write
  *   this process's outbox on this thread (the background writer needs the event loop, which they
  *   stop), and `putSync` of an item that does not fit (when the outbox is empty) writes it the same
@@ -46,6 +49,7 @@ import { SEM_VALUE_MAX } from '../synchronize/semaphore.js';
 import { kWaitable } from '../process/sentinel.js';
 import { Channel, type ChannelHandle, type Message } from './channel.js';
 import { decodeFrame, encodeItem, K_CODEC, parseWire, SCRATCH_KINDS, type Frame } from './framing.js';
+import { K_SPILLED, spill, unspill } from './spill.js';
 
 function checkMaxsize(maxsize: unknown): number {
   if (typeof maxsize !== 'number' || !Number.isInteger(maxsize)) {
@@ -201,7 +205,7 @@ abstract class QueueCore<T> {
     // catch up with what consumers have freed meanwhile (a loop of awaited puts never yields to
     // the event loop, where it would run), so this one may go straight into the ring.
     if (this.#outbox.length > 0 && frame.bytes.length >= POKE_BYTES) this.#pokePump();
-    if (this.#outbox.length > 0 || !this.#channel.tryWriteNow(frame.kind, frame.bytes)) this.#post(frame);
+    if (this.#outbox.length > 0 || !this.#channel.tryWriteNow(frame.kind, frame.bytes)) this.#post(spill(frame));
   }
 
   protected putBlocking(obj: T, options: SyncBlockingOptions | undefined): void {
@@ -217,11 +221,12 @@ abstract class QueueCore<T> {
     this.#channel.accept(this.#joinable);
     if (this.#outbox.length > 0) {
       // Items of an earlier put() are still on their way: this one goes after them.
-      this.#post(frame);
+      this.#post(spill(frame));
       return;
     }
     if (this.#channel.tryWriteNow(frame.kind, frame.bytes)) return;
-    const { kind, bytes } = frame;
+    const { kind, bytes } = spill(frame);
+    if (bytes !== frame.bytes && this.#channel.tryWriteNow(kind, bytes)) return;
     runStreamSync(this.#channel.finishWrite(bytes, runStreamSync(this.#channel.beginWrite(kind, bytes))));
   }
 
@@ -330,6 +335,7 @@ abstract class QueueCore<T> {
         if (!claimed) throw new QueueEmptyError();
       }
       message = channel.readNow(SCRATCH_KINDS) ?? (await runStreamAsync(channel.finishRead()));
+      if (message.kind === K_SPILLED) message = unspill(message.body);
     }
     if (message.kind !== K_CODEC) return decodeFrame(message.kind, message.body) as T;
     const wire = parseWire(message.body);
@@ -346,6 +352,7 @@ abstract class QueueCore<T> {
       this.drainSync();
       if (!channel.tryClaimNow() && !runSync(channel.claim(timeout, undefined))) throw new QueueEmptyError();
       message = channel.readNow(SCRATCH_KINDS) ?? runStreamSync(channel.finishRead());
+      if (message.kind === K_SPILLED) message = unspill(message.body);
     }
     if (message.kind !== K_CODEC) return decodeFrame(message.kind, message.body) as T;
     const wire = parseWire(message.body);

@@ -3,6 +3,7 @@
 // as: a put of an unsendable value throws at the call site), then many producers and consumers in
 // other processes and threads on every start method: every item delivered exactly once (count and
 // sum), order kept per producer, items larger than the ring, and a consumer killed while it waits.
+import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -29,6 +30,7 @@ import {
   produce,
   putBig,
   putBigLast,
+  putSizes,
   putUnsendable,
   takeOne,
   waitInGet,
@@ -42,7 +44,7 @@ const join = async (p, ms = 20_000) => {
   assert.equal(p.exitCode, 0, `${p.name} exited with ${p.exitCode}`);
 };
 
-const BIG = RING_BYTES + 12345; // larger than the ring: it streams through
+const BIG = RING_BYTES + 12345; // larger than the ring: it goes into a block of its own (streaming.test.mjs: through the ring)
 
 test('put and get, blocking and not, with qsize/empty/full as CPython test_put and test_get', async () => {
   const q = new Queue(6);
@@ -138,7 +140,7 @@ test('an aborted get takes nothing: the item stays for the next getter', async (
   assert.equal(full.empty(), true);
 });
 
-test('items larger than the ring stream through it within one process; later puts do not wait for them', async () => {
+test('items larger than the ring within one process arrive in order; later puts do not wait for them', async () => {
   const q = new Queue();
   await q.put(pattern(BIG, 7));
   await q.put('small');
@@ -268,7 +270,7 @@ forEachMethod((ctx, method) => {
     await join(writer);
     const last = start(ctx, putBigLast, [fromChild, BIG, 6]);
     const lastItem = await within(fromChild.get(), 20_000, 'big item put last');
-    assert.ok(matches(lastItem, BIG, 6), 'a child that puts a large item last stays until it is streamed');
+    assert.ok(matches(lastItem, BIG, 6), 'a large item a child put last arrives intact');
     await join(last);
   });
 
@@ -284,6 +286,29 @@ forEachMethod((ctx, method) => {
       const item = await within(q.get(), 20_000, `get of the ${size}-byte item`);
       assert.ok(matches(item, size, seed), `the ${size}-byte item arrived intact`);
       assert.equal(q.empty(), true);
+    }
+  });
+
+  test(`${method}: join() of a child before get() works past the ring too: large items it cannot write wait in shared memory, not in the child`, async () => {
+    const MiB = 1024 * 1024;
+    const sizes = [RING_BYTES * 2 + 3, ...Array(10).fill(MiB), 100 * 1024, 16, MiB];
+    const spills = () => readdirSync('/dev/shm').filter((name) => name.startsWith('mpq_'));
+    const before = spills().length;
+    for (const sync of [false, true]) {
+      const q = new ctx.Queue();
+      await join(start(ctx, putSizes, [q, sizes, 11, sync]));
+      assert.equal(q.qsize(), sizes.length + 1);
+      assert.ok(spills().length > before, 'some items wait in blocks of their own');
+      for (const [i, size] of sizes.entries()) {
+        const item = await within(q.get(), 20_000, `get of item ${i}`);
+        const bytes = i % 2 === 0 ? item : item.bytes;
+        if (i % 2 === 1) assert.equal(item.i, i);
+        assert.ok(matches(bytes, size, 11 + i), `item ${i} (${size} bytes${sync ? ', putSync' : ''}) arrived intact and in order`);
+        assert.equal(bytes.constructor, Uint8Array);
+      }
+      assert.equal(await within(q.get(), 20_000, 'get of the last item'), 'end');
+      assert.equal(q.empty(), true);
+      assert.equal(spills().length, before, 'every block was freed by the get that took its item');
     }
   });
 
