@@ -77,7 +77,11 @@ void Reserve(const v8::FunctionCallbackInfo<v8::Value>& args) {
   v8::Isolate* isolate = args.GetIsolate();
   int64_t fd, size;
   if (!ReadNumber(args, 0, &fd) || !ReadNumber(args, 1, &size)) return ThrowType(isolate, "reserve(fd, size)");
-  int err = posix_fallocate(static_cast<int>(fd), 0, static_cast<off_t>(size));
+  int err;
+  // A signal (Node's SIGCHLD) may interrupt a large allocation: it is safe to start again.
+  do {
+    err = posix_fallocate(static_cast<int>(fd), 0, static_cast<off_t>(size));
+  } while (err == EINTR);
   if (err != 0) return ThrowErrno(isolate, err, "posix_fallocate");
 }
 

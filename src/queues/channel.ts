@@ -214,6 +214,11 @@ export class Channel {
   }
 
   /** Writes a whole message at once if the write lock is free and the ring has room for it. */
+  /** Whether the ring has room now for a message of `length` body bytes (others may take it first). */
+  hasRoomFor(length: number): boolean {
+    return this.#capacity - Atomics.load(this.#w, USED) >= HEADER + length;
+  }
+
   tryWriteNow(kind: number, bytes: Uint8Array): boolean {
     const w = this.#w;
     const length = bytes.length;

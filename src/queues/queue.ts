@@ -205,7 +205,15 @@ abstract class QueueCore<T> {
     // catch up with what consumers have freed meanwhile (a loop of awaited puts never yields to
     // the event loop, where it would run), so this one may go straight into the ring.
     if (this.#outbox.length > 0 && frame.bytes.length >= POKE_BYTES) this.#pokePump();
-    if (this.#outbox.length > 0 || !this.#channel.tryWriteNow(frame.kind, frame.bytes)) this.#post(spill(frame));
+    if (this.#outbox.length > 0 || !this.#channel.tryWriteNow(frame.kind, frame.bytes)) this.#post(this.#spillUnlessRoom(frame));
+  }
+
+  /**
+   * A large item that cannot be written now goes into a block of its own (spill.ts), unless the
+   * ring has room for it and nothing of ours is ahead of it: then it only met another writer.
+   */
+  #spillUnlessRoom(frame: Frame): Frame {
+    return this.#outbox.length === 0 && this.#channel.hasRoomFor(frame.bytes.length) ? frame : spill(frame);
   }
 
   protected putBlocking(obj: T, options: SyncBlockingOptions | undefined): void {
@@ -225,7 +233,7 @@ abstract class QueueCore<T> {
       return;
     }
     if (this.#channel.tryWriteNow(frame.kind, frame.bytes)) return;
-    const { kind, bytes } = spill(frame);
+    const { kind, bytes } = this.#spillUnlessRoom(frame);
     if (bytes !== frame.bytes && this.#channel.tryWriteNow(kind, bytes)) return;
     runStreamSync(this.#channel.finishWrite(bytes, runStreamSync(this.#channel.beginWrite(kind, bytes))));
   }

@@ -142,10 +142,14 @@ function send(bytes: Buffer): void {
   }
 }
 
-/** Records `name` for removal if every process of the program ends without untracking it. */
-export function track(name: string, type: ResourceType): void {
+/**
+ * Records `name` for removal if every process of the program ends without untracking it.
+ * `remember: false`: another process will untrack it (a queue item's block, freed by its reader),
+ * so this one does not keep it to tell a relaunched tracker.
+ */
+export function track(name: string, type: ResourceType, remember = true): void {
   send(message('REGISTER', name, type));
-  mine.add(`${type}:${name}`);
+  if (remember) mine.add(`${type}:${name}`);
 }
 
 /** Forgets `name` (it was removed, or another process took over): the tracker leaves it alone. */

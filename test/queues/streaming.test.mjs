@@ -12,7 +12,7 @@ const { within, processStarter, PROCESS_METHODS } = await import('../helpers/met
 const { getBig, matches, pattern, putBig, putBigLast } = await import('../fixtures/queues/workers.mjs');
 
 const BIG = RING_BYTES + 12345;
-const spills = () => readdirSync('/dev/shm').filter((name) => name.startsWith('mpq_'));
+const spills = () => readdirSync('/dev/shm').filter((name) => name.startsWith(`mpq_${process.pid}_`));
 const { start, join } = processStarter();
 
 test('items larger than the ring stream through it within one process; later puts do not wait for them', async () => {
