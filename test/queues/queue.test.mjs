@@ -21,14 +21,13 @@ import {
 } from '../../dist/index.js';
 import { RING_BYTES } from '../../dist/queues/channel.js';
 import { forEachMethod, within, PROCESS_METHODS, processStarter } from '../helpers/methods.mjs';
+import { BIG, bigItemsBothWays } from './big-items.mjs';
 import {
   closeAndPut,
   consume,
-  getBig,
   matches,
   pattern,
   produce,
-  putBig,
   putBigLast,
   putSizes,
   putUnsendable,
@@ -44,7 +43,6 @@ const join = async (p, ms = 20_000) => {
   assert.equal(p.exitCode, 0, `${p.name} exited with ${p.exitCode}`);
 };
 
-const BIG = RING_BYTES + 12345; // larger than the ring: it goes into a block of its own (streaming.test.mjs: through the ring)
 
 test('put and get, blocking and not, with qsize/empty/full as CPython test_put and test_get', async () => {
   const q = new Queue(6);
@@ -256,22 +254,7 @@ forEachMethod((ctx, method) => {
   });
 
   test(`${method}: an item larger than the ring, in both directions`, async () => {
-    const toChild = new ctx.Queue();
-    const fromChild = new ctx.Queue();
-    const out = new ctx.Queue();
-    const reader = start(ctx, getBig, [toChild, out, BIG, 3]);
-    await putBig(toChild, BIG, 3);
-    assert.deepEqual(await within(out.get(), 20_000, 'report'), { intact: true, after: 'after' });
-    const writer = start(ctx, putBig, [fromChild, BIG, 5]);
-    const big = await within(fromChild.get(), 20_000, 'big item');
-    assert.ok(big.seed === 5 && matches(big.bytes, BIG, 5));
-    assert.equal(await fromChild.get(), 'after');
-    await join(reader);
-    await join(writer);
-    const last = start(ctx, putBigLast, [fromChild, BIG, 6]);
-    const lastItem = await within(fromChild.get(), 20_000, 'big item put last');
-    assert.ok(matches(lastItem, BIG, 6), 'a large item a child put last arrives intact');
-    await join(last);
+    await bigItemsBothWays(ctx, { start, join });
   });
 
   test(`${method}: join() of a child before get() of the item it put last (gh-73983), small and 1 MiB`, async () => {

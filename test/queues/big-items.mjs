@@ -1,0 +1,29 @@
+// A test body shared by queue.test.mjs (large items go into shared memory blocks of their own)
+// and streaming.test.mjs (spilling off: they stream through the ring): items larger than the ring
+// between a parent and its children, both ways.
+import assert from 'node:assert/strict';
+import { RING_BYTES } from '../../dist/queues/channel.js';
+import { within } from '../helpers/methods.mjs';
+import { getBig, matches, putBig, putBigLast } from '../fixtures/queues/workers.mjs';
+
+export const BIG = RING_BYTES + 12345;
+
+/** A child reads a large item the parent put, the parent one a child put, and one a child put last before ending. */
+export async function bigItemsBothWays(ctx, { start, join }) {
+  const toChild = new ctx.Queue();
+  const fromChild = new ctx.Queue();
+  const out = new ctx.Queue();
+  const reader = start(ctx, getBig, [toChild, out, BIG, 3]);
+  await putBig(toChild, BIG, 3);
+  assert.deepEqual(await within(out.get(), 20_000, 'report'), { intact: true, after: 'after' });
+  const writer = start(ctx, putBig, [fromChild, BIG, 5]);
+  const big = await within(fromChild.get(), 20_000, 'big item');
+  assert.ok(big.seed === 5 && matches(big.bytes, BIG, 5));
+  assert.equal(await fromChild.get(), 'after');
+  await join(reader);
+  await join(writer);
+  const last = start(ctx, putBigLast, [fromChild, BIG, 6]);
+  const lastItem = await within(fromChild.get(), 20_000, 'big item put last');
+  assert.ok(matches(lastItem, BIG, 6), 'a large item a child put last arrives intact');
+  await join(last);
+}
