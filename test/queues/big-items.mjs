@@ -1,10 +1,10 @@
-// A test body shared by queue.test.mjs (large items go into shared memory blocks of their own)
+// Test bodies shared by queue.test.mjs (large items go into shared memory blocks of their own)
 // and streaming.test.mjs (spilling off: they stream through the ring): items larger than the ring
-// between a parent and its children, both ways.
+// within one process, and between a parent and its children, both ways.
 import assert from 'node:assert/strict';
 import { RING_BYTES } from '../../dist/queues/channel.js';
 import { within } from '../helpers/methods.mjs';
-import { getBig, matches, putBig, putBigLast } from '../fixtures/queues/workers.mjs';
+import { getBig, matches, pattern, putBig, putBigLast } from '../fixtures/queues/workers.mjs';
 
 export const BIG = RING_BYTES + 12345;
 
@@ -26,4 +26,23 @@ export async function bigItemsBothWays(ctx, { start, join }) {
   const lastItem = await within(fromChild.get(), 20_000, 'big item put last');
   assert.ok(matches(lastItem, BIG, 6), 'a large item a child put last arrives intact');
   await join(last);
+}
+
+/**
+ * Two items larger than the ring and two small ones, put in one process (`afterPuts` looks at the
+ * queue then), come back in order; later puts do not wait for the large ones.
+ */
+export async function bigItemsInOneProcess(q, afterPuts = () => {}) {
+  await q.put(pattern(BIG, 7));
+  await q.put('small');
+  await q.put(pattern(BIG, 8));
+  q.putSync('small too');
+  afterPuts();
+  assert.equal(q.qsize(), 4);
+  assert.ok(matches(await q.get(), BIG, 7));
+  assert.equal(await q.get(), 'small');
+  assert.ok(matches(await q.get(), BIG, 8));
+  assert.equal(await q.get(), 'small too');
+  q.close();
+  await q.joinThread();
 }

@@ -21,7 +21,7 @@ import {
 } from '../../dist/index.js';
 import { RING_BYTES } from '../../dist/queues/channel.js';
 import { forEachMethod, within, PROCESS_METHODS, processStarter } from '../helpers/methods.mjs';
-import { BIG, bigItemsBothWays } from './big-items.mjs';
+import { bigItemsBothWays, bigItemsInOneProcess } from './big-items.mjs';
 import {
   closeAndPut,
   consume,
@@ -139,18 +139,7 @@ test('an aborted get takes nothing: the item stays for the next getter', async (
 });
 
 test('items larger than the ring within one process arrive in order; later puts do not wait for them', async () => {
-  const q = new Queue();
-  await q.put(pattern(BIG, 7));
-  await q.put('small');
-  await q.put(pattern(BIG, 8));
-  q.putSync('small too');
-  assert.equal(q.qsize(), 4);
-  assert.ok(matches(await q.get(), BIG, 7));
-  assert.equal(await q.get(), 'small');
-  assert.ok(matches(await q.get(), BIG, 8));
-  assert.equal(await q.get(), 'small too');
-  q.close();
-  await q.joinThread();
+  await bigItemsInOneProcess(new Queue());
   const sync = new Queue();
   sync.putSync('first');
   assert.equal(sync.getSync(), 'first');

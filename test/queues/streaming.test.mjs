@@ -6,8 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Queue, getContext } from '../../dist/index.js';
 import { processStarter, PROCESS_METHODS } from '../helpers/methods.mjs';
-import { matches, pattern } from '../fixtures/queues/workers.mjs';
-import { BIG, bigItemsBothWays } from './big-items.mjs';
+import { bigItemsBothWays, bigItemsInOneProcess } from './big-items.mjs';
 
 // Read at each put, and inherited by the children these tests start.
 process.env.MULTIPROCESSING_TS_QUEUE_SPILL = '0';
@@ -16,19 +15,7 @@ const spills = () => readdirSync('/dev/shm').filter((name) => name.startsWith(`m
 const starter = processStarter();
 
 test('items larger than the ring stream through it within one process; later puts do not wait for them', async () => {
-  const q = new Queue();
-  await q.put(pattern(BIG, 7));
-  await q.put('small');
-  await q.put(pattern(BIG, 8));
-  q.putSync('small too');
-  assert.deepEqual(spills(), [], 'nothing was spilled');
-  assert.equal(q.qsize(), 4);
-  assert.ok(matches(await q.get(), BIG, 7));
-  assert.equal(await q.get(), 'small');
-  assert.ok(matches(await q.get(), BIG, 8));
-  assert.equal(await q.get(), 'small too');
-  q.close();
-  await q.joinThread();
+  await bigItemsInOneProcess(new Queue(), () => assert.deepEqual(spills(), [], 'nothing was spilled'));
 });
 
 for (const method of PROCESS_METHODS) {
