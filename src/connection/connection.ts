@@ -9,6 +9,7 @@ import { decode, encode, kReduce, modulesReady, prepareDecode, registerShareable
 import { jsonExact } from '../serialize/json-exact.js';
 import { kWaitable, type Waitable } from '../process/sentinel.js';
 import { validateTimeout } from '../internal/validate.js';
+import { onAbort } from '../internal/abort.js';
 import { native } from '../internal/native.js';
 import { spinUntil, spinUntilAsync } from '../internal/spin.js';
 import { MAX_SHORT_LENGTH, encodeHeader, parseHeader } from './framing.js';
@@ -520,14 +521,15 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     return new Promise<void>((resolve) => {
       let settled = false;
       const done = (): void => {
+        if (settled) return;
         settled = true;
         this.#notify.delete(done);
-        signal?.removeEventListener('abort', done);
+        unwatch?.();
         if (hold) this.#pending(-1);
         resolve();
       };
       this.#notify.add(done);
-      signal?.addEventListener('abort', done, { once: true });
+      const unwatch = signal && onAbort(signal, done);
       if (hold) this.#pending(1);
       // A peer that answers within the spin window is read on a turn of a loop that polls
       // instead of sleeping (spin.ts): no wake-up of this thread. The loop goes on meanwhile.
@@ -568,22 +570,22 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     if (ready()) return true;
     if (timeout === 0 && signal === undefined) return this.isReady();
     const stop = new AbortController();
-    const onAbort = (): void => stop.abort();
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const stopNow = (): void => stop.abort();
+    const unwatch = signal && onAbort(signal, stopNow);
     let timer: NodeJS.Timeout | undefined;
     if (timeout !== null) {
       if (timeout === 0) {
         // Give the socket one turn of the event loop to pick up what the kernel holds.
-        setImmediate(() => setImmediate(onAbort));
+        setImmediate(() => setImmediate(stopNow));
       } else {
-        timer = setTimeout(onAbort, timeout);
+        timer = setTimeout(stopNow, timeout);
       }
     }
     try {
       while (!ready() && !stop.signal.aborted) await this.#more(stop.signal);
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      unwatch?.();
     }
     if (this.#closed && signal === undefined) throw closedError();
     return ready();

@@ -2,6 +2,7 @@
  * `wait(objects, timeoutMs)`: the subset of connections, process sentinels and other waitable
  * objects that are ready, as CPython's `multiprocessing.connection.wait`.
  */
+import { onAbort } from '../internal/abort.js';
 import { validateTimeout } from '../internal/validate.js';
 import { kWaitable } from '../process/sentinel.js';
 
@@ -46,7 +47,7 @@ export async function wait<T extends WaitableObject>(objects: Iterable<T>, timeo
   let timer: NodeJS.Timeout | undefined;
   try {
     const woken = new Promise<void>((resolve, reject) => {
-      stop.signal.addEventListener('abort', () => resolve(), { once: true });
+      onAbort(stop.signal, resolve);
       for (const object of list) {
         Promise.resolve(object[kWaitable](stop.signal)).then(() => resolve(), reject);
       }

@@ -3,6 +3,7 @@
  * collects every chunk's results into one value; an imap job reads its input lazily and hands
  * results out one by one, keeping at most `bufferSize` chunks between its input and its reader.
  */
+import { onAbort } from '../internal/abort.js';
 import { abortError } from '../synchronize/futex.js';
 import { AsyncResult, settle } from './async-result.js';
 import type { Chunk, Job, PoolCore } from './core.js';
@@ -22,10 +23,9 @@ function callProgress(progress: Progress | undefined, done: number, total: numbe
 }
 
 /** Watches an AbortSignal for a job; `stop()` removes the listener. */
-function watch(signal: AbortSignal | undefined, onAbort: () => void): () => void {
+function watch(signal: AbortSignal | undefined, listener: () => void): () => void {
   if (!signal) return () => undefined;
-  signal.addEventListener('abort', onAbort, { once: true });
-  return () => signal.removeEventListener('abort', onAbort);
+  return onAbort(signal, listener);
 }
 
 /** One `apply`: one chunk of one item. */

@@ -8,6 +8,7 @@
  * loop, so it goes on meanwhile. Past the window the wait sleeps in the kernel.
  */
 import { AbortError } from '../errors.js';
+import { onAbort } from '../internal/abort.js';
 import { native } from '../internal/native.js';
 import { spinUntil, spinUntilAsync } from '../internal/spin.js';
 
@@ -92,14 +93,15 @@ export function waitAsync(
   if (signal?.aborted) return Promise.reject(abortError(signal));
   if (Atomics.load(view, index) !== expected) return Promise.resolve('not-equal');
   return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      native().futexCancel(id);
-      reject(abortError(signal!));
-    };
     const id = native().futexWaitAsync(view, index, expected, timeoutMs ?? -1, (result) => {
-      signal?.removeEventListener('abort', onAbort);
+      unwatch?.();
       resolve(RESULTS[result]!);
     });
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const unwatch =
+      signal &&
+      onAbort(signal, () => {
+        native().futexCancel(id);
+        reject(abortError(signal));
+      });
   });
 }
