@@ -76,20 +76,55 @@ export interface NativeError extends Error {
   syscall?: string;
 }
 
+/** Whether the addon loaded, and if not, why (shown by errors and `multiprocessing-ts doctor`). */
+export type NativeStatus =
+  | { available: true; path: string }
+  | { available: false; reason: string; cause?: unknown };
+
+/** `MULTIPROCESSING_TS_NATIVE=0` runs without the addon, as on a platform it does not support. */
+export const NATIVE_ENV = 'MULTIPROCESSING_TS_NATIVE';
+
 const require = createRequire(import.meta.url);
+let status: NativeStatus | undefined;
 let addon: NativeAddon | undefined;
 
-export function native(): NativeAddon {
-  if (!addon) {
-    try {
-      addon = require('../../build/Release/mp_native.node') as NativeAddon;
-    } catch (error) {
-      throw new Error(
-        'multiprocessing-ts: the native addon is not built (build/Release/mp_native.node). ' +
-          'Run `npm rebuild multiprocessing-ts` (needs python3, make and a C++ compiler).',
-        { cause: error },
-      );
-    }
+function load(): NativeStatus {
+  if (process.env[NATIVE_ENV] === '0') {
+    return { available: false, reason: `the native addon is turned off (${NATIVE_ENV}=0)` };
   }
-  return addon;
+  if (process.platform !== 'linux') {
+    return { available: false, reason: `the native addon supports Linux only, and this is ${process.platform}-${process.arch}` };
+  }
+  const path = '../../build/Release/mp_native.node';
+  try {
+    addon = require(path) as NativeAddon;
+    return { available: true, path: require.resolve(path) };
+  } catch (error) {
+    return {
+      available: false,
+      reason:
+        'the native addon is not built (build/Release/mp_native.node). ' +
+        'Run `npm rebuild multiprocessing-ts` (needs python3, make and a C++ compiler).',
+      cause: error,
+    };
+  }
+}
+
+/** Whether the addon loaded (loading it on first call). */
+export function nativeStatus(): NativeStatus {
+  return (status ??= load());
+}
+
+/** True when the addon is here: processes, named shared memory and sockets work. */
+export function hasNative(): boolean {
+  return nativeStatus().available;
+}
+
+/** The addon; throws with the reason it is missing. Check `hasNative()` first where a fallback exists. */
+export function native(): NativeAddon {
+  if (addon === undefined) {
+    const current = nativeStatus();
+    if (!current.available) throw new Error(`multiprocessing-ts: ${current.reason}`, { cause: current.cause });
+  }
+  return addon!;
 }
