@@ -32,7 +32,7 @@ export {
 export { Process, currentProcess, activeChildren, type ProcessOptions, type JoinOptions, type Target } from './process/process.js';
 export { ParentProcess, parentProcess } from './process/parent-process.js';
 export { Sentinel } from './process/sentinel.js';
-export { Connection, type ConnectionOptions } from './connection/connection.js';
+export { Connection, type ConnectionOptions, type RecvOptions } from './connection/connection.js';
 export { Pipe, type PipeOptions } from './connection/pipe.js';
 export { Listener, type ListenerOptions, type Address, type BoundAddress, type Family } from './connection/listener.js';
 export { Client, type ClientOptions } from './connection/client.js';

@@ -10,9 +10,17 @@ import { jsonExact } from '../serialize/json-exact.js';
 import { kWaitable, type Waitable } from '../process/sentinel.js';
 import { validateTimeout } from '../internal/validate.js';
 import { onAbort } from '../internal/abort.js';
-import { native } from '../internal/native.js';
+import { abortError } from '../synchronize/futex.js';
+import { hasNative, native } from '../internal/native.js';
 import { spinUntil, spinUntilAsync } from '../internal/spin.js';
 import { MAX_SHORT_LENGTH, encodeHeader, parseHeader } from './framing.js';
+import { PortSocket, type PortEndState, type SyncByteSource } from './port-socket.js';
+
+/** Options of the async receiving calls. */
+export interface RecvOptions {
+  /** Gives up the wait with an `AbortError`; a message partly received stays for the next read. */
+  signal?: AbortSignal;
+}
 
 export interface ConnectionOptions {
   /** This end receives (default true). */
@@ -96,13 +104,33 @@ interface StreamHandle {
   readStop?(): number;
 }
 
-function handleOf(socket: Socket): StreamHandle | undefined {
+function handleOf(socket: Socket | PortSocket): StreamHandle | undefined {
   return (socket as unknown as { _handle?: StreamHandle | null })._handle ?? undefined;
+}
+
+/** The socket's fd where the addon can use it directly (its fast and blocking paths), else undefined. */
+function nativeFd(socket: Socket | PortSocket): number | undefined {
+  const fd = handleOf(socket)?.fd;
+  return typeof fd === 'number' && fd >= 0 && hasNative() ? fd : undefined;
+}
+
+/** Blocking reads on a socket's fd, through the addon. */
+class FdSource implements SyncByteSource {
+  constructor(readonly fd: number) {}
+
+  readInto(into: Uint8Array, offset: number, length: number, timeoutMs: number): number {
+    return native().readFd(this.fd, into, offset, length, timeoutMs);
+  }
+
+  pollReadable(timeoutMs: number): boolean {
+    return native().pollReadable(this.fd, timeoutMs);
+  }
 }
 
 type ConnectionState =
   | { kind: 'fd'; fd: number; readable: boolean; writable: boolean }
-  | { kind: 'shared'; address: string; id: number; readable: boolean; writable: boolean };
+  | { kind: 'shared'; address: string; id: number; readable: boolean; writable: boolean }
+  | ({ kind: 'port'; readable: boolean; writable: boolean } & PortEndState);
 
 function closedError(): ProcessError {
   return new ProcessError('handle is closed');
@@ -169,6 +197,14 @@ function parsePayload(payload: Buffer): [ModuleNeed[], unknown, boolean] {
   return [modules, value, false];
 }
 
+function signalOf(options: RecvOptions | undefined): AbortSignal | undefined {
+  if (options === undefined || options === null) return undefined;
+  if (typeof options !== 'object') throw new TypeError('options must be an object like { signal }');
+  const { signal } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
+  return signal;
+}
+
 function isInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value);
 }
@@ -191,7 +227,7 @@ function bytesOf(buf: unknown, what: string): Uint8Array {
  * pending, and destroys it on `close()`. Nothing else should read from or write to the socket.
  */
 export class Connection implements Waitable, AsyncIterable<unknown> {
-  readonly #socket: Socket;
+  readonly #socket: Socket | PortSocket;
   #readable: boolean;
   readonly #writable: boolean;
   #closed = false;
@@ -207,7 +243,10 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
   /** Reads run one after another, so concurrent `recv`s take messages in call order. */
   #readChain: Promise<unknown> = Promise.resolve();
 
-  constructor(socket: Socket, options: ConnectionOptions = {}) {
+  constructor(socket: Socket, options?: ConnectionOptions);
+  /** @internal A Pipe end between threads (no addon). */
+  constructor(socket: PortSocket, options?: ConnectionOptions);
+  constructor(socket: Socket | PortSocket, options: ConnectionOptions = {}) {
     if (socket === null || typeof socket !== 'object' || typeof (socket as Socket).write !== 'function') {
       throw new TypeError('Connection needs a connected net.Socket');
     }
@@ -330,8 +369,8 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     // Nothing queued: write straight to the kernel (header and payload in one writev, no copy).
     // Only what the kernel does not take now is queued on the socket.
     let written = 0;
-    const fd = socket.writableLength === 0 && !socket.connecting ? handleOf(socket)?.fd : undefined;
-    if (typeof fd === 'number' && fd >= 0) {
+    const fd = socket.writableLength === 0 && !socket.connecting ? nativeFd(socket) : undefined;
+    if (fd !== undefined) {
       const n = native().writeFrame(fd, payload, 0, payload.byteLength);
       if (n === -2) {
         this.#writeError = brokenError();
@@ -369,8 +408,9 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
   // ---------------------------------------------------------------- receiving
 
   /** Receives one message sent with `send` and rebuilds its value. */
-  async recv(): Promise<unknown> {
-    const payload = await this.#serial(() => this.#readMessage(undefined));
+  async recv(options?: RecvOptions): Promise<unknown> {
+    const signal = signalOf(options);
+    const payload = await this.#serial(() => this.#readMessage(undefined, signal), signal);
     let modules: ModuleNeed[];
     let value: unknown;
     let plain: boolean;
@@ -385,21 +425,23 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
   }
 
   /** Receives one message's bytes. A message longer than `maxLength` makes the connection unreadable. */
-  async recvBytes(maxLength?: number | null): Promise<Buffer> {
+  async recvBytes(maxLength?: number | null, options?: RecvOptions): Promise<Buffer> {
+    const signal = signalOf(options);
     if (maxLength !== undefined && maxLength !== null) {
       if (!isInteger(maxLength)) throw new TypeError('maxLength must be an integer');
       if (maxLength < 0) throw new RangeError('negative maxlength');
     }
-    return this.#serial(() => this.#readMessage(maxLength ?? undefined));
+    return this.#serial(() => this.#readMessage(maxLength ?? undefined, signal), signal);
   }
 
   /** Copies one message into `buf` at byte `offset`; resolves with its length in bytes. */
-  async recvBytesInto(buf: ArrayBufferView | ArrayBufferLike, offset = 0): Promise<number> {
+  async recvBytesInto(buf: ArrayBufferView | ArrayBufferLike, offset = 0, options?: RecvOptions): Promise<number> {
+    const signal = signalOf(options);
     const target = bytesOf(buf, 'buf');
     if (!isInteger(offset)) throw new TypeError('offset must be an integer');
     if (offset < 0) throw new RangeError('negative offset');
     if (offset > target.byteLength) throw new RangeError('offset too large');
-    const message = await this.#serial(() => this.#readMessage(undefined));
+    const message = await this.#serial(() => this.#readMessage(undefined, signal), signal);
     if (offset + message.length > target.byteLength) throw new BufferTooShortError(message);
     target.set(message, offset);
     return message.length;
@@ -409,11 +451,15 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
    * Whether a message (or EOF) is ready to read: waits up to `timeoutMs` (default 0: just
    * checks; null or Infinity: waits as long as it takes). True after the peer closed.
    */
-  async poll(timeoutMs: number | null = 0): Promise<boolean> {
+  async poll(timeoutMs: number | null = 0, options?: RecvOptions): Promise<boolean> {
     const timeout = validateTimeout(timeoutMs, 'timeoutMs');
+    const signal = signalOf(options);
     this.#checkClosed();
     this.#checkReadable();
-    return this.#pollReady(timeout, undefined);
+    if (signal?.aborted) throw abortError(signal);
+    const ready = await this.#pollReady(timeout, signal);
+    if (signal?.aborted && !ready) throw abortError(signal);
+    return ready;
   }
 
   /** Iterates over received values until the peer closes. */
@@ -459,17 +505,17 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
 
   [kWaitable](signal?: AbortSignal): Promise<void> {
     if (this.#closed || !this.#readable) return new Promise(() => {});
-    return this.#pollReady(null, signal).then(() => undefined);
+    return this.#pollReady(null, signal, true).then(() => undefined);
   }
 
   isReady(): boolean {
     if (this.#closed || !this.#readable) return false;
     if (this.#buffered > 0 || this.#eof || this.#socket.readableLength > 0) return true;
-    // Bytes (or EOF) still in the kernel count too.
-    const fd = handleOf(this.#socket)?.fd;
-    if (typeof fd !== 'number' || fd < 0) return false;
+    // Bytes (or EOF) still in the kernel (or the port) count too.
+    const source = this.#source();
+    if (source === null) return false;
     try {
-      return native().pollReadable(fd, 0);
+      return source.pollReadable(0);
     } catch {
       return false;
     }
@@ -484,10 +530,24 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
    */
   [kReduce](destination: Destination): { type: string; state: ConnectionState } {
     this.#checkClosed();
-    const fd = this.fileno();
-    if (fd < 0) throw new PicklingError('Cannot send this Connection: its socket has no file descriptor.');
     const readable = this.#readable;
     const writable = this.#writable;
+    if (this.#socket instanceof PortSocket) {
+      if (destination.kind !== 'thread' || !destination.transfer) {
+        throw new PicklingError('Cannot send this Connection to a process: it is a Pipe between threads (no native addon here).');
+      }
+      // A port cannot be duplicated: the end moves to the receiving thread and is closed here.
+      const state = this.#socket.detach();
+      destination.transfer.push(state.data, state.life);
+      this.#closed = true;
+      this.#readable = false;
+      this.#chunks = [];
+      this.#buffered = 0;
+      this.#wake();
+      return { type: 'Connection', state: { kind: 'port', readable, writable, ...state } };
+    }
+    const fd = this.fileno();
+    if (fd < 0) throw new PicklingError('Cannot send this Connection: its socket has no file descriptor.');
     if (destination.kind === 'thread') return { type: 'Connection', state: { kind: 'fd', fd: native().dupFd(fd), readable, writable } };
     const [address, id] = native().shareFd(fd);
     return { type: 'Connection', state: { kind: 'shared', address, id, readable, writable } };
@@ -565,7 +625,8 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     }
   }
 
-  async #pollReady(timeout: number | null, signal: AbortSignal | undefined): Promise<boolean> {
+  /** Whether bytes or EOF are here within `timeout`; `forWait`: for wait(), which stops it with `signal` and never throws. */
+  async #pollReady(timeout: number | null, signal: AbortSignal | undefined, forWait = false): Promise<boolean> {
     const ready = (): boolean => this.#closed || this.#buffered > 0 || this.#eof;
     if (ready()) return true;
     if (timeout === 0 && signal === undefined) return this.isReady();
@@ -587,13 +648,14 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
       clearTimeout(timer);
       unwatch?.();
     }
-    if (this.#closed && signal === undefined) throw closedError();
+    if (this.#closed && !forWait) throw closedError();
     return ready();
   }
 
   #queuedReads = 0;
 
-  #serial<T>(read: () => Promise<T>): Promise<T> {
+  #serial<T>(read: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     // No read in progress: start this one now (no extra turn through the chain).
     const idle = this.#queuedReads === 0;
     this.#queuedReads += 1;
@@ -602,7 +664,22 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
       this.#queuedReads -= 1;
     };
     this.#readChain = result.then(settled, settled);
-    return result;
+    if (idle || signal === undefined) return result;
+    // Queued behind another read: reject at once on abort; when its turn comes, the read sees
+    // the abort before it takes anything.
+    return new Promise<T>((resolve, reject) => {
+      const unwatch = onAbort(signal, () => reject(abortError(signal)));
+      result.then(
+        (value) => {
+          unwatch();
+          resolve(value);
+        },
+        (error: unknown) => {
+          unwatch();
+          reject(error);
+        },
+      );
+    });
   }
 
   /** The first `count` buffered bytes as one Buffer (merging only the chunks they span). */
@@ -694,7 +771,8 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     return null;
   }
 
-  async #readMessage(maxLength: number | undefined): Promise<Buffer> {
+  async #readMessage(maxLength: number | undefined, signal: AbortSignal | undefined): Promise<Buffer> {
+    if (signal?.aborted) throw abortError(signal);
     const frame = this.#frame(maxLength);
     if (frame) return this.#take(frame.headerSize, frame.length);
     // After a direct read found nothing, the socket (still reading from the previous message)
@@ -710,12 +788,14 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     // The socket keeps reading until the whole message is here (not stopped after each chunk).
     this.#pending(1);
     try {
-      if (direct !== null) return await this.#fillLarge(direct.target, direct.filled);
+      if (direct !== null) return await this.#fillLarge(direct.target, direct.filled, signal);
       for (;;) {
-        await this.#more(undefined, false);
+        await this.#more(signal, false);
+        // Nothing is taken until a whole message is here: an abort leaves the bytes buffered.
+        if (signal?.aborted) throw abortError(signal);
         const header = this.#header(maxLength);
         if (header && this.#buffered >= header.headerSize + header.length) return this.#take(header.headerSize, header.length);
-        if (header && header.length >= DIRECT_READ && header.length <= DIRECT_READ_MAX) return await this.#readLarge(header);
+        if (header && header.length >= DIRECT_READ && header.length <= DIRECT_READ_MAX) return await this.#readLarge(header, signal);
         this.#checkEof();
       }
     } finally {
@@ -777,19 +857,24 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
    * Reads a large message straight into one buffer: the bytes already here are copied once, the
    * rest is read from the kernel into place whenever it has some (the socket fills in otherwise).
    */
-  #readLarge(header: { headerSize: number; length: number }): Promise<Buffer> {
+  #readLarge(header: { headerSize: number; length: number }, signal: AbortSignal | undefined): Promise<Buffer> {
     const target = Buffer.allocUnsafe(header.length);
-    return this.#fillLarge(target, this.#takeInto(header.headerSize, target, 0));
+    return this.#fillLarge(target, this.#takeInto(header.headerSize, target, 0), signal);
   }
 
-  async #fillLarge(target: Buffer, filled: number): Promise<Buffer> {
+  async #fillLarge(target: Buffer, filled: number, signal: AbortSignal | undefined): Promise<Buffer> {
     while (filled < target.length) {
       filled += this.#readDirect(target, filled, false);
       if (filled === target.length) break;
       if (this.#closed) throw closedError();
       if (this.#eof) throw new ProcessError('got end of file during message');
-      await this.#more(undefined, false);
+      await this.#more(signal, false);
       filled += this.#takeInto(0, target, filled);
+      if (signal?.aborted && filled < target.length) {
+        // Put the part read so far back, header first, so the next read gets the whole message.
+        this.#unshiftBytes(Buffer.concat([encodeHeader(target.length), target.subarray(0, filled)]));
+        throw abortError(signal);
+      }
     }
     return target;
   }
@@ -811,10 +896,10 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
   #tryDirect(maxLength: number | undefined, waitMs = 0): Buffer | { target: Buffer; filled: number } | null {
     const socket = this.#socket;
     if (this.#buffered !== 0 || this.#eof || socket.readableLength > 0) return null;
-    const fd = handleOf(socket)?.fd;
-    if (typeof fd !== 'number' || fd < 0) return null;
+    const source = this.#source();
+    if (source === null) return null;
     const head = (this.#headRoom ??= Buffer.allocUnsafeSlow(4));
-    const n = this.#readNow(fd, head, 0, 4, waitMs);
+    const n = this.#readNow(source, head, 0, 4, waitMs);
     this.#directMissed = n === 0;
     if (n <= 0) return null;
     const short = n === 4 ? head.readInt32BE(0) : -1;
@@ -832,7 +917,7 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     if (length === 0) return Buffer.alloc(0);
     const large = length >= DIRECT_READ && length <= DIRECT_READ_MAX;
     const body = Buffer.allocUnsafe(length);
-    const got = Math.max(0, this.#readNow(fd, body, 0, length, 0));
+    const got = Math.max(0, this.#readNow(source, body, 0, length, 0));
     if (got === length) return body;
     if (large) return { target: body, filled: got };
     this.#unshiftBytes(Buffer.concat([head, body.subarray(0, got)]));
@@ -850,8 +935,8 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
    * One read from the kernel (waiting up to `waitMs` for bytes; 0: not at all, < 0: as long as
    * it takes): the count, 0 if nothing is there yet, -1 at EOF (flagged).
    */
-  #readNow(fd: number, into: Buffer, at: number, count: number, waitMs: number): number {
-    const n = native().readFd(fd, into, at, count, waitMs);
+  #readNow(source: SyncByteSource, into: Buffer, at: number, count: number, waitMs: number): number {
+    const n = source.readInto(into, at, count, waitMs);
     if (n === 0) {
       this.#eof = true;
       return -1;
@@ -870,9 +955,21 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
       this.#drainStream();
       return this.#takeInto(0, target, at);
     }
-    const fd = handleOf(socket)?.fd;
-    if (typeof fd !== 'number' || fd < 0) return 0;
-    return Math.max(0, this.#readNow(fd, target, at, target.length - at, block ? -1 : 0));
+    const source = this.#source();
+    if (source === null) return 0;
+    return Math.max(0, this.#readNow(source, target, at, target.length - at, block ? -1 : 0));
+  }
+
+  #fdSource: FdSource | undefined;
+
+  /** Where this connection's bytes can be read without the event loop: its fd, or its port. */
+  #source(): SyncByteSource | null {
+    const socket = this.#socket;
+    if (socket instanceof PortSocket) return socket;
+    const fd = nativeFd(socket);
+    if (fd === undefined) return null;
+    if (this.#fdSource?.fd !== fd) this.#fdSource = new FdSource(fd);
+    return this.#fdSource;
   }
 
   /** Moves what the stream holds into the buffer (read() hands each chunk to the 'data' listener). */
@@ -891,9 +988,9 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     this.#checkClosed();
     this.#checkReadable();
     if (this.isReady()) return true;
-    const fd = this.fileno();
-    if (fd < 0) throw new ProcessError('this connection has no file descriptor to block on');
-    return native().pollReadable(fd, timeout === null ? -1 : timeout);
+    const source = this.#source();
+    if (source === null) throw new ProcessError('this connection has no file descriptor to block on');
+    return source.pollReadable(timeout === null ? -1 : timeout);
   }
 
   /** Like recvBytes(), blocking the calling thread. */
@@ -944,7 +1041,7 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     return decode(value);
   }
 
-  #syncFd(): number {
+  #syncSource(): SyncByteSource {
     this.#releaseNow();
     if (this.#pendingCount > 0 || this.#queuedReads > 0) throw new ProcessError('an async recv or poll is pending on this connection; a blocking read would race it');
     const queued = this.#socket.writableLength;
@@ -957,9 +1054,9 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
           'or let the event loop run first',
       );
     }
-    const fd = this.fileno();
-    if (fd < 0) throw new ProcessError('this connection has no file descriptor to block on');
-    return fd;
+    const source = this.#source();
+    if (source === null) throw new ProcessError('this connection has no file descriptor to block on');
+    return source;
   }
 
   /** Blocks until the next whole message is here and returns its bytes (reading the fd directly). */
@@ -973,7 +1070,7 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
       this.#checkEof();
       if (this.#buffered === 0 && this.#socket.readableLength === 0) {
         // Nothing here: wait in the kernel (after a bounded spin), then read the message straight from it.
-        this.#spinReadable(this.#syncFd());
+        this.#spinReadable(this.#syncSource());
         const direct = this.#tryDirect(maxLength, -1);
         if (direct === null) continue;
         if (!('target' in direct)) return direct;
@@ -988,29 +1085,28 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
 
   /** Blocks until the kernel has bytes (or EOF) and buffers what one read gives. */
   #fillSync(): void {
-    const fd = this.#syncFd();
+    const source = this.#syncSource();
     // Bytes the stream already holds come first.
     if (this.#socket.readableLength > 0) {
       this.#drainStream();
       return;
     }
     const room = (this.#room ??= Buffer.allocUnsafeSlow(SYNC_READ_SIZE));
-    this.#spinReadable(fd);
-    const n = this.#readNow(fd, room, 0, room.length, -1);
+    this.#spinReadable(source);
+    const n = this.#readNow(source, room, 0, room.length, -1);
     if (n <= 0) return;
     this.#chunks.push(Buffer.from(room.subarray(0, n)));
     this.#buffered += n;
   }
 
   /** Looks for bytes (or EOF) for a bounded moment before a blocking read sleeps (see spin.ts). */
-  #spinReadable(fd: number): void {
-    const addon = native();
-    spinUntil(() => addon.pollReadable(fd, 0));
+  #spinReadable(source: SyncByteSource): void {
+    spinUntil(() => source.pollReadable(0));
   }
 
   /** The blocking form of #readLarge: the message's bytes go straight into one buffer. */
   #readLargeSync(header: { headerSize: number; length: number }): Buffer {
-    this.#syncFd();
+    this.#syncSource();
     const target = Buffer.allocUnsafe(header.length);
     return this.#fillLargeSync(target, this.#takeInto(header.headerSize, target, 0));
   }
@@ -1032,6 +1128,7 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
 
 registerShareable('Connection', (state) => {
   const s = state as ConnectionState;
+  if (s.kind === 'port') return new Connection(new PortSocket(s), { readable: s.readable, writable: s.writable });
   const fd = s.kind === 'fd' ? s.fd : native().takeSharedFd(s.address, s.id);
   return new Connection(socketFromFd(fd), { readable: s.readable, writable: s.writable });
 });

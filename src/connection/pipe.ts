@@ -1,9 +1,11 @@
 /**
- * `Pipe()`: a pair of connected `Connection`s over a Unix socket pair.
+ * `Pipe()`: a pair of connected `Connection`s over a Unix socket pair, or, where the native
+ * addon is not available, over a MessagePort between threads.
  */
 import type { Socket } from 'node:net';
-import { native } from '../internal/native.js';
+import { hasNative, native } from '../internal/native.js';
 import { Connection, socketFromFd } from './connection.js';
+import { PortSocket } from './port-socket.js';
 
 export interface PipeOptions {
   /** true (default): both ends send and receive. false: [readEnd, writeEnd]. */
@@ -15,6 +17,7 @@ export function Pipe(options: PipeOptions = {}): [Connection, Connection] {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object like { duplex }');
   const { duplex = true } = options;
   if (typeof duplex !== 'boolean') throw new TypeError('duplex must be a boolean');
+  if (!hasNative()) return portPipe(duplex);
   const [a, b] = native().socketpair();
   let first: Socket;
   let second: Socket;
@@ -32,6 +35,16 @@ export function Pipe(options: PipeOptions = {}): [Connection, Connection] {
     native().closeFd(b);
     throw error;
   }
+  if (duplex) return [new Connection(first), new Connection(second)];
+  return [new Connection(first, { readable: true, writable: false }), new Connection(second, { readable: false, writable: true })];
+}
+
+/**
+ * A Pipe whose ends live in this process's threads only: MessagePorts and a shared doorbell
+ * (`Pipe()` where the addon is missing). An end sent to a thread moves there.
+ */
+export function portPipe(duplex = true): [Connection, Connection] {
+  const [first, second] = PortSocket.pair();
   if (duplex) return [new Connection(first), new Connection(second)];
   return [new Connection(first, { readable: true, writable: false }), new Connection(second, { readable: false, writable: true })];
 }
