@@ -35,13 +35,32 @@ import {
   validateStartMethod,
 } from './process/start-method.js';
 
+/**
+ * A {@link Process} that always starts as a fresh Node.js process (CPython's
+ * `multiprocessing.context.SpawnProcess`); `getContext('spawn').Process`.
+ * @category Contexts
+ */
 export class SpawnProcess extends Process {
+  /** `'spawn'`. */
   static override readonly startMethod: StartMethod = 'spawn';
 }
+/**
+ * A {@link Process} that always starts from a pre-warmed spare process (CPython's
+ * `multiprocessing.context.ForkServerProcess`); `getContext('forkserver').Process`.
+ * @category Contexts
+ */
 export class ForkServerProcess extends Process {
+  /** `'forkserver'`. */
   static override readonly startMethod: StartMethod = 'forkserver';
 }
+/**
+ * A {@link Process} that always runs in a `worker_threads` Worker of this process;
+ * `getContext('thread').Process`. The successor of CPython's `multiprocessing.dummy.Process`,
+ * but truly parallel.
+ * @category Contexts
+ */
 export class ThreadProcess extends Process {
+  /** `'thread'`. */
   static override readonly startMethod: StartMethod = 'thread';
 }
 builtinProcessClass(SpawnProcess);
@@ -54,7 +73,10 @@ const PROCESS_CLASSES: Record<StartMethod, typeof Process> = {
   thread: ThreadProcess,
 };
 
-/** Number of CPUs of the machine (CPython's `cpu_count()`). */
+/**
+ * Number of CPUs of the machine (CPython's `cpu_count()`).
+ * @category Processes
+ */
 export function cpuCount(): number {
   return cpus().length || availableParallelism();
 }
@@ -72,7 +94,13 @@ function resolvePreload(specifier: string): string | null {
   }
 }
 
-/** Modules the forkserver's spare processes import in advance (CPython's `set_forkserver_preload`). */
+/**
+ * Modules the forkserver's spare processes import in advance, so a `'forkserver'` child starts
+ * with them loaded (CPython's `set_forkserver_preload`). Specifiers resolve from the current
+ * directory; one that cannot be found is skipped with a warning, as CPython skips it.
+ * @param moduleSpecifiers Package names, paths or `file:` URLs.
+ * @category Contexts
+ */
 export function setForkserverPreload(moduleSpecifiers: readonly string[]): void {
   if (!Array.isArray(moduleSpecifiers) || moduleSpecifiers.some((m) => typeof m !== 'string')) {
     throw new TypeError('module_names must be a list of strings');
@@ -80,33 +108,87 @@ export function setForkserverPreload(moduleSpecifiers: readonly string[]): void 
   forkServer().setPreload(moduleSpecifiers.map(resolvePreload).filter((url): url is string => url !== null));
 }
 
-/** Start methods this platform offers; the first is the default. */
+/**
+ * Start methods this platform offers, the default first (CPython's `get_all_start_methods()`).
+ * @category Contexts
+ */
 export function getAllStartMethods(): StartMethod[] {
   return [...START_METHODS];
 }
 
+/**
+ * What a context offers (CPython's `multiprocessing.context.BaseContext`): the package's classes
+ * and functions, with {@link BaseContext.Process | Process} and
+ * {@link BaseContext.Pool | Pool} bound to one start method. The package root is the default
+ * context; {@link getContext} returns a {@link ConcreteContext} for one start method.
+ *
+ * Synchronization objects, queues, pipes and shared values work with children of every start
+ * method, so the context only decides how processes start.
+ *
+ * @category Contexts
+ * @example
+ * ```ts
+ * import { getContext, isMain } from 'multiprocessing-ts';
+ *
+ * export function square(x: number): number {
+ *   return x * x;
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const ctx = getContext('thread'); // workers are threads of this process
+ *   const pool = new ctx.Pool(2);
+ *   try {
+ *     console.log(await pool.map(square, [1, 2, 3])); // [1, 4, 9]
+ *   } finally {
+ *     pool.close();
+ *     await pool.join();
+ *   }
+ * }
+ * ```
+ */
 export abstract class BaseContext {
+  /** The Process class whose children this context starts. */
   abstract readonly Process: typeof Process;
+  /**
+   * The start method of this context. On the default context it fixes the default on first use,
+   * unless `allowNone` is true (then it is null while unset), as CPython's `get_start_method()`.
+   */
   abstract getStartMethod(options?: { allowNone?: boolean }): StartMethod | null;
+  /** Sets the default start method; only the default context (the package root) has one to set. */
   abstract setStartMethod(method: StartMethod | null, options?: { force?: boolean }): void;
 
+  /** {@inheritDoc ProcessError} */
   readonly ProcessError = errors.ProcessError;
+  /** {@inheritDoc TimeoutError} */
   readonly TimeoutError = errors.TimeoutError;
+  /** {@inheritDoc AuthenticationError} */
   readonly AuthenticationError = errors.AuthenticationError;
+  /** {@inheritDoc BufferTooShortError} */
   readonly BufferTooShortError = errors.BufferTooShortError;
 
+  /** The {@link Lock} class. */
   readonly Lock = Lock;
+  /** The {@link RLock} class. */
   readonly RLock = RLock;
+  /** The {@link Semaphore} class. */
   readonly Semaphore = Semaphore;
+  /** The {@link BoundedSemaphore} class. */
   readonly BoundedSemaphore = BoundedSemaphore;
+  /** The {@link Condition} class. */
   readonly Condition = Condition;
+  /** The {@link Event} class. */
   readonly Event = Event;
+  /** The {@link Barrier} class. */
   readonly Barrier = Barrier;
 
+  /** The {@link Queue} class. */
   readonly Queue = Queue;
+  /** The {@link SimpleQueue} class. */
   readonly SimpleQueue = SimpleQueue;
+  /** The {@link JoinableQueue} class. */
   readonly JoinableQueue = JoinableQueue;
 
+  /** The {@link Pipe} function. */
   readonly Pipe = Pipe;
 
   /** Pools whose workers this context starts. */
@@ -114,50 +196,66 @@ export abstract class BaseContext {
     return poolClassFor(this);
   }
 
+  /** The {@link Connection} class. */
   readonly Connection = Connection;
+  /** The {@link wait} function. */
   readonly wait = wait;
 
+  /** The {@link Value} class. */
   readonly Value = Value;
+  /** The {@link SharedArray | Array} class. */
   readonly Array = SharedArray;
+  /** The {@link RawValue} function. */
   readonly RawValue = RawValue;
+  /** The {@link RawArray} function. */
   readonly RawArray = RawArray;
 
+  /** {@inheritDoc getContext} */
   getContext(method?: StartMethod | null): ConcreteContext {
     return getContext(method);
   }
 
+  /** {@inheritDoc getAllStartMethods} */
   getAllStartMethods(): StartMethod[] {
     return getAllStartMethods();
   }
 
+  /** {@inheritDoc cpuCount} */
   cpuCount(): number {
     return cpuCount();
   }
 
+  /** {@inheritDoc currentProcess} */
   currentProcess(): Process {
     return currentProcess();
   }
 
+  /** {@inheritDoc parentProcess} */
   parentProcess(): ReturnType<typeof parentProcess> {
     return parentProcess();
   }
 
+  /** {@inheritDoc activeChildren} */
   activeChildren(): Process[] {
     return activeChildren();
   }
 
+  /** {@inheritDoc getLogger} */
   getLogger(): ReturnType<typeof getLogger> {
     return getLogger();
   }
 
+  /** {@inheritDoc logToStderr} */
   logToStderr(level?: Parameters<typeof logToStderr>[0]): ReturnType<typeof logToStderr> {
     return logToStderr(level);
   }
 
+  /** {@inheritDoc setExecutable} */
   setExecutable(path: string | URL): void {
     setExecutable(path);
   }
 
+  /** {@inheritDoc setForkserverPreload} */
   setForkserverPreload(moduleSpecifiers: readonly string[]): void {
     setForkserverPreload(moduleSpecifiers);
   }
@@ -166,16 +264,27 @@ export abstract class BaseContext {
   freezeSupport(): void {}
 }
 
+/**
+ * The context of one start method, as {@link getContext} returns it (CPython's `SpawnContext`,
+ * `ForkServerContext`...): its `Process` and `Pool` always use that method.
+ * @category Contexts
+ */
 export class ConcreteContext extends BaseContext {
+  /** The Process class of this start method ({@link SpawnProcess}, {@link ForkServerProcess} or {@link ThreadProcess}). */
   readonly Process: typeof Process;
   readonly #method: StartMethod;
 
+  /**
+   * A context for `method`. {@link getContext} returns the same one every time and starts the
+   * method's machinery (the forkserver's spares): prefer it.
+   */
   constructor(method: StartMethod) {
     super();
     this.#method = method;
     this.Process = PROCESS_CLASSES[method];
   }
 
+  /** The start method of this context. */
   getStartMethod(): StartMethod {
     return this.#method;
   }
@@ -185,6 +294,7 @@ export class ConcreteContext extends BaseContext {
     return method === undefined || method === null ? this : getContext(method);
   }
 
+  /** Throws, as CPython's: only the default context's start method can be set. */
   setStartMethod(): void {
     throw new ProcessError('cannot set start method of concrete context');
   }
@@ -204,9 +314,31 @@ class DefaultContext extends BaseContext {
 }
 
 const concrete = new Map<StartMethod, ConcreteContext>();
+/** @internal The package root as a context. */
 export const defaultContext = new DefaultContext();
 
-/** The context for `method`, or the default one's (which fixes the default start method). */
+/**
+ * The context of a start method (CPython's `get_context()`): an object with the package's API
+ * whose `Process` and `Pool` use that method. Without a method: the default start method's
+ * context, which fixes the default if it was not set yet. `'fork'` is refused: V8 cannot fork.
+ * @param method `'spawn'` (the default), `'forkserver'` or `'thread'`.
+ * @category Contexts
+ * @example
+ * ```ts
+ * import { getContext, isMain } from 'multiprocessing-ts';
+ *
+ * export function greet(name: string): void {
+ *   console.log(`hello, ${name}`);
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const ctx = getContext('forkserver');
+ *   const p = new ctx.Process({ target: greet, args: ['world'] });
+ *   p.start();
+ *   await p.join();
+ * }
+ * ```
+ */
 export function getContext(method?: StartMethod | null): ConcreteContext {
   const chosen = method === undefined || method === null ? defaultStartMethod() : validateStartMethod(method);
   let context = concrete.get(chosen);
@@ -215,11 +347,21 @@ export function getContext(method?: StartMethod | null): ConcreteContext {
   return context;
 }
 
+/**
+ * The default start method (CPython's `get_start_method()`). Reading it fixes it, unless
+ * `allowNone` is true: then it is null while nothing set it.
+ * @category Contexts
+ */
 export function getStartMethod(options: { allowNone?: boolean } = {}): StartMethod | null {
   return defaultContext.getStartMethod(options);
 }
 
-/** Sets the default start method; a second call needs `{ force: true }`. */
+/**
+ * Sets the default start method, once, as CPython's `set_start_method()`: a second call throws
+ * `'context has already been set'` unless `{ force: true }`. `null` with `force` unsets it.
+ * Call it at the start of the main module, under the `isMain(import.meta)` guard.
+ * @category Contexts
+ */
 export function setStartMethod(method: StartMethod | null, options: { force?: boolean } = {}): void {
   defaultContext.setStartMethod(method, options);
 }

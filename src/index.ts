@@ -36,7 +36,7 @@ export { Connection, type ConnectionOptions, type RecvOptions } from './connecti
 export { Pipe, type PipeOptions } from './connection/pipe.js';
 export { Listener, type ListenerOptions, type Address, type BoundAddress, type Family } from './connection/listener.js';
 export { Client, type ClientOptions } from './connection/client.js';
-export { wait, type WaitableObject } from './connection/wait.js';
+export { wait, kWaitable, type WaitableObject } from './connection/wait.js';
 export { setExecutable } from './process/exec-options.js';
 export type { StartMethod, ExitStatus } from './process/popen.js';
 export { isMain } from './main-guard.js';
@@ -54,6 +54,7 @@ export {
   RawValue,
   RawArray,
   type Typecode,
+  type NumericTypecode,
   type TypedArrayFor,
   type ValueFor,
   type InputFor,
@@ -93,5 +94,8 @@ export {
   type LogHandler,
 } from './logging.js';
 
-/** A no-op kept for CPython parity (it matters only for frozen Windows executables). */
+/**
+ * A no-op kept for CPython parity (it matters only for frozen Windows executables).
+ * @category Processes
+ */
 export function freezeSupport(): void {}

@@ -5,12 +5,40 @@
 import { format } from 'node:util';
 import { isChild, selfInfo } from './process/state.js';
 
+/**
+ * Log level 5: more detail than DEBUG (CPython's `multiprocessing.util.SUBDEBUG`).
+ * @category Logging
+ */
 export const SUBDEBUG = 5;
+/**
+ * Log level 10: what the package does, step by step (process starts, pool workers...).
+ * @category Logging
+ */
 export const DEBUG = 10;
+/**
+ * Log level 20: lifecycle events, such as a process shutting down.
+ * @category Logging
+ */
 export const INFO = 20;
+/**
+ * Log level 25: between INFO and WARNING (CPython's `multiprocessing.util.SUBWARNING`).
+ * @category Logging
+ */
 export const SUBWARNING = 25;
+/**
+ * Log level 30: the logger's level until one is set.
+ * @category Logging
+ */
 export const WARNING = 30;
+/**
+ * Log level 40.
+ * @category Logging
+ */
 export const ERROR = 40;
+/**
+ * Log level 50.
+ * @category Logging
+ */
 export const CRITICAL = 50;
 /** Level 0 means "not set": the logger then behaves as WARNING, as CPython's root default. */
 const NOTSET = 0;
@@ -25,8 +53,17 @@ const LEVEL_NAMES = new Map<number, string>([
   [CRITICAL, 'CRITICAL'],
 ]);
 
+/**
+ * A log level: a number (such as {@link DEBUG}) or its name.
+ * @category Logging
+ */
 export type LogLevel = number | 'SUBDEBUG' | 'DEBUG' | 'INFO' | 'SUBWARNING' | 'WARNING' | 'ERROR' | 'CRITICAL';
 
+/**
+ * Receives each log record the {@link Logger} lets through (see {@link Logger.addHandler}).
+ * @param record The level, its name, the name of the process that logged, the formatted message.
+ * @category Logging
+ */
 export type LogHandler = (record: { level: number; levelName: string; processName: string; message: string }) => void;
 
 function toLevel(level: LogLevel): number {
@@ -42,36 +79,67 @@ function levelName(level: number): string {
   return LEVEL_NAMES.get(level) ?? `Level ${level}`;
 }
 
+/**
+ * The package's logger, as {@link getLogger} returns it (CPython's `multiprocessing` logger, a
+ * `logging.Logger`): silent until a handler is added ({@link logToStderr} adds one), records
+ * printed as `[LEVEL/ProcessName] message`, and children inherit the parent's level and handler
+ * to stderr. Messages are formatted as `util.format` does (`'%s'`, `'%d'`...).
+ * @category Logging
+ * @example
+ * ```ts
+ * import { INFO, Process, isMain, logToStderr } from 'multiprocessing-ts';
+ *
+ * export function work(): void {
+ *   console.log('working');
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const logger = logToStderr(INFO); // children log too: [INFO/Process-1] child process calling self.run()
+ *   logger.info('starting %d worker', 1);
+ *   const p = new Process({ target: work });
+ *   p.start();
+ *   await p.join();
+ * }
+ * ```
+ */
 export class Logger {
+  /** `'multiprocessing'`, as CPython's logger. */
   readonly name = 'multiprocessing';
   #level = NOTSET;
   #handlers: LogHandler[] = [];
 
+  /** Sets the least level that gets through (children started afterwards inherit it). */
   setLevel(level: LogLevel): void {
     this.#level = toLevel(level);
   }
 
+  /** The least level that gets through: the one set, or {@link WARNING}. */
   getEffectiveLevel(): number {
     return this.#level === NOTSET ? WARNING : this.#level;
   }
 
+  /** Whether a record of `level` would reach a handler now. */
   isEnabledFor(level: number): boolean {
     return this.#handlers.length > 0 && level >= this.getEffectiveLevel();
   }
 
+  /** Adds a handler (once, however often it is added). */
   addHandler(handler: LogHandler): void {
     if (!this.#handlers.includes(handler)) this.#handlers.push(handler);
     announceShutdown(this);
   }
 
+  /** Removes a handler. */
   removeHandler(handler: LogHandler): void {
     this.#handlers = this.#handlers.filter((h) => h !== handler);
   }
 
+  /** The handlers, in the order they were added. */
   get handlers(): readonly LogHandler[] {
     return this.#handlers;
   }
 
+  /** Logs a message at `level`, formatted with `args` as `util.format` does. */
   log(level: number, message: unknown, ...args: unknown[]): void {
     if (!this.isEnabledFor(level)) return;
     const record = {
@@ -83,24 +151,31 @@ export class Logger {
     for (const handler of this.#handlers) handler(record);
   }
 
+  /** Logs at {@link SUBDEBUG}. */
   subdebug(message: unknown, ...args: unknown[]): void {
     this.log(SUBDEBUG, message, ...args);
   }
+  /** Logs at {@link DEBUG}. */
   debug(message: unknown, ...args: unknown[]): void {
     this.log(DEBUG, message, ...args);
   }
+  /** Logs at {@link INFO}. */
   info(message: unknown, ...args: unknown[]): void {
     this.log(INFO, message, ...args);
   }
+  /** Logs at {@link SUBWARNING}. */
   subwarning(message: unknown, ...args: unknown[]): void {
     this.log(SUBWARNING, message, ...args);
   }
+  /** Logs at {@link WARNING}. */
   warning(message: unknown, ...args: unknown[]): void {
     this.log(WARNING, message, ...args);
   }
+  /** Logs at {@link ERROR}. */
   error(message: unknown, ...args: unknown[]): void {
     this.log(ERROR, message, ...args);
   }
+  /** Logs at {@link CRITICAL}. */
   critical(message: unknown, ...args: unknown[]): void {
     this.log(CRITICAL, message, ...args);
   }
@@ -122,32 +197,45 @@ function announceShutdown(target: Logger): void {
 
 const logger = new Logger();
 
+/** @internal */
 export const stderrHandler: LogHandler = (record) => {
   process.stderr.write(`[${record.levelName}/${record.processName}] ${record.message}\n`);
 };
 
-/** The package's logger (CPython's `multiprocessing.get_logger()`). */
+/**
+ * The package's logger (CPython's `multiprocessing.get_logger()`); silent until a handler is
+ * added, as with {@link logToStderr}.
+ * @category Logging
+ */
 export function getLogger(): Logger {
   return logger;
 }
 
-/** Prints the package's log records to stderr as `[LEVEL/ProcessName] message`; returns the logger. */
+/**
+ * Prints the package's log records to stderr as `[LEVEL/ProcessName] message`, optionally
+ * setting the level, and returns the logger (CPython's `multiprocessing.log_to_stderr()`).
+ * Children started afterwards log to their stderr too.
+ * @param level The least level printed; omitted: unchanged ({@link WARNING} until set).
+ * @category Logging
+ */
 export function logToStderr(level?: LogLevel): Logger {
   logger.addHandler(stderrHandler);
   if (level !== undefined) logger.setLevel(level);
   return logger;
 }
 
-/** What a child needs to log as its parent does. */
+/** What a child needs to log as its parent does (part of what a child is started with). */
 export interface LogSettings {
   level: number;
   toStderr: boolean;
 }
 
+/** @internal */
 export function logSettings(): LogSettings {
   return { level: logger.configuredLevel, toStderr: logger.handlers.includes(stderrHandler) };
 }
 
+/** @internal */
 export function applyLogSettings(settings: LogSettings): void {
   if (settings.level !== NOTSET) logger.setLevel(settings.level);
   if (settings.toStderr) logger.addHandler(stderrHandler);

@@ -33,6 +33,33 @@ function sameFile(candidate: string): boolean {
   }
 }
 
+/**
+ * Whether this module is the program's main module: the equivalent of Python's
+ * `if __name__ == '__main__':`. Pass `import.meta` (ES modules, tsx, tsc's ESM output) or
+ * `module` (CommonJS).
+ *
+ * A child imports the module that defines its target (or the Pool's task functions) to find
+ * them, so code at the top level of that module runs again in the child. Guard the code that
+ * starts processes, pools and other work with `isMain`: it is false in every child the package
+ * starts, and true only in the module Node was asked to run.
+ * @param moduleOrMeta `import.meta`, or CommonJS's `module`.
+ * @category Processes
+ * @example
+ * ```ts
+ * import { Process, isMain } from 'multiprocessing-ts';
+ *
+ * export function work(): void {
+ *   console.log('in the child');
+ * }
+ *
+ * // Runs in the main process only: a child imports this module to find `work`, and skips this.
+ * if (isMain(import.meta)) {
+ *   const p = new Process({ target: work });
+ *   p.start();
+ *   await p.join();
+ * }
+ * ```
+ */
 export function isMain(moduleOrMeta: ImportMeta | { id?: string; filename?: string; url?: string }): boolean {
   if (isChild()) return false;
   if (typeof moduleOrMeta !== 'object' || moduleOrMeta === null) {

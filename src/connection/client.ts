@@ -9,6 +9,10 @@ import { answerChallenge, checkAuthkey, deliverChallenge } from './auth.js';
 import { Connection, ownedReads, socketFromFd } from './connection.js';
 import { authenticate, isAbstract, parseAddress, systemError, type Address, type Family, unixPathBytes } from './listener.js';
 
+/**
+ * Options of {@link Client}.
+ * @category Communication
+ */
 export interface ClientOptions {
   /** The socket family; by default the address's. */
   family?: Family;
@@ -34,7 +38,29 @@ function connectSocket(options: net.NetConnectOpts): Promise<net.Socket> {
   });
 }
 
-/** Connects to `address` and resolves with the (authenticated, if `authkey` is set) connection. */
+/**
+ * Connects to `address` and resolves with the (authenticated, if `authkey` is set) connection
+ * (CPython's `multiprocessing.connection.Client()`, which is synchronous). The other end is a
+ * {@link Listener}, of this package or of CPython: the wire format and the HMAC handshake are
+ * CPython's (3.11 and 3.12+).
+ * @param address `{ host, port }` or `[host, port]` for TCP, a path for a Unix socket (a path
+ *   starting with NUL: Linux's abstract namespace).
+ * @param options The socket family, the authkey, a handshake timeout.
+ * @category Communication
+ * @example
+ * ```ts
+ * import { Client } from 'multiprocessing-ts';
+ *
+ * // A Listener (of this package, or Python's) listens there with the same key.
+ * const conn = await Client(['127.0.0.1', 6000], { authkey: Buffer.from('secret') });
+ * try {
+ *   conn.send(['sum', 1, 2]);
+ *   console.log(await conn.recv());
+ * } finally {
+ *   conn.close();
+ * }
+ * ```
+ */
 export async function Client(address: Address, options: ClientOptions = {}): Promise<Connection> {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   const authkey = checkAuthkey(options.authkey);

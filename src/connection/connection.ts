@@ -22,6 +22,10 @@ export interface RecvOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Options of the {@link Connection} constructor.
+ * @category Communication
+ */
 export interface ConnectionOptions {
   /** This end receives (default true). */
   readable?: boolean;
@@ -80,6 +84,7 @@ function readOption(box: ReadBox): { buffer: () => Uint8Array; callback: (n: num
 /**
  * Socket options that make a socket read into its Connection's buffers, and a function that
  * marks the socket made with them (for the Connection to find).
+ * @internal
  */
 export function ownedReads(): { onread: ReturnType<typeof readOption>; mark: (socket: Socket) => Socket } {
   const box: ReadBox = { sink: undefined, early: [] };
@@ -90,7 +95,7 @@ export function ownedReads(): { onread: ReturnType<typeof readOption>; mark: (so
   return { onread: readOption(box), mark };
 }
 
-/** A socket over fd that does not read until asked (so no byte is taken before a recv). */
+/** @internal A socket over fd that does not read until asked (so no byte is taken before a recv). */
 export function socketFromFd(fd: number, allowHalfOpen = true): Socket {
   const { onread, mark } = ownedReads();
   const options = { fd, readable: true, writable: true, allowHalfOpen, pauseOnCreate: true, onread };
@@ -219,12 +224,47 @@ function bytesOf(buf: unknown, what: string): Uint8Array {
 }
 
 /**
- * One end of a two-way (or one-way) message channel.
+ * One end of a two-way (or one-way) message channel (CPython's
+ * `multiprocessing.connection.Connection`), as {@link Pipe}, {@link Listener.accept} and
+ * {@link Client} return them. Messages are framed as CPython frames them, so a Python
+ * `Connection` on the other end reads and writes the same bytes (`sendBytes`/`recvBytes`).
+ *
+ * How it differs from CPython: receiving returns a Promise (`recvSync()` and the other `...Sync`
+ * twins block the calling thread instead), `poll()` takes milliseconds, `send()` takes any
+ * structured-cloneable value (plus exported functions and the package's shareable objects) rather
+ * than a pickle, and `for await (const message of conn)` reads until the peer closes. Sent to a
+ * child (as a Process argument, or inside a message), a Connection arrives there as a Connection
+ * on the same socket; bytes this end already read ahead stay here, so hand a connection over
+ * before reading from it.
  *
  * Build one from a connected `net.Socket` (a Unix or TCP stream socket, or one made with
  * `new net.Socket({ fd })`): `new Connection(socket, { readable: true, writable: true })`.
  * The Connection takes the socket over: it pauses it, reads only while a `recv`/`poll` is
  * pending, and destroys it on `close()`. Nothing else should read from or write to the socket.
+ *
+ * @category Communication
+ * @example
+ * ```ts
+ * import { Pipe, Process, isMain, type Connection } from 'multiprocessing-ts';
+ *
+ * export function produce(conn: Connection): void {
+ *   for (let i = 0; i < 3; i++) conn.send({ i, squared: i * i });
+ *   conn.close();
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const [reader, writer] = Pipe({ duplex: false });
+ *   const p = new Process({ target: produce, args: [writer] });
+ *   p.start();
+ *   writer.close();
+ *   try {
+ *     for await (const message of reader) console.log(message); // until the child closes its end
+ *   } finally {
+ *     reader.close();
+ *     await p.join();
+ *   }
+ * }
+ * ```
  */
 export class Connection implements Waitable, AsyncIterable<unknown> {
   readonly #socket: Socket | PortSocket;
@@ -243,6 +283,11 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
   /** Reads run one after another, so concurrent `recv`s take messages in call order. */
   #readChain: Promise<unknown> = Promise.resolve();
 
+  /**
+   * Takes a connected stream socket over.
+   * @param socket A connected Unix or TCP stream socket; nothing else may read or write it after.
+   * @param options Whether this end reads, writes, or both.
+   */
   constructor(socket: Socket, options?: ConnectionOptions);
   /** @internal A Pipe end between threads (no addon). */
   constructor(socket: PortSocket, options?: ConnectionOptions);
@@ -289,14 +334,17 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     this.#pending(0);
   }
 
+  /** Whether {@link Connection.close | close()} was called on this end. */
   get closed(): boolean {
     return this.#closed;
   }
 
+  /** Whether this end receives. */
   get readable(): boolean {
     return this.#readable;
   }
 
+  /** Whether this end sends. */
   get writable(): boolean {
     return this.#writable;
   }
@@ -493,21 +541,25 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     this.#wake();
   }
 
+  /** Closes this end: `await using conn = ...`. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
 
+  /** Closes this end: `using conn = ...`. */
   [Symbol.dispose](): void {
     this.close();
   }
 
   // ---------------------------------------------------------------- wait() support
 
+  /** For {@link wait}: settles once a message (or the end of the stream) can be read. */
   [kWaitable](signal?: AbortSignal): Promise<void> {
     if (this.#closed || !this.#readable) return new Promise(() => {});
     return this.#pollReady(null, signal, true).then(() => undefined);
   }
 
+  /** Whether a message (or the end of the stream) can be read now, without waiting. */
   isReady(): boolean {
     if (this.#closed || !this.#readable) return false;
     if (this.#buffered > 0 || this.#eof || this.#socket.readableLength > 0) return true;
@@ -524,6 +576,7 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
   // ---------------------------------------------------------------- travelling to children
 
   /**
+   * @internal
    * A Connection passed to a child (as a Process argument, or inside a message) arrives there as
    * a Connection on the same socket; both ends stay usable (as CPython's duplicated handles).
    * Bytes this end already read ahead stay here: hand a connection over before reading from it.

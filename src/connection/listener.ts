@@ -16,12 +16,41 @@ import { answerChallenge, checkAuthkey, deliverChallenge } from './auth.js';
 import { Connection, socketFromFd } from './connection.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 
-/** A TCP address as `{ host, port }` or `[host, port]`, or a Unix socket path (leading '\0' = abstract). */
-export type Address = string | { host: string; port: number } | readonly [string, number];
-/** The address of a bound TCP listener, or the path of a Unix one. */
-export type BoundAddress = string | { readonly host: string; readonly port: number };
+/**
+ * A TCP address as `{ host, port }` or `[host, port]`, or a Unix socket path (leading '\0' = abstract).
+ * @category Communication
+ */
+export type Address =
+  | string
+  | {
+      /** A host name or an IP address. */
+      host: string;
+      /** The TCP port; 0 when listening: any free port. */
+      port: number;
+    }
+  | readonly [string, number];
+/**
+ * The address of a bound TCP listener, or the path of a Unix one.
+ * @category Communication
+ */
+export type BoundAddress =
+  | string
+  | {
+      /** The IP address bound (or the peer's). */
+      readonly host: string;
+      /** The TCP port bound (or the peer's). */
+      readonly port: number;
+    };
+/**
+ * A socket family, named as CPython's: IPv4 TCP, IPv6 TCP, or a Unix socket.
+ * @category Communication
+ */
 export type Family = 'AF_INET' | 'AF_INET6' | 'AF_UNIX';
 
+/**
+ * Options of {@link Listener}.
+ * @category Communication
+ */
 export interface ListenerOptions {
   /** The socket family; by default the address's (no address: 'AF_UNIX' with a fresh temporary path). */
   family?: Family;
@@ -41,7 +70,7 @@ export interface ListenerOptions {
   handshakeTimeout?: number | null;
 }
 
-/** CPython's CONNECTION_TIMEOUT, in milliseconds. */
+/** @internal CPython's CONNECTION_TIMEOUT, in milliseconds. */
 export const HANDSHAKE_TIMEOUT = 20_000;
 
 type Parsed =
@@ -56,7 +85,7 @@ function describeValue(value: unknown): string {
   return typeof value;
 }
 
-/** Checks an address and works out its family (CPython's address_type plus the family option). */
+/** @internal Checks an address and works out its family (CPython's address_type plus the family option). */
 export function parseAddress(address: unknown, family: unknown): Parsed {
   if (family !== undefined && !FAMILIES.includes(family as Family)) {
     throw new TypeError(`family must be one of ${FAMILIES.map((f) => `'${f}'`).join(', ')}, not ${String(family)}`);
@@ -84,18 +113,19 @@ export function parseAddress(address: unknown, family: unknown): Parsed {
   return { family: (family as 'AF_INET' | 'AF_INET6' | undefined) ?? inferred, host, port };
 }
 
-/** The path bytes of a Unix address (a leading NUL makes it abstract). */
+/** @internal The path bytes of a Unix address (a leading NUL makes it abstract). */
 export function unixPathBytes(path: string): Buffer {
   return Buffer.from(path, 'utf8');
 }
 
+/** @internal */
 export function isAbstract(path: string): boolean {
   return path.startsWith('\0');
 }
 
 const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([name, value]) => [value, name]));
 
-/** A Node-style system error (code 'EADDRINUSE' etc.) from a failure of the addon. */
+/** @internal A Node-style system error (code 'EADDRINUSE' etc.) from a failure of the addon. */
 export function systemError(error: unknown, syscall: string, where: string): Error {
   const errno = (error as NativeError).errno;
   if (typeof errno !== 'number') return error as Error;
@@ -142,6 +172,7 @@ function checkTimeout(value: unknown, name: string): number | null {
  * Runs a handshake on a new connection, bounded by `timeout` milliseconds (null: no bound).
  * Whatever fails, the connection is closed; errors that are not already AuthenticationError
  * (the peer hung up, an oversized or truncated frame) become one, with the original as cause.
+ * @internal
  */
 export async function authenticate(
   connection: Connection,
@@ -182,6 +213,37 @@ type ListenerState = {
 /** Set while the constructor adopts a listening socket that came from another process. */
 let adopting: { fd: number; address: BoundAddress; family: Family } | undefined;
 
+/**
+ * A server socket that accepts {@link Connection}s (CPython's
+ * `multiprocessing.connection.Listener`), on TCP or a Unix socket, authenticating each with
+ * CPython's HMAC challenge when an `authkey` is given, so Python's `Client` can connect to it and
+ * the other way round.
+ *
+ * As CPython's, the socket is bound and listening once the constructor returns, and
+ * {@link Listener.address | address} is the bound address (port 0 gives the real port). Unlike
+ * CPython's, {@link Listener.accept | accept()} returns a Promise, and a client has
+ * `handshakeTimeout` ms to authenticate. Sent to a child (as a Process argument), a Listener
+ * arrives there listening on the same socket: the child's `accept()` takes connections too.
+ *
+ * @category Communication
+ * @example
+ * ```ts
+ * import { Client, Listener } from 'multiprocessing-ts';
+ *
+ * const authkey = Buffer.from('secret');
+ * const listener = new Listener(['127.0.0.1', 0], { authkey });
+ * try {
+ *   // accept() and Client() each wait for the other's side of the handshake.
+ *   const [server, client] = await Promise.all([listener.accept(), Client(listener.address, { authkey })]);
+ *   client.send('ping');
+ *   console.log(await server.recv()); // 'ping'
+ *   client.close();
+ *   server.close();
+ * } finally {
+ *   await listener.close();
+ * }
+ * ```
+ */
 export class Listener implements AsyncDisposable {
   /** The listening socket (bound and listening since the constructor). */
   readonly #fd: number;
@@ -200,6 +262,13 @@ export class Listener implements AsyncDisposable {
   readonly #waiting: { resolve: (socket: net.Socket) => void; reject: (error: Error) => void }[] = [];
   #lastAccepted: BoundAddress | null = null;
 
+  /**
+   * Binds and listens at once.
+   * @param address Where to listen: `{ host, port }` or `[host, port]` (port 0: any free port),
+   *   or a Unix socket path. Omitted: a fresh path in a temporary directory (or, with
+   *   `family: 'AF_INET'`, a free port on localhost).
+   * @param options The family, the backlog, the authkey, the handshake timeout.
+   */
   constructor(address?: Address | null, options: ListenerOptions = {}) {
     const adopted = adopting;
     adopting = undefined;
@@ -261,6 +330,7 @@ export class Listener implements AsyncDisposable {
     return this.#address;
   }
 
+  /** The socket family. */
   get family(): Family {
     return this.#family;
   }
@@ -270,6 +340,7 @@ export class Listener implements AsyncDisposable {
     return this.#lastAccepted;
   }
 
+  /** Whether {@link Listener.close | close()} was called. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -327,11 +398,13 @@ export class Listener implements AsyncDisposable {
     }
   }
 
+  /** Closes the listener: `await using listener = new Listener()`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
 
   /**
+   * @internal
    * A Listener passed to a child (as a Process argument) arrives there listening on the same
    * socket (as CPython's does with a TCP listener): the child's accept() takes connections too.
    * This process takes connections only while its own accept() waits. The process that bound a
@@ -410,6 +483,7 @@ export class Listener implements AsyncDisposable {
     this.#stopAccepting();
   }
 
+  /** `'Listener'`, for `Object.prototype.toString`. */
   get [Symbol.toStringTag](): string {
     return 'Listener';
   }

@@ -7,12 +7,44 @@ import { hasNative, native } from '../internal/native.js';
 import { Connection, socketFromFd } from './connection.js';
 import { PortSocket } from './port-socket.js';
 
+/**
+ * Options of {@link Pipe}.
+ * @category Communication
+ */
 export interface PipeOptions {
   /** true (default): both ends send and receive. false: [readEnd, writeEnd]. */
   duplex?: boolean;
 }
 
-/** Returns two connected ends: duplex by default; with `{ duplex: false }`, [readEnd, writeEnd]. */
+/**
+ * Returns two connected ends: duplex by default; with `{ duplex: false }`, [readEnd, writeEnd]
+ * (CPython's `multiprocessing.Pipe()`). Both ends are {@link Connection}s over a Unix socket
+ * pair, and either can be sent to a child as a Process argument (or in a queue).
+ * @category Communication
+ * @example
+ * ```ts
+ * import { Pipe, Process, isMain, type Connection } from 'multiprocessing-ts';
+ *
+ * export async function echo(conn: Connection): Promise<void> {
+ *   for await (const message of conn) conn.send(message); // until the other end closes
+ *   conn.close();
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const [here, there] = Pipe();
+ *   const p = new Process({ target: echo, args: [there] });
+ *   p.start();
+ *   there.close(); // the child has its own handle now
+ *   try {
+ *     here.send({ hello: 'world' });
+ *     console.log(await here.recv()); // { hello: 'world' }
+ *   } finally {
+ *     here.close();
+ *     await p.join();
+ *   }
+ * }
+ * ```
+ */
 export function Pipe(options: PipeOptions = {}): [Connection, Connection] {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object like { duplex }');
   const { duplex = true } = options;

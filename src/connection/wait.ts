@@ -4,14 +4,9 @@
  */
 import { onAbort } from '../internal/abort.js';
 import { validateTimeout } from '../internal/validate.js';
-import { kWaitable } from '../process/sentinel.js';
+import { kWaitable, type Waitable as WaitableObject } from '../process/sentinel.js';
 
-/** Anything `wait()` accepts: it settles `[kWaitable]()` once ready and answers `isReady()` at once. */
-export interface WaitableObject {
-  /** Settles when the object becomes ready; an AbortSignal, when honoured, ends the wait early. */
-  [kWaitable](signal?: AbortSignal): Promise<unknown>;
-  isReady(): boolean;
-}
+export { kWaitable, type WaitableObject };
 
 function isWaitable(value: unknown): value is WaitableObject {
   return (
@@ -25,6 +20,35 @@ function isWaitable(value: unknown): value is WaitableObject {
 /**
  * Waits until at least one object is ready (or `timeoutMs` passes) and resolves with the ready
  * ones, in input order; `[]` on timeout. Omitted/null timeout waits as long as it takes.
+ * CPython's `multiprocessing.connection.wait()`, with the timeout in milliseconds.
+ *
+ * A {@link Connection} is ready when a message (or the end of the stream) can be read, a
+ * {@link Queue} when an item can be got, a {@link Process.sentinel | sentinel} when its process
+ * has ended; objects of your own can take part through {@link kWaitable}.
+ * @param objects Connections, queues, sentinels or other {@link WaitableObject}s.
+ * @param timeoutMs How long to wait at most, in milliseconds.
+ * @category Communication
+ * @example
+ * ```ts
+ * import { Pipe, Process, isMain, wait, type Connection } from 'multiprocessing-ts';
+ *
+ * export function answer(conn: Connection): void {
+ *   conn.send(42);
+ *   conn.close();
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const [reader, writer] = Pipe({ duplex: false });
+ *   const p = new Process({ target: answer, args: [writer] });
+ *   p.start();
+ *   writer.close();
+ *   // Whichever comes first: a message, or the child's end without one.
+ *   const ready = await wait([reader, p.sentinel], 5_000);
+ *   if (ready.includes(reader)) console.log(await reader.recv()); // 42
+ *   await p.join();
+ *   reader.close();
+ * }
+ * ```
  */
 export async function wait<T extends WaitableObject>(objects: Iterable<T>, timeoutMs?: number | null): Promise<T[]> {
   if (objects === null || typeof objects !== 'object' || typeof (objects as Iterable<T>)[Symbol.iterator] !== 'function') {

@@ -6,11 +6,19 @@
 import { ProcessError, TimeoutError } from '../errors.js';
 import { validateTimeout } from '../internal/validate.js';
 
+/**
+ * Options of {@link AsyncResult.get} and {@link AsyncResult.wait}.
+ * @category Pools
+ */
 export interface ResultWaitOptions {
   /** Milliseconds; omitted or null waits for as long as it takes. */
   timeout?: number | null;
 }
 
+/**
+ * CPython's `callback` and `error_callback` of the `...Async` pool calls.
+ * @category Pools
+ */
 export interface Callbacks<T> {
   /** Called with the result once the call succeeds. */
   callback?: ((result: T) => void) | null;
@@ -18,6 +26,7 @@ export interface Callbacks<T> {
   errorCallback?: ((error: Error) => void) | null;
 }
 
+/** @internal */
 export function checkCallbacks(options: Callbacks<never>): void {
   for (const key of ['callback', 'errorCallback'] as const) {
     const value = options[key];
@@ -38,6 +47,45 @@ function callUser(fn: (value: never) => void, value: unknown): void {
 
 const kSettle = Symbol('settle');
 
+/**
+ * The result of {@link Pool.applyAsync}, {@link Pool.mapAsync} or {@link Pool.starmapAsync}
+ * (CPython's `multiprocessing.pool.AsyncResult`), and awaitable like a Promise.
+ *
+ * How it differs from CPython: {@link AsyncResult.get | get()} and
+ * {@link AsyncResult.wait | wait()} return Promises and take `{ timeout }` in milliseconds. A
+ * failure nobody looks at never becomes an unhandled rejection: it is reported through `get()`,
+ * `then()` or the error callback of the call.
+ *
+ * @typeParam T The result's type.
+ * @category Pools
+ * @example
+ * ```ts
+ * import { Pool, TimeoutError, isMain } from 'multiprocessing-ts';
+ *
+ * export function slowSquare(x: number): number {
+ *   const until = Date.now() + 100;
+ *   while (Date.now() < until);
+ *   return x * x;
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const pool = new Pool(1);
+ *   try {
+ *     const result = pool.applyAsync(slowSquare, [7], { callback: (y) => console.log('callback:', y) });
+ *     try {
+ *       await result.get({ timeout: 10 });
+ *     } catch (error) {
+ *       if (error instanceof TimeoutError) console.log('not yet'); // the task goes on
+ *     }
+ *     console.log(await result); // 49
+ *     console.log(result.ready(), result.successful()); // true true
+ *   } finally {
+ *     pool.close();
+ *     await pool.join();
+ *   }
+ * }
+ * ```
+ */
 export class AsyncResult<T> implements PromiseLike<T> {
   // The promise is made only when someone awaits: most results of a large batch are read once,
   // and an unobserved failure must not become an unhandled rejection.
@@ -48,12 +96,12 @@ export class AsyncResult<T> implements PromiseLike<T> {
   #value: unknown = undefined;
   readonly #callbacks: Callbacks<T> | undefined;
 
-  /** Made by the pool; users receive it from `applyAsync`, `mapAsync` and `starmapAsync`. */
+  /** @internal Made by the pool; users receive it from `applyAsync`, `mapAsync` and `starmapAsync`. */
   constructor(callbacks?: Callbacks<T>) {
     this.#callbacks = callbacks?.callback || callbacks?.errorCallback ? callbacks : undefined;
   }
 
-  /** Settles the result (once; later calls are ignored). */
+  /** @internal Settles the result (once; later calls are ignored). */
   [kSettle](ok: boolean, value: unknown): void {
     if (this.#state !== 'pending') return;
     this.#state = ok ? 'fulfilled' : 'rejected';
@@ -100,6 +148,7 @@ export class AsyncResult<T> implements PromiseLike<T> {
     return this.#state === 'fulfilled';
   }
 
+  /** Makes the result awaitable: `await result` is `await result.get()`. */
   then<R1 = T, R2 = never>(
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
@@ -107,14 +156,17 @@ export class AsyncResult<T> implements PromiseLike<T> {
     return this.#settled().then(onFulfilled, onRejected);
   }
 
+  /** As a Promise's `catch`. */
   catch<R = never>(onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
     return this.#settled().catch(onRejected);
   }
 
+  /** As a Promise's `finally`. */
   finally(onFinally?: (() => void) | null): Promise<T> {
     return this.#settled().finally(onFinally);
   }
 
+  /** `<AsyncResult pending>`, `fulfilled` or `rejected`. */
   toString(): string {
     return `<AsyncResult ${this.#state}>`;
   }
@@ -143,6 +195,7 @@ export class AsyncResult<T> implements PromiseLike<T> {
   }
 }
 
+/** @internal */
 export function settle<T>(result: AsyncResult<T>, ok: boolean, value: unknown): void {
   result[kSettle](ok, value);
 }

@@ -9,6 +9,7 @@ import { AsyncResult, settle } from './async-result.js';
 import type { Chunk, Job, PoolCore } from './core.js';
 import type { Mode } from './protocol.js';
 
+/** @internal */
 export type Progress = (done: number, total: number | undefined) => void;
 
 function callProgress(progress: Progress | undefined, done: number, total: number | undefined): void {
@@ -28,7 +29,7 @@ function watch(signal: AbortSignal | undefined, listener: () => void): () => voi
   return onAbort(signal, listener);
 }
 
-/** One `apply`: one chunk of one item. */
+/** @internal One `apply`: one chunk of one item. */
 export class ApplyJob implements Job {
   live = true;
   readonly #result: AsyncResult<unknown>;
@@ -59,6 +60,7 @@ export class ApplyJob implements Job {
   }
 }
 
+/** @internal A list call (map, starmap and their Async forms): every chunk's results, gathered. */
 export class ListJob implements Job {
   live = true;
   readonly #core: PoolCore;
@@ -113,6 +115,7 @@ export class ListJob implements Job {
 
 type Outcome = { ok: true; values: unknown[] } | { ok: false; error: unknown };
 
+/** @internal */
 export interface ImapSetup {
   fnId: number;
   mode: Mode;
@@ -124,11 +127,15 @@ export interface ImapSetup {
 }
 
 /**
- * The iterator `imap` and `imapUnordered` return. Breaking out of `for await` stops reading the
- * input and drops what was queued; an error (a task's, or the input's own) is thrown at its
- * position and ends the iteration.
+ * The iterator {@link Pool.imap} and {@link Pool.imapUnordered} return (CPython's `IMapIterator`,
+ * here an async iterator: `for await (const result of pool.imap(fn, items))`). Breaking out of
+ * `for await` stops reading the input and drops what was queued; an error (a task's, or the
+ * input's own) is thrown at its position and ends the iteration.
+ * @typeParam R The results' type.
+ * @category Pools
  */
-export class ImapIterator<R> implements AsyncIterableIterator<R>, Job {
+export class ImapIterator<R> implements AsyncIterableIterator<R> {
+  /** @internal */
   live = true;
   readonly #core: PoolCore;
   readonly #setup: ImapSetup;
@@ -162,6 +169,7 @@ export class ImapIterator<R> implements AsyncIterableIterator<R>, Job {
   };
   readonly #unwatch: () => void;
 
+  /** @internal Iterators come from {@link Pool.imap} and {@link Pool.imapUnordered}. */
   constructor(core: PoolCore, source: Iterable<unknown> | AsyncIterable<unknown>, setup: ImapSetup) {
     this.#core = core;
     this.#setup = setup;
@@ -173,10 +181,12 @@ export class ImapIterator<R> implements AsyncIterableIterator<R>, Job {
     void this.#feed();
   }
 
+  /** The iterator itself, for `for await`. */
   [Symbol.asyncIterator](): this {
     return this;
   }
 
+  /** The next result (in input order for `imap`, in finishing order for `imapUnordered`). */
   async next(): Promise<IteratorResult<R>> {
     for (;;) {
       if (this.#position < this.#current.length) {
@@ -219,6 +229,7 @@ export class ImapIterator<R> implements AsyncIterableIterator<R>, Job {
     return { value: undefined, done: true };
   }
 
+  /** @internal */
   chunkDone(chunk: Chunk | null, ok: boolean, value: unknown): void {
     if (!this.live) return;
     if (chunk === null) {

@@ -14,11 +14,17 @@ import { PoolCore, type Chunk } from './core.js';
 import { ApplyJob, ImapIterator, ListJob, type Progress } from './jobs.js';
 import { IN_POOL_WORKER, Mode } from './protocol.js';
 
+/**
+ * Options of {@link Pool}: CPython's `Pool(processes, initializer, initargs, maxtasksperchild,
+ * context)` arguments.
+ * @category Pools
+ */
 export interface PoolOptions {
   /** Number of workers; default: the number of CPUs. */
   processes?: number | null;
   /** Runs in each worker before its first task (a sendable function, as a Process target). */
   initializer?: ((...args: any[]) => unknown) | null;
+  /** The initializer's arguments. */
   initargs?: unknown[];
   /** Tasks (chunks) a worker runs before it is replaced by a fresh one; default: no limit. */
   maxTasksPerChild?: number | null;
@@ -26,11 +32,19 @@ export interface PoolOptions {
   context?: BaseContext | StartMethod | null;
 }
 
+/**
+ * Options every {@link Pool} call takes.
+ * @category Pools
+ */
 export interface CallOptions {
   /** Cancels the call: it rejects with AbortError and its queued chunks are dropped. */
   signal?: AbortSignal;
 }
 
+/**
+ * Options of {@link Pool.map} and {@link Pool.starmap}.
+ * @category Pools
+ */
 export interface MapOptions extends CallOptions {
   /** Items per chunk (one message to a worker); default as CPython: about 4 chunks per worker. */
   chunksize?: number | null;
@@ -38,6 +52,10 @@ export interface MapOptions extends CallOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/**
+ * Options of {@link Pool.imap} and {@link Pool.imapUnordered}.
+ * @category Pools
+ */
 export interface ImapOptions extends CallOptions {
   /** Items per chunk; default 1. */
   chunksize?: number;
@@ -47,10 +65,17 @@ export interface ImapOptions extends CallOptions {
   onProgress?: (done: number, total: number | undefined) => void;
 }
 
+/**
+ * Options of {@link Pool.applyAsync}: a signal, and CPython's `callback` and `error_callback`.
+ * @category Pools
+ */
 export type ApplyAsyncOptions<R> = CallOptions & Callbacks<R>;
+/**
+ * Options of {@link Pool.mapAsync} and {@link Pool.starmapAsync}.
+ * @category Pools
+ */
 export type MapAsyncOptions<R> = MapOptions & Callbacks<R>;
 
-type Fn<A extends unknown[], R> = (...args: A) => R;
 type Input<T> = Iterable<T> | AsyncIterable<T>;
 
 const registry = new FinalizationRegistry<PoolCore>((core) => {
@@ -105,11 +130,60 @@ function resolveContext(context: PoolOptions['context']): { method: StartMethod;
   return { method: chosen.getStartMethod(), ProcessClass: chosen.Process };
 }
 
+/**
+ * A pool of worker processes that run tasks (CPython's `multiprocessing.Pool`): `map`,
+ * `starmap`, `apply`, their `...Async` forms and the lazy `imap`/`imapUnordered`. Tasks are
+ * exported top-level functions (or ones given to {@link register}), with arguments and results
+ * that can be sent to another process.
+ *
+ * How it differs from CPython:
+ * - Every call returns a Promise (the `...Async` forms an {@link AsyncResult}, which is also
+ *   awaitable; `imap` an async iterator); every call takes a `signal`; timeouts are milliseconds.
+ * - A task that throws rejects with a {@link RemoteError} carrying the original name, message,
+ *   code and stack. A worker that dies while it holds a task rejects that task with
+ *   {@link WorkerLostError}, is replaced, and the pool keeps serving (CPython's hangs).
+ * - `imap` reads its input lazily with bounded look-ahead, so it works on infinite and async
+ *   iterables; `map` and `imap` take an `onProgress` callback.
+ * - `await using pool = new Pool()` closes the pool and waits for its tasks (CPython's `with`
+ *   terminates it). Without it: `close()` then `await join()`, or `await terminate()`.
+ * - The constructor takes CPython's positional arguments or one {@link PoolOptions} object.
+ *
+ * @category Pools
+ * @example
+ * ```ts
+ * import { Pool, isMain } from 'multiprocessing-ts';
+ *
+ * export function square(x: number): number {
+ *   return x * x;
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const pool = new Pool(4);
+ *   try {
+ *     console.log(await pool.map(square, [1, 2, 3, 4])); // [1, 4, 9, 16]
+ *     console.log(await pool.apply(square, [10])); // 100
+ *     for await (const y of pool.imapUnordered(square, [5, 6, 7])) console.log(y); // as they finish
+ *   } finally {
+ *     pool.close();
+ *     await pool.join();
+ *   }
+ * }
+ * ```
+ */
 export class Pool {
-  /** The context pools of this class use when none is given (set by `ctx.Pool`). */
+  /** @internal The context pools of this class use when none is given (set by `ctx.Pool`). */
   static readonly defaultContext: BaseContext | StartMethod | null = null;
   readonly #core: PoolCore;
 
+  /**
+   * Starts the workers at once.
+   * @param processes The number of workers (default: the number of CPUs), or all the options
+   *   as one object.
+   * @param initializer Runs in each worker before its first task.
+   * @param initargs The initializer's arguments.
+   * @param maxTasksPerChild Tasks a worker runs before it is replaced; default: no limit.
+   * @param context The context or start method of the workers.
+   */
   constructor(
     processes?: number | PoolOptions | null,
     initializer?: PoolOptions['initializer'],
@@ -156,12 +230,12 @@ export class Pool {
   }
 
   /** Runs `fn(...args)` in a worker; resolves with its result. */
-  async apply<A extends unknown[], R>(fn: Fn<A, R>, args?: A, options?: CallOptions): Promise<Awaited<R>> {
+  async apply<A extends unknown[], R>(fn: (...args: A) => R, args?: A, options?: CallOptions): Promise<Awaited<R>> {
     return this.applyAsync(fn, args, options).get();
   }
 
   /** Starts `fn(...args)` in a worker; the AsyncResult settles with its result. */
-  applyAsync<A extends unknown[], R>(fn: Fn<A, R>, args?: A, options?: ApplyAsyncOptions<Awaited<R>>): AsyncResult<Awaited<R>> {
+  applyAsync<A extends unknown[], R>(fn: (...args: A) => R, args?: A, options?: ApplyAsyncOptions<Awaited<R>>): AsyncResult<Awaited<R>> {
     const core = this.#core;
     checkFunction(fn);
     const list = args ?? ([] as unknown[] as A);
@@ -179,12 +253,12 @@ export class Pool {
   }
 
   /** Applies `fn` to every item, in chunks; resolves with the results in input order. */
-  async map<T, R>(fn: (item: T) => R, iterable: Input<T>, options?: MapOptions): Promise<Awaited<R>[]> {
+  async map<T, R>(fn: (item: T) => R, iterable: Iterable<T> | AsyncIterable<T>, options?: MapOptions): Promise<Awaited<R>[]> {
     return this.#mapAsync(fn, iterable, options, Mode.Single);
   }
 
   /** Like `map`, each item being an array of arguments. */
-  async starmap<A extends unknown[], R>(fn: Fn<A, R>, iterable: Input<A>, options?: MapOptions): Promise<Awaited<R>[]> {
+  async starmap<A extends unknown[], R>(fn: (...args: A) => R, iterable: Iterable<A> | AsyncIterable<A>, options?: MapOptions): Promise<Awaited<R>[]> {
     return this.#mapAsync(fn, iterable, options, Mode.Spread);
   }
 
@@ -194,17 +268,17 @@ export class Pool {
   }
 
   /** `starmap` returning an AsyncResult (with CPython's callbacks). */
-  starmapAsync<A extends unknown[], R>(fn: Fn<A, R>, iterable: Iterable<A>, options?: MapAsyncOptions<Awaited<R>[]>): AsyncResult<Awaited<R>[]> {
+  starmapAsync<A extends unknown[], R>(fn: (...args: A) => R, iterable: Iterable<A>, options?: MapAsyncOptions<Awaited<R>[]>): AsyncResult<Awaited<R>[]> {
     return this.#mapResult(fn, iterable, options as MapAsyncOptions<unknown> | undefined, Mode.Spread) as AsyncResult<Awaited<R>[]>;
   }
 
   /** Results one by one in input order; the input (sync or async, even infinite) is read lazily. */
-  imap<T, R>(fn: (item: T) => R, iterable: Input<T>, options?: ImapOptions): ImapIterator<Awaited<R>> {
+  imap<T, R>(fn: (item: T) => R, iterable: Iterable<T> | AsyncIterable<T>, options?: ImapOptions): ImapIterator<Awaited<R>> {
     return this.#imap(fn, iterable, options, true);
   }
 
   /** Like `imap`, results in the order they finish. */
-  imapUnordered<T, R>(fn: (item: T) => R, iterable: Input<T>, options?: ImapOptions): ImapIterator<Awaited<R>> {
+  imapUnordered<T, R>(fn: (item: T) => R, iterable: Iterable<T> | AsyncIterable<T>, options?: ImapOptions): ImapIterator<Awaited<R>> {
     return this.#imap(fn, iterable, options, false);
   }
 
@@ -225,11 +299,13 @@ export class Pool {
     await this.#core.terminate(new ProcessError('Pool was terminated before the task finished'));
   }
 
+  /** `close()`, then `join()`: the submitted tasks finish first (CPython's `with` terminates instead). */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
     await this.join();
   }
 
+  /** CPython's repr: `<Pool state=RUN pool_size=4>`. */
   toString(): string {
     const state = { run: 'RUN', close: 'CLOSE', terminate: 'TERMINATE', broken: 'BROKEN' }[this.#core.state];
     return `<${this.constructor.name} state=${state} pool_size=${this.#core.processes}>`;
@@ -305,10 +381,40 @@ export class Pool {
   }
 }
 
-/** A Pool whose workers are threads (CPython's `multiprocessing.pool.ThreadPool`). */
+/**
+ * A {@link Pool} whose workers are `worker_threads` of this process (CPython's
+ * `multiprocessing.pool.ThreadPool`): the same API, the same rules for tasks (exported functions,
+ * sendable arguments), and true parallelism, since each worker thread has its own event loop.
+ * It starts faster than a process pool; tasks and results are still copied between threads.
+ * @category Pools
+ * @example
+ * ```ts
+ * import { ThreadPool, isMain } from 'multiprocessing-ts';
+ *
+ * export function wordCount(text: string): number {
+ *   return text.split(/\s+/).filter(Boolean).length;
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const pool = new ThreadPool(2);
+ *   try {
+ *     console.log(await pool.map(wordCount, ['a b c', 'd e'])); // [3, 2]
+ *   } finally {
+ *     await pool.terminate();
+ *   }
+ * }
+ * ```
+ */
 export class ThreadPool extends Pool {
+  /** @internal */
   static override readonly defaultContext: StartMethod = 'thread';
 
+  /**
+   * Starts the worker threads at once.
+   * @param processes The number of workers (default: the number of CPUs), or the options as one object.
+   * @param initializer Runs in each worker before its first task.
+   * @param initargs The initializer's arguments.
+   */
   constructor(processes?: number | Omit<PoolOptions, 'context'> | null, initializer?: PoolOptions['initializer'], initargs?: unknown[]) {
     const options = processes !== null && typeof processes === 'object' ? processes : { processes, initializer, initargs };
     super({ ...options, context: 'thread' });
@@ -317,7 +423,7 @@ export class ThreadPool extends Pool {
 
 const boundPools = new WeakMap<object, typeof Pool>();
 
-/** `ctx.Pool`: a Pool class whose pools use that context unless told otherwise. */
+/** @internal `ctx.Pool`: a Pool class whose pools use that context unless told otherwise. */
 export function poolClassFor(context: BaseContext): typeof Pool {
   let cls = boundPools.get(context);
   if (!cls) {

@@ -6,17 +6,27 @@ import { native } from '../internal/native.js';
 import { validateTimeout } from '../internal/validate.js';
 import { childMark } from './state.js';
 
+/**
+ * What a child sees of the process that started it, as {@link parentProcess} returns it
+ * (CPython's `_ParentProcess`): its name and pid, whether it is alive, and a join that waits for
+ * its end.
+ * @category Processes
+ */
 export class ParentProcess {
+  /** The parent's name (`'MainProcess'` for the main process). */
   readonly name: string;
+  /** The parent's process id (this process's own for a `'thread'` child). */
   readonly pid: number;
   readonly #sameProcess: boolean;
 
+  /** @internal Parents come from {@link parentProcess}. */
   constructor(name: string, pid: number, sameProcess: boolean) {
     this.name = name;
     this.pid = pid;
     this.#sameProcess = sameProcess;
   }
 
+  /** Alias of `pid`, as CPython's `ident`. */
   get ident(): number {
     return this.pid;
   }
@@ -45,6 +55,7 @@ export class ParentProcess {
     });
   }
 
+  /** CPython's repr: `<ParentProcess name='MainProcess' pid=1200 started>`. */
   toString(): string {
     return `<ParentProcess name='${this.name}' pid=${this.pid} ${this.isAlive() ? 'started' : 'stopped'}>`;
   }
@@ -52,7 +63,10 @@ export class ParentProcess {
 
 let parent: ParentProcess | null = null;
 
-/** The parent of this process, or null in the main process. */
+/**
+ * The parent of this process, or null in the main process (CPython's `parent_process()`).
+ * @category Processes
+ */
 export function parentProcess(): ParentProcess | null {
   const mark = childMark();
   if (!mark) return null;

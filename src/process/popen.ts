@@ -6,11 +6,25 @@ import type { Transferable } from 'node:worker_threads';
 import type { Encoded } from '../serialize/codec.js';
 import type { LogSettings } from '../logging.js';
 
+/**
+ * How a {@link Process} starts (CPython's start methods; `'fork'` is not one: V8 cannot fork):
+ * - `'spawn'` (the default): a fresh Node.js process per child.
+ * - `'forkserver'`: a pre-started spare process, with the modules of
+ *   {@link setForkserverPreload} already imported, so `start()` does not pay Node's boot time.
+ * - `'thread'`: a `worker_threads` Worker of this process (CPython's `multiprocessing.dummy`,
+ *   but truly parallel).
+ * @category Contexts
+ */
 export type StartMethod = 'spawn' | 'forkserver' | 'thread';
 
-/** How the child ended: `signal` names the signal for processes killed by one. */
+/**
+ * How a child ended: `signal` names the signal for processes killed by one.
+ * @category Processes
+ */
 export interface ExitStatus {
+  /** The exit code, or minus the signal's number when a signal ended the child (CPython's convention). */
   exitCode: number;
+  /** The signal that ended the child, or null if it exited. */
   signal: NodeJS.Signals | null;
 }
 

@@ -18,17 +18,33 @@ import { Sentinel } from './sentinel.js';
 import { validateTimeout } from '../internal/validate.js';
 import { trackerInfoForChild } from '../resource-tracker/client.js';
 
+/**
+ * A function a {@link Process} runs: a top-level function exported from its module (or made
+ * sendable with {@link register}), taking `args`. What it returns is ignored; a Promise is
+ * awaited before the child exits.
+ * @category Processes
+ */
 export type Target<A extends unknown[] = any[]> = (...args: A) => unknown;
 
+/**
+ * Options of {@link Process}: CPython's `Process(target, args, name, daemon)` keyword arguments.
+ * @category Processes
+ */
 export interface ProcessOptions<A extends unknown[] = any[]> {
   /** A top-level exported function (or one made sendable with `register()`). */
   target?: Target<A> | null;
+  /** The target's arguments: values that can be sent to another process (see {@link register}). */
   args?: NoInfer<A>;
+  /** The process's name, for display and logging. Default: `'<Class>-<n>'`, such as `'Process-1'`. */
   name?: string;
   /** Defaults to the creating process's daemon flag. */
   daemon?: boolean;
 }
 
+/**
+ * Options of {@link Process.join}.
+ * @category Processes
+ */
 export interface JoinOptions {
   /** Milliseconds; omitted or null waits for as long as it takes. */
   timeout?: number | null;
@@ -153,10 +169,68 @@ function signalChild(p: Process, kind: 'terminate' | 'kill' | 'interrupt'): void
   s.popen[kind]();
 }
 
+/**
+ * A child process running a function, or the `run()` method of a subclass (CPython's
+ * `multiprocessing.Process`).
+ *
+ * How it differs from CPython:
+ * - The target is a top-level function **exported** from its module (or one given to
+ *   {@link register}): the child imports that module to find it. Closures and inline lambdas are
+ *   refused with a {@link PicklingError}. Guard the code that starts processes with
+ *   {@link isMain}, as Python guards it with `if __name__ == '__main__':`.
+ * - {@link Process.join | join()} returns a Promise; {@link Process.joinSync | joinSync()} blocks
+ *   the calling thread instead. Timeouts are milliseconds.
+ * - `start()` is synchronous, as CPython's, and the child runs in a new Node.js process
+ *   (`'spawn'`, the default), a pre-warmed spare process (`'forkserver'`) or a worker thread
+ *   (`'thread'`); see {@link getContext}.
+ * - `await using p = new Process(...)` terminates the child if it still runs, then releases it.
+ *
+ * A child whose parent dies exits too. Daemon children are terminated when the parent exits.
+ *
+ * @typeParam A The target's parameter types, checked against `args`.
+ * @category Processes
+ * @example
+ * ```ts
+ * import { Process, isMain } from 'multiprocessing-ts';
+ *
+ * export function greet(name: string): void {
+ *   console.log(`hello, ${name}`);
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const p = new Process({ target: greet, args: ['bob'] });
+ *   p.start();
+ *   await p.join();
+ *   console.log(p.exitCode); // 0
+ * }
+ * ```
+ * @example
+ * A subclass runs its own `run()`; export the class so the child can find it.
+ * ```ts
+ * import { Process, isMain } from 'multiprocessing-ts';
+ *
+ * export class Counter extends Process {
+ *   upTo = 3;
+ *   override run(): void {
+ *     for (let i = 1; i <= this.upTo; i++) console.log(i);
+ *   }
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const p = new Counter();
+ *   p.start();
+ *   await p.join();
+ * }
+ * ```
+ */
 export class Process<A extends unknown[] = any[]> {
   /** The start method of this class's context; undefined uses the default context's. */
   static readonly startMethod: StartMethod | undefined = undefined;
 
+  /**
+   * Describes a child to start; nothing runs until {@link Process.start | start()}.
+   * @param options The target, its arguments, a name, the daemon flag.
+   */
   constructor(options: ProcessOptions<A> = {}) {
     if (typeof options !== 'object' || options === null) throw new TypeError('Process options must be an object');
     const { target = null, args = [], name, daemon } = options;
@@ -258,6 +332,7 @@ export class Process<A extends unknown[] = any[]> {
     if (popen.waitSync(timeout ?? -1) !== null) children.delete(this);
   }
 
+  /** Whether the child has started and not yet ended (CPython's `is_alive()`). */
   isAlive(): boolean {
     const s = state(this);
     checkClosed(s);
@@ -297,6 +372,7 @@ export class Process<A extends unknown[] = any[]> {
     s.state = 'closed';
   }
 
+  /** The child's process id; null before start. A `'thread'` child shares its parent's pid. */
   get pid(): number | null {
     const s = state(this);
     checkClosed(s);
@@ -317,19 +393,26 @@ export class Process<A extends unknown[] = any[]> {
     return s.popen.poll()?.exitCode ?? null;
   }
 
+  /** The process's name, for display and logging; it need not be unique. */
   get name(): string {
     return state(this).name;
   }
 
+  /** Renames this object; a started child keeps the name it started with, as in CPython. */
   set name(value: string) {
     if (typeof value !== 'string') throw new TypeError('name must be a string');
     state(this).name = value;
   }
 
+  /**
+   * Whether the child is a daemon: terminated when its parent exits instead of being waited
+   * for, and not allowed to have children of its own.
+   */
   get daemon(): boolean {
     return state(this).daemon;
   }
 
+  /** Sets the daemon flag; only before `start()`. */
   set daemon(value: boolean) {
     const s = state(this);
     if (s.state !== 'initial' || s.self) throw new ProcessError('process has already started');
@@ -337,10 +420,16 @@ export class Process<A extends unknown[] = any[]> {
     s.daemon = value;
   }
 
+  /**
+   * The process's authentication key (CPython's `authkey`): inherited from its parent; the main
+   * process's is random. Use it as the `authkey` of a {@link Listener} and {@link Client} that
+   * only the program's own processes may connect to.
+   */
   get authkey(): Buffer {
     return state(this).authkey;
   }
 
+  /** Sets the key (a copy is kept) that the child will inherit. */
   set authkey(value: Uint8Array) {
     state(this).authkey = toAuthkey(value);
   }
@@ -366,6 +455,7 @@ export class Process<A extends unknown[] = any[]> {
     this.close();
   }
 
+  /** CPython's repr: `<Process name='Process-1' started pid=1234 parent=1200>`. */
   toString(): string {
     const s = state(this);
     const parts = [`name='${s.name}'`];
@@ -384,6 +474,7 @@ export class Process<A extends unknown[] = any[]> {
     return `<${this.constructor.name} ${parts.join(' ')}>`;
   }
 
+  /** How `console.log` and `util.inspect` show the process: as `toString()`. */
   [inspect.custom](): string {
     return this.toString();
   }
@@ -391,13 +482,19 @@ export class Process<A extends unknown[] = any[]> {
 
 BUILTIN_CLASSES.add(Process);
 
-/** Marks a context's Process class as built in (its instances travel as target + args). */
+/**
+ * Marks a context's Process class as built in (its instances travel as target + args).
+ * @internal
+ */
 export function builtinProcessClass<T extends typeof Process>(cls: T): T {
   BUILTIN_CLASSES.add(cls);
   return cls;
 }
 
-/** Child side: attaches the state of the process being run to a rebuilt (or fresh) object. */
+/**
+ * Child side: attaches the state of the process being run to a rebuilt (or fresh) object.
+ * @internal
+ */
 export function adoptAsCurrent(p: Process, info: { target: Target | null; args: unknown[] }): void {
   const me = selfInfo();
   internals.set(p, {
@@ -419,7 +516,11 @@ export function adoptAsCurrent(p: Process, info: { target: Target | null; args: 
 
 let current: Process | null = null;
 
-/** The Process object of the running process (`MainProcess` in the main one). */
+/**
+ * The Process object of the running process (CPython's `current_process()`): `MainProcess` in
+ * the main one, the child's own object (same name, daemon flag, authkey) in a child.
+ * @category Processes
+ */
 export function currentProcess(): Process {
   if (!current) {
     const main = Object.create(Process.prototype) as Process;
@@ -428,7 +529,11 @@ export function currentProcess(): Process {
   return current!;
 }
 
-/** Live children of the current process; finished ones are reaped (forgotten) as a side effect. */
+/**
+ * Live children of the current process (CPython's `active_children()`); finished ones are
+ * reaped (forgotten) as a side effect.
+ * @category Processes
+ */
 export function activeChildren(): Process[] {
   const alive: Process[] = [];
   for (const child of children) {
@@ -439,23 +544,33 @@ export function activeChildren(): Process[] {
   return alive;
 }
 
-/** Non-daemon children still running: a child's runtime waits for them before it exits. */
+/**
+ * Non-daemon children still running: a child's runtime waits for them before it exits.
+ * @internal
+ */
 export function nonDaemonChildren(): Process[] {
   return activeChildren().filter((child) => !internals.get(child)?.daemon);
 }
 
+/** @internal Whether this runtime is a child the package started. */
 export function isChildProcessObject(): boolean {
   return childMark() !== undefined;
 }
 
-/** How a started child ends (for the package's own bookkeeping, e.g. a pool watching its workers). */
+/**
+ * How a started child ends (for the package's own bookkeeping, e.g. a pool watching its workers).
+ * @internal
+ */
 export function childExit(p: Process): Promise<ExitStatus> {
   const popen = state(p).popen;
   if (!popen) throw new ProcessError('process not started');
   return popen.exited;
 }
 
-/** Keeps (or stops keeping) the event loop alive for a daemon child while the package awaits it. */
+/**
+ * Keeps (or stops keeping) the event loop alive for a daemon child while the package awaits it.
+ * @internal
+ */
 export function holdChild(p: Process, hold: boolean): void {
   holdRef(p, hold ? +1 : -1);
 }

@@ -170,6 +170,7 @@ abstract class QueueCore<T> {
   /** Items taken from the queue that getSync() could not decode yet (their modules are not loaded). */
   readonly #held: Message[] = [];
 
+  /** @internal */
   protected constructor(maxsize: number) {
     const handle = attaching;
     attaching = null;
@@ -177,8 +178,10 @@ abstract class QueueCore<T> {
     this.#joinable = this instanceof JoinableQueue;
   }
 
+  /** @internal */
   protected abstract get typeName(): string;
 
+  /** @internal */
   protected get channel(): Channel {
     return this.#channel;
   }
@@ -187,6 +190,7 @@ abstract class QueueCore<T> {
     if (this.#closed) throw new ProcessError(`Queue ${this.toString()} is closed`);
   }
 
+  /** @internal */
   protected async putAsync(obj: T, options: BlockingOptions | undefined): Promise<void> {
     const { timeout, signal } = parseBlocking(options);
     this.#checkOpen();
@@ -216,6 +220,7 @@ abstract class QueueCore<T> {
     return this.#outbox.length === 0 && this.#channel.hasRoomFor(frame.bytes.length) ? frame : spill(frame);
   }
 
+  /** @internal */
   protected putBlocking(obj: T, options: SyncBlockingOptions | undefined): void {
     const { timeout } = parseBlocking(options);
     this.#checkOpen();
@@ -312,6 +317,7 @@ abstract class QueueCore<T> {
   }
 
   /**
+   * @internal
    * Blocking calls first finish this process's outbox on this thread (the background pump needs
    * the event loop, which a blocking call stops): waits in the kernel until it is written.
    */
@@ -331,6 +337,7 @@ abstract class QueueCore<T> {
     this.#finishPump(pump);
   }
 
+  /** @internal */
   protected async getAsync(options: BlockingOptions | undefined): Promise<T> {
     const { timeout, signal } = parseBlocking(options);
     this.#checkOpen();
@@ -351,6 +358,7 @@ abstract class QueueCore<T> {
     return decode(wire.v) as T;
   }
 
+  /** @internal */
   protected getBlocking(options: SyncBlockingOptions | undefined): T {
     const { timeout } = parseBlocking(options);
     this.#checkOpen();
@@ -429,31 +437,76 @@ abstract class QueueCore<T> {
     }
   }
 
+  /** @internal */
   protected get closed(): boolean {
     return this.#closed;
   }
 
-  /** Settles once every item this process put has been streamed entirely into the queue. */
+  /** @internal Settles once every item this process put has been streamed entirely into the queue. */
   protected async flushed(): Promise<void> {
     while (this.#pump) await this.#pump.done;
   }
 
+  /** @internal */
   [kReduce](destination: Destination): { type: string; state: ChannelHandle } {
     return { type: this.typeName, state: this.#channel[kReduce](destination) };
   }
 
+  /** CPython-style repr: `<Queue(maxsize=0, qsize=2)>`. */
   toString(): string {
     return `<${this.typeName}(maxsize=${this.#channel.maxsize}, qsize=${this.#channel.count()})>`;
   }
 }
 
-/** A process- and thread-shared FIFO queue, as CPython's `multiprocessing.Queue`. */
+/**
+ * A first-in first-out queue shared by processes and threads (CPython's `multiprocessing.Queue`).
+ * Send it to children as a Process argument (or inside another queue's items, a Pool task...):
+ * it arrives as the same queue. Items are structured-cloneable values, exported functions and the
+ * package's shareable objects, as Process arguments are.
+ *
+ * How it differs from CPython:
+ * - `put()` and `get()` return Promises; their `...Sync` twins block the calling thread instead.
+ *   Timeouts are milliseconds, and a `signal` cancels a wait. An empty or full queue rejects with
+ *   {@link QueueEmptyError} / {@link QueueFullError} (CPython's `queue.Empty` / `queue.Full`).
+ * - `put()` checks the item in the caller: a value that cannot be sent throws a
+ *   {@link PicklingError} there, and nothing is enqueued (CPython's feeder thread prints the
+ *   error and drops the item). There is no feeder thread: items go into shared memory at once
+ *   when there is room, and `qsize()` is exact on every platform.
+ * - `for await (const item of queue)` takes items until `close()` is called in this process.
+ * - A process that put items and then ends waits until they are in the queue, as CPython's does;
+ *   joining a producer before reading what it put does not deadlock on large items.
+ *
+ * @typeParam T The items' type (the package does not check it at run time).
+ * @category Queues
+ * @example
+ * ```ts
+ * import { Process, Queue, isMain } from 'multiprocessing-ts';
+ *
+ * export async function squares(tasks: Queue<number | null>, results: Queue<number>): Promise<void> {
+ *   for (let n = await tasks.get(); n !== null; n = await tasks.get()) await results.put(n * n);
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const tasks = new Queue<number | null>();
+ *   const results = new Queue<number>();
+ *   const worker = new Process({ target: squares, args: [tasks, results] });
+ *   worker.start();
+ *   for (const n of [1, 2, 3]) await tasks.put(n);
+ *   await tasks.put(null); // tells the worker to stop
+ *   for (let i = 0; i < 3; i++) console.log(await results.get({ timeout: 5_000 }));
+ *   await worker.join();
+ *   tasks.close();
+ *   results.close();
+ * }
+ * ```
+ */
 export class Queue<T = unknown> extends QueueCore<T> {
   /** `maxsize` <= 0 (the default) means unbounded; otherwise `put` waits while that many items are queued. */
   constructor(maxsize = 0) {
     super(maxsize);
   }
 
+  /** @internal */
   protected get typeName(): string {
     return 'Queue';
   }
@@ -508,7 +561,10 @@ export class Queue<T = unknown> extends QueueCore<T> {
   cancelJoinThread(): void {}
 }
 
-/** Options of `JoinableQueue.join()`. */
+/**
+ * Options of {@link JoinableQueue.join}.
+ * @category Queues
+ */
 export interface JoinableQueueJoinOptions {
   /** Milliseconds; omitted or null waits for as long as it takes. */
   timeout?: number | null;
@@ -516,12 +572,45 @@ export interface JoinableQueueJoinOptions {
   signal?: AbortSignal;
 }
 
-/** A `Queue` whose consumers confirm each item with `taskDone()`; `join()` waits for all of them. */
+/**
+ * A {@link Queue} whose consumers confirm each item with {@link JoinableQueue.taskDone |
+ * taskDone()}, so that {@link JoinableQueue.join | join()} can wait until every item was processed
+ * (CPython's `multiprocessing.JoinableQueue`). Unlike CPython's, `join()` takes a timeout and a
+ * signal, and resolves to whether every task was done.
+ *
+ * @typeParam T The items' type.
+ * @category Queues
+ * @example
+ * ```ts
+ * import { JoinableQueue, Process, isMain } from 'multiprocessing-ts';
+ *
+ * export async function consume(jobs: JoinableQueue<string>): Promise<void> {
+ *   for (;;) {
+ *     const job = await jobs.get();
+ *     console.log(`done: ${job}`);
+ *     jobs.taskDone();
+ *   }
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const jobs = new JoinableQueue<string>();
+ *   const consumer = new Process({ target: consume, args: [jobs], daemon: true });
+ *   consumer.start();
+ *   for (const job of ['a', 'b', 'c']) await jobs.put(job);
+ *   console.log(await jobs.join({ timeout: 10_000 })); // true: every job was done
+ *   consumer.terminate();
+ *   await consumer.join();
+ *   jobs.close();
+ * }
+ * ```
+ */
 export class JoinableQueue<T = unknown> extends Queue<T> {
+  /** `maxsize` <= 0 (the default) means unbounded; otherwise `put` waits while that many items are queued. */
   constructor(maxsize = 0) {
     super(maxsize);
   }
 
+  /** @internal */
   protected override get typeName(): string {
     return 'JoinableQueue';
   }
@@ -550,20 +639,47 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   }
 }
 
-/** An unbounded queue with only put/get/empty/close, as CPython's `SimpleQueue`. */
+/**
+ * An unbounded queue with only put/get/empty/close (CPython's `multiprocessing.SimpleQueue`).
+ * Send it to children as a Process argument: it arrives as the same queue.
+ *
+ * @typeParam T The items' type.
+ * @category Queues
+ * @example
+ * ```ts
+ * import { Process, SimpleQueue, isMain } from 'multiprocessing-ts';
+ *
+ * export async function hello(out: SimpleQueue<string>): Promise<void> {
+ *   await out.put(`hello from ${process.pid}`);
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const out = new SimpleQueue<string>();
+ *   const p = new Process({ target: hello, args: [out] });
+ *   p.start();
+ *   console.log(await out.get());
+ *   await p.join();
+ *   out.close();
+ * }
+ * ```
+ */
 export class SimpleQueue<T = unknown> extends QueueCore<T> {
+  /** A new, empty queue. */
   constructor() {
     super(0);
   }
 
+  /** @internal */
   protected get typeName(): string {
     return 'SimpleQueue';
   }
 
+  /** Puts `obj` in the queue (it never waits for room: the queue is unbounded). */
   put(obj: T): Promise<void> {
     return this.putAsync(obj, undefined);
   }
 
+  /** Synchronous twin of `put()`. */
   putSync(obj: T): void {
     this.putBlocking(obj, undefined);
   }
@@ -573,6 +689,7 @@ export class SimpleQueue<T = unknown> extends QueueCore<T> {
     return this.getAsync(options?.signal ? { signal: options.signal } : undefined);
   }
 
+  /** Blocking twin of `get()`: waits in the kernel. */
   getSync(): T {
     return this.getBlocking(undefined);
   }

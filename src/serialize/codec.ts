@@ -11,7 +11,7 @@ import { isRegisteredClass } from './registry.js';
 import { classRef, resolveClass, type ClassRef } from './class-ref.js';
 import { errorFromWire, errorToWire, type WireError } from './error-wire.js';
 
-/** Key of the tag on encoded special values. Plain objects that carry it themselves are escaped. */
+/** @internal Key of the tag on encoded special values. Plain objects that carry it themselves are escaped. */
 export const TAG = '__mp$';
 
 /** Shareable objects implement this: they return the state from which the receiver rebuilds a handle. */
@@ -24,6 +24,7 @@ export const kReduce = Symbol.for('multiprocessing-ts.reduce');
  */
 export type Destination = { kind: 'process' } | { kind: 'thread'; transfer?: Transferable[] };
 
+/** @internal */
 export interface Reducible {
   [kReduce](destination: Destination): { type: string; state: unknown };
 }
@@ -31,16 +32,16 @@ export interface Reducible {
 type Rebuild = (state: unknown) => unknown;
 const rebuilders = new Map<string, Rebuild>();
 
-/** Declares how a shareable type's handles are rebuilt in the receiving process. */
+/** @internal Declares how a shareable type's handles are rebuilt in the receiving process. */
 export function registerShareable(type: string, rebuild: Rebuild): void {
   rebuilders.set(type, rebuild);
 }
 
-/** Recognises views on shared memory that carry no class of their own (a RawArray is a plain typed array). */
+/** @internal Recognises views on shared memory that carry no class of their own (a RawArray is a plain typed array). */
 export type SharedViewReducer = (view: ArrayBufferView, destination: Destination) => { type: string; state: unknown } | undefined;
 const sharedViewReducers: SharedViewReducer[] = [];
 
-/** Lets typed arrays and DataViews over known shared memory travel as handles on it, not as copies. */
+/** @internal Lets typed arrays and DataViews over known shared memory travel as handles on it, not as copies. */
 export function registerSharedViewReducer(reducer: SharedViewReducer): void {
   sharedViewReducers.push(reducer);
 }
@@ -142,6 +143,7 @@ function isPlainPrimitive(v: unknown): boolean {
  * may clone it directly and the receiver use the clone as it is. Typed arrays and buffers answer
  * false (a receiver's clone may be a window on a larger buffer), and so does anything `encode`
  * treats specially (functions, errors, shareables, instances of classes).
+ * @internal
  */
 export function isPlainData(value: unknown, visits = 1024): boolean {
   let budget = visits;
@@ -177,6 +179,7 @@ function setOwn(into: Record<string, unknown>, key: string, value: unknown): voi
   else into[key] = value;
 }
 
+/** @internal */
 export function encode(value: unknown, destination: Destination = { kind: 'process' }): Encoded {
   const modules = new Map<string, ModuleNeed>();
   const seen = new Map<object, unknown>();
@@ -260,7 +263,7 @@ export function encode(value: unknown, destination: Destination = { kind: 'proce
 
 const moduleExports = new Map<string, unknown>();
 
-/** Imports every module an encoded value needs; afterwards `decode` runs synchronously. */
+/** @internal Imports every module an encoded value needs; afterwards `decode` runs synchronously. */
 export async function prepareDecode(modules: readonly ModuleNeed[]): Promise<void> {
   // Every import is let finish, so a failing one does not leave the others half loaded for a
   // caller that goes on to decode what it can.
@@ -273,11 +276,12 @@ export async function prepareDecode(modules: readonly ModuleNeed[]): Promise<voi
   if (failed) throw failed.reason;
 }
 
-/** Whether every module an encoded value needs is loaded already, so `decode` can run without `prepareDecode`. */
+/** @internal Whether every module an encoded value needs is loaded already, so `decode` can run without `prepareDecode`. */
 export function modulesReady(modules: readonly ModuleNeed[]): boolean {
   return modules.every(({ url }) => moduleExports.has(url));
 }
 
+/** @internal */
 export function decode(value: unknown): unknown {
   const seen = new Map<object, unknown>();
 

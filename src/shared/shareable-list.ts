@@ -23,6 +23,10 @@ import { Buffer } from 'node:buffer';
 import { kReduce, registerShareable } from '../serialize/codec.js';
 import { SharedMemory } from './shared-memory.js';
 
+/**
+ * What a {@link ShareableList} holds: CPython's `int`, `float`, `bool`, `None`, `str` and `bytes`.
+ * @category Shared memory
+ */
 export type ShareableItem = number | bigint | boolean | null | string | Uint8Array;
 
 const ALIGN = 8;
@@ -97,11 +101,54 @@ function indexOf(index: unknown, length: number, message: string): number {
   return at;
 }
 
+/**
+ * Options of {@link ShareableList}.
+ * @category Shared memory
+ */
 export interface ShareableListOptions {
   /** With a sequence: the name of the new segment. Without one: the name of the list to attach to. */
   name?: string | null;
 }
 
+/**
+ * A fixed-length list in a named shared memory segment (CPython's
+ * `multiprocessing.shared_memory.ShareableList`), with CPython's byte layout: a Python process
+ * can attach to the same list by name, and the other way round. Items are numbers, bigints,
+ * booleans, null, strings and bytes ({@link ShareableItem}); an item may be replaced by one of
+ * another type, but a string or bytes longer than its slot throws a RangeError.
+ *
+ * How it differs from CPython: items are read with {@link ShareableList.get | get(i)} and
+ * written with {@link ShareableList.set | set(i, value)} (no `[]`), integers beyond 2^53 read
+ * back as bigints, and bytes as Uint8Arrays. Sent to another process, it arrives attached to the
+ * same segment. Close its {@link ShareableList.shm | shm} in every process, and unlink it once.
+ *
+ * @category Shared memory
+ * @example
+ * ```ts
+ * import { Process, ShareableList, isMain } from 'multiprocessing-ts';
+ *
+ * export function double(list: ShareableList): void {
+ *   try {
+ *     for (let i = 0; i < list.length; i++) list.set(i, (list.get(i) as number) * 2);
+ *   } finally {
+ *     list.shm.close();
+ *   }
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const list = new ShareableList([1, 2, 3]);
+ *   try {
+ *     const p = new Process({ target: double, args: [list] });
+ *     p.start();
+ *     await p.join();
+ *     console.log(list.toArray()); // [2, 4, 6]
+ *   } finally {
+ *     list.shm.close();
+ *     list.shm.unlink();
+ *   }
+ * }
+ * ```
+ */
 export class ShareableList {
   /** The segment the list lives in (close and unlink it when done). */
   readonly shm: SharedMemory;
@@ -162,7 +209,6 @@ export class ShareableList {
 
   #view(): DataView {
     const buf = this.shm.buf;
-    if (!buf) throw new TypeError('this ShareableList is closed (its shm was closed)');
     return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
@@ -180,7 +226,6 @@ export class ShareableList {
 
   #format(i: number): string {
     const buf = this.shm.buf;
-    if (!buf) throw new TypeError('this ShareableList is closed (its shm was closed)');
     const start = this.#formatsStart + i * 8;
     const raw = buf.subarray(start, start + 8);
     const end = raw.indexOf(0);
@@ -294,6 +339,7 @@ export class ShareableList {
     return out;
   }
 
+  /** Iterates over the items (each read when reached). */
   *[Symbol.iterator](): IterableIterator<ShareableItem> {
     for (let i = 0; i < this.#length; i++) yield this.get(i);
   }
@@ -303,10 +349,12 @@ export class ShareableList {
     return [...this];
   }
 
+  /** @internal */
   [kReduce](): { type: string; state: { name: string } } {
     return { type: 'ShareableList', state: { name: this.shm.name } };
   }
 
+  /** CPython's repr: `ShareableList([1, 2.5, "x", null], name='psm_1a2b3c4d')`. */
   toString(): string {
     return `ShareableList([${this.toArray().map(reprItem).join(', ')}], name='${this.shm.name}')`;
   }

@@ -8,8 +8,8 @@
  * - A name that exists already throws an Error named FileExistsError (code 'EEXIST'); attaching
  *   to a missing name throws FileNotFoundError (code 'ENOENT'), as Node's fs errors do.
  * - A name with a NUL character throws TypeError, as Node's fs does for paths.
- * - `close()` lets go of this handle (`buf` becomes null; the mapping itself is released when
- *   the last view on it is collected); `unlink()` removes the name, once, from any process.
+ * - `close()` lets go of this handle (reading `buf` then throws; the mapping itself is released
+ *   when the last view on it is collected); `unlink()` removes the name, once, from any process.
  * - `track` (default: true when creating, false when attaching): the resource tracker unlinks a
  *   tracked segment once every process of the program is gone, even after SIGKILL, and warns.
  *   A process that only attaches leaves the segment alone unless it asks with `track: true`.
@@ -26,6 +26,10 @@ import { track as trackResource, untrack as untrackResource } from '../resource-
 import { kReduce, registerShareable, registerSharedViewReducer } from '../serialize/codec.js';
 import { makeView, viewBytes, viewKind, viewLength, type ViewKind } from './shared-views.js';
 
+/**
+ * Options of {@link SharedMemory}.
+ * @category Shared memory
+ */
 export interface SharedMemoryOptions {
   /** The segment's name, without a leading '/'. Omitted with `create`: a fresh random name. */
   name?: string | null;
@@ -73,11 +77,61 @@ function randomName(): string {
   return `psm_${randomBytes(4).toString('hex')}`;
 }
 
+/**
+ * A named block of shared memory (CPython's `multiprocessing.shared_memory.SharedMemory`): a
+ * POSIX segment, `/dev/shm/<name>`, that any process on the machine can attach to by name,
+ * Python's included, and read and write in place through {@link SharedMemory.buf | buf}.
+ *
+ * - `new SharedMemory({ create: true, size })` makes a new segment named `psm_` + 8 hex digits
+ *   (or `name`); `new SharedMemory({ name })` attaches to an existing one. A name that exists
+ *   already throws an Error named `FileExistsError` (code `'EEXIST'`); attaching to a missing
+ *   name throws `FileNotFoundError` (code `'ENOENT'`), as Node's fs errors are shaped.
+ * - {@link SharedMemory.close | close()} lets go of this handle (reading `buf` afterwards
+ *   throws, where CPython's is None); {@link SharedMemory.unlink | unlink()} removes the name,
+ *   once, from any process. `using shm = ...` closes (never unlinks).
+ * - A created segment is tracked: if the program ends (even by SIGKILL) without unlinking it,
+ *   the resource tracker unlinks it and warns, as CPython's does.
+ * - Sent to another process or thread (as a Process argument, in a queue...), it arrives attached
+ *   to the same segment. So do typed arrays, DataViews and Buffers over its `buf`: a child
+ *   writing into one writes into the segment, not into a copy.
+ *
+ * @category Shared memory
+ * @example
+ * ```ts
+ * import { Process, SharedMemory, isMain } from 'multiprocessing-ts';
+ *
+ * export function fill(name: string): void {
+ *   const shm = new SharedMemory({ name }); // attach by name
+ *   try {
+ *     shm.buf.fill(7);
+ *   } finally {
+ *     shm.close();
+ *   }
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const shm = new SharedMemory({ create: true, size: 1024 });
+ *   try {
+ *     const p = new Process({ target: fill, args: [shm.name] });
+ *     p.start();
+ *     await p.join();
+ *     console.log(shm.buf[0]); // 7
+ *   } finally {
+ *     shm.close();
+ *     shm.unlink(); // once, when no process needs the name any more
+ *   }
+ * }
+ * ```
+ */
 export class SharedMemory {
   readonly #name: string;
   readonly #size: number;
   #buf: Uint8Array | null;
 
+  /**
+   * Creates a segment (`create: true`) or attaches to one by name.
+   * @param options The name, whether to create, the size in bytes, whether to track it.
+   */
   constructor(options: SharedMemoryOptions = {}) {
     if (options === null || typeof options !== 'object') {
       throw new TypeError('SharedMemory takes an options object like { name, create, size, track }');
@@ -133,8 +187,17 @@ export class SharedMemory {
     if (track) trackResource(chosen, 'shared_memory');
   }
 
-  /** The segment's bytes; null once this handle is closed. */
-  get buf(): Uint8Array | null {
+  /**
+   * The segment's bytes, read and written in place (a view over the shared mapping).
+   * @throws {@link ProcessError} once this handle is closed.
+   */
+  get buf(): Uint8Array {
+    if (this.#buf === null) {
+      throw new ProcessError(
+        `SharedMemory '${this.#name}' is closed: its buf is gone from this handle. ` +
+          `Attach again with new SharedMemory({ name: '${this.#name}' }) to keep using the segment.`,
+      );
+    }
     return this.#buf;
   }
 
@@ -148,7 +211,10 @@ export class SharedMemory {
     return this.#size;
   }
 
-  /** Lets go of this handle's view of the segment; others are unaffected. Idempotent. */
+  /**
+   * Lets go of this handle's view of the segment (reading `buf` then throws); other handles, in
+   * this process or others, are unaffected. Idempotent.
+   */
   close(): void {
     this.#buf = null;
   }
@@ -171,10 +237,12 @@ export class SharedMemory {
     this.close();
   }
 
+  /** @internal */
   [kReduce](): { type: string; state: { name: string } } {
     return { type: 'SharedMemory', state: { name: this.#name } };
   }
 
+  /** CPython's repr: `SharedMemory('psm_1a2b3c4d', size=1024)`. */
   toString(): string {
     return `SharedMemory('${this.#name}', size=${this.#size})`;
   }
@@ -218,5 +286,5 @@ registerShareable('SharedMemoryView', (state) => {
   if (offset + bytes > segment.size) {
     throw new ProcessError(`A ${kind} over bytes ${offset}–${offset + bytes} of SharedMemory '${name}' arrived, but the block has only ${segment.size} bytes here.`);
   }
-  return makeView(kind, segment.buf!.buffer, offset, length);
+  return makeView(kind, segment.buf.buffer, offset, length);
 });

@@ -35,23 +35,34 @@ import {
   TYPES,
   type AnyTypedArray,
   type InputFor,
+  type NumericTypecode,
   type Typecode,
   type TypedArrayFor,
   type ValueFor,
 } from './typecodes.js';
 
-export type { InputFor, Typecode, TypedArrayFor, ValueFor };
+export type { InputFor, NumericTypecode, Typecode, TypedArrayFor, ValueFor };
 
 /** The built-in Array: this module exports a class of the same name (CPython's). */
 const JSArray = globalThis.Array;
 
 
-/** Anything with a blocking acquire and a release: a Lock, an RLock, or a lock of your own. */
+/**
+ * Anything with a blocking acquire and a release: a Lock, an RLock, or a lock of your own. What
+ * a {@link Value} or {@link SharedArray | Array} takes around every access.
+ * @category Shared memory
+ */
 export interface SyncLock {
+  /** Takes the lock, blocking the calling thread until it is free. */
   acquireSync(): boolean;
+  /** Releases the lock. */
   release(): void;
 }
 
+/**
+ * Options of {@link Value} and {@link SharedArray | Array}.
+ * @category Shared memory
+ */
 export interface SharedValueOptions {
   /** true (default): a new RLock guards every access; false: no lock (a raw object is returned); or the lock to use. */
   lock?: boolean | null | SyncLock;
@@ -84,9 +95,16 @@ function withLock<T>(lock: SyncLock, body: () => T): T {
 
 // ---- raw values ------------------------------------------------------------------------------
 
-/** What `RawValue` returns: `{ value }` over shared memory, with no lock. */
-export interface RawValueObject<C extends Typecode = Typecode> {
+/**
+ * What {@link RawValue} returns: `{ value }` over shared memory, with no lock (CPython's ctypes
+ * object, such as `c_int`).
+ * @typeParam C The typecode; without it, one of the {@link NumericTypecode}s.
+ * @category Shared memory
+ */
+export interface RawValueObject<C extends Typecode = NumericTypecode> {
+  /** Reads the value. */
   get value(): ValueFor<C>;
+  /** Writes the value (integers outside the type's range wrap around). */
   set value(value: InputFor<C>);
 }
 
@@ -131,13 +149,56 @@ function newRawValue(typecode: Typecode, value: unknown): SharedCValue {
   return object;
 }
 
-/** A `{ value }` object over zeroed (or `value`-initialised) shared memory; no lock. */
+/**
+ * A `{ value }` object over zeroed (or `value`-initialised) shared memory; no lock (CPython's
+ * `multiprocessing.sharedctypes.RawValue`). Sent to another process or thread, it arrives as
+ * the same memory.
+ * @param typecode What the value holds (see {@link Typecode}).
+ * @param value The initial value; omitted: zero.
+ * @category Shared memory
+ * @example
+ * ```ts
+ * import { RawValue } from 'multiprocessing-ts';
+ *
+ * const total = RawValue('d', 1.5);
+ * total.value *= 2; // no lock: only safe while one process writes
+ * console.log(total.value); // 3
+ * ```
+ */
 export function RawValue<C extends Typecode>(typecode: C, value?: InputFor<C>): RawValueObject<C> {
   typeOf(typecode);
   return newRawValue(typecode, value) as unknown as RawValueObject<C>;
 }
 
-/** A TypedArray over shared memory: `size` zeroes, or the items of a sequence. No lock. */
+/**
+ * A TypedArray over shared memory: `size` zeroes, or the items of a sequence. No lock (CPython's
+ * `multiprocessing.sharedctypes.RawArray`, a ctypes array; here a plain Float64Array, Int32Array...
+ * of the typecode, see {@link TypedArrayFor}). It, and any view on the same memory such as a
+ * subarray, travels to other processes and threads as the same memory, not as a copy.
+ * @param typecode What each element holds (see {@link Typecode}).
+ * @param sizeOrInit The number of elements (zeroed), or their initial values.
+ * @category Shared memory
+ * @example
+ * ```ts
+ * import { Pool, RawArray, isMain } from 'multiprocessing-ts';
+ *
+ * export function fillRow(data: Float64Array, row: number): void {
+ *   for (let i = row * 4; i < row * 4 + 4; i++) data[i] = row;
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const data = RawArray('d', 16); // a Float64Array over shared memory
+ *   const pool = new Pool(2);
+ *   try {
+ *     await pool.starmap(fillRow, [0, 1, 2, 3].map((row): [Float64Array, number] => [data, row]));
+ *     console.log(data.join(' ')); // 0 0 0 0 1 1 1 1 2 2 2 2 3 3 3 3
+ *   } finally {
+ *     pool.close();
+ *     await pool.join();
+ *   }
+ * }
+ * ```
+ */
 export function RawArray<C extends Typecode>(typecode: C, sizeOrInit: number | Iterable<InputFor<C>>): TypedArrayFor<C> {
   typeOf(typecode);
   const { length, items } = initialItems(typecode, sizeOrInit);
@@ -153,14 +214,56 @@ let attachingValue: { typecode: Typecode; block: Block; lock: SyncLock } | null 
 let attachingArray: { typecode: Typecode; block: Block; length: number; lock: SyncLock } | null = null;
 
 /**
- * A value in shared memory whose every read and write takes its lock. `new Value('i', 0)`;
- * with `{ lock: false }` the constructor returns the raw `{ value }` object instead.
+ * A value in shared memory whose every read and write takes its lock (CPython's
+ * `multiprocessing.Value`): `new Value('i', 0)`. Send it to children as a Process argument (or in
+ * a queue, a Pool task...): it arrives as the same memory and the same lock.
+ *
+ * `value` is read and written synchronously, each access under the lock; `value += 1` is a read
+ * and a write, each locked but not together: hold {@link Value.getLock | getLock()} around it
+ * when other processes write too. With `{ lock: false }` the constructor returns the raw
+ * `{ value }` object ({@link RawValueObject}) instead, as CPython's.
+ *
+ * The type follows the typecode: `new Value('i', 0).value` is a number, `'q'` gives a bigint, `'c'`
+ * a one-character string. Without a type argument, `Value` is a numeric value (see
+ * {@link NumericTypecode}); write `Value<'q'>` or `Value<'c'>` for the others.
+ *
+ * @typeParam C The typecode (see {@link Typecode}).
+ * @category Shared memory
+ * @example
+ * ```ts
+ * import { Process, Value, isMain } from 'multiprocessing-ts';
+ *
+ * export function addOne(counter: Value): void {
+ *   const lock = counter.getLock();
+ *   lock.acquireSync(); // hold it around the read-modify-write
+ *   try {
+ *     counter.value += 1;
+ *   } finally {
+ *     lock.release();
+ *   }
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const counter = new Value('i', 0);
+ *   const workers = Array.from({ length: 4 }, () => new Process({ target: addOne, args: [counter] }));
+ *   for (const p of workers) p.start();
+ *   for (const p of workers) await p.join();
+ *   console.log(counter.value); // 4
+ * }
+ * ```
  */
-export class Value<C extends Typecode = Typecode> {
+export class Value<C extends Typecode = NumericTypecode> {
   readonly #typecode!: Typecode;
   readonly #obj!: SharedCValue;
   readonly #lock!: SyncLock;
 
+  /**
+   * A new value in shared memory.
+   * @param typecode What the value holds (see {@link Typecode}).
+   * @param value The initial value; omitted: zero.
+   * @param options `lock`: true (default) for a new {@link RLock}, a lock of yours, or false for
+   *   no lock (the raw object is returned).
+   */
   constructor(typecode: C, value?: InputFor<C>, options?: SharedValueOptions) {
     const from = attachingValue;
     attachingValue = null;
@@ -179,10 +282,12 @@ export class Value<C extends Typecode = Typecode> {
     this.#lock = lock;
   }
 
+  /** Reads the value, under the lock. */
   get value(): ValueFor<C> {
     return withLock(this.#lock, () => this.#obj.value) as ValueFor<C>;
   }
 
+  /** Writes the value, under the lock (integers outside the type's range wrap around). */
   set value(value: InputFor<C>) {
     withLock(this.#lock, () => {
       this.#obj.value = value;
@@ -199,6 +304,7 @@ export class Value<C extends Typecode = Typecode> {
     return this.#obj as unknown as RawValueObject<C>;
   }
 
+  /** @internal */
   [kReduce](destination: Destination): { type: string; state: unknown } {
     return {
       type: 'Value',
@@ -210,21 +316,55 @@ export class Value<C extends Typecode = Typecode> {
     };
   }
 
+  /** CPython's repr: `<Synchronized wrapper for c_int(3)>`. */
   toString(): string {
     return `<Synchronized wrapper for ${withLock(this.#lock, () => this.#obj.toString())}>`;
   }
 }
 
 /**
- * An array in shared memory whose every access takes its lock: `new Array('i', [1, 2, 3])` or
- * `new Array('d', 10)` (zeroed). Exported as `Array` (CPython's name) and as `SharedArray`.
- * With `{ lock: false }` the constructor returns the raw TypedArray instead.
+ * An array in shared memory whose every access takes its lock (CPython's `multiprocessing.Array`):
+ * `new Array('i', [1, 2, 3])` or `new Array('d', 10)` (zeroed). Exported as `Array` (CPython's
+ * name) and as `SharedArray` (for modules that need the built-in `Array` too). Send it to children
+ * as a Process argument: it arrives as the same memory and the same lock.
+ *
+ * How it differs from CPython: elements are read with {@link SharedArray.get | get(i)} and
+ * written with {@link SharedArray.set | set(i, value)} (no `[]` or slices; `toArray()` copies
+ * them all). With `{ lock: false }` the constructor returns the raw TypedArray instead, as
+ * CPython returns the raw ctypes array. Without a type argument, `Array` holds numbers (see
+ * {@link NumericTypecode}).
+ *
+ * @typeParam C The typecode (see {@link Typecode}).
+ * @category Shared memory
+ * @example
+ * ```ts
+ * import { Process, SharedArray, isMain } from 'multiprocessing-ts';
+ *
+ * export function negate(numbers: SharedArray): void {
+ *   for (let i = 0; i < numbers.length; i++) numbers.set(i, -numbers.get(i));
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const numbers = new SharedArray('d', [1, 2, 3]);
+ *   const p = new Process({ target: negate, args: [numbers] });
+ *   p.start();
+ *   await p.join();
+ *   console.log(numbers.toArray()); // [-1, -2, -3]
+ * }
+ * ```
  */
-export class SharedArray<C extends Typecode = Typecode> {
+export class SharedArray<C extends Typecode = NumericTypecode> {
   readonly #typecode!: Typecode;
   readonly #view!: AnyTypedArray;
   readonly #lock!: SyncLock;
 
+  /**
+   * A new array in shared memory.
+   * @param typecode What each element holds (see {@link Typecode}).
+   * @param sizeOrInit The number of elements (zeroed), or their initial values.
+   * @param options `lock`: true (default) for a new {@link RLock}, a lock of yours, or false for
+   *   no lock (the raw TypedArray is returned).
+   */
   constructor(typecode: C, sizeOrInit: number | Iterable<InputFor<C>>, options?: SharedValueOptions) {
     const from = attachingArray;
     attachingArray = null;
@@ -243,6 +383,7 @@ export class SharedArray<C extends Typecode = Typecode> {
     this.#lock = lock;
   }
 
+  /** The number of elements (fixed). */
   get length(): number {
     return this.#view.length;
   }
@@ -253,6 +394,7 @@ export class SharedArray<C extends Typecode = Typecode> {
     return withLock(this.#lock, () => fromStored(this.#typecode, this.#view[at]!)) as ValueFor<C>;
   }
 
+  /** Writes the element at `index` (negative counts from the end), under the lock; RangeError past either end. */
   set(index: number, value: InputFor<C>): void {
     const at = indexIn(index, this.#view.length);
     const stored = toStored(this.#typecode, value);
@@ -268,10 +410,12 @@ export class SharedArray<C extends Typecode = Typecode> {
     >;
   }
 
+  /** Iterates over a copy of the elements (read at once, under the lock). */
   [Symbol.iterator](): IterableIterator<ValueFor<C>> {
     return this.toArray()[Symbol.iterator]();
   }
 
+  /** The lock every access takes; hold it around sequences of accesses that must not interleave. */
   getLock(): SyncLock {
     return this.#lock;
   }
@@ -320,6 +464,7 @@ export class SharedArray<C extends Typecode = Typecode> {
     withLock(this.#lock, () => bytes.set(data));
   }
 
+  /** @internal */
   [kReduce](destination: Destination): { type: string; state: unknown } {
     const view = this.#view;
     return {
@@ -333,6 +478,7 @@ export class SharedArray<C extends Typecode = Typecode> {
     };
   }
 
+  /** CPython's repr: `<SynchronizedArray wrapper for c_int_Array_3(1, 2, 3)>`. */
   toString(): string {
     const ctype = `${TYPES[this.#typecode].ctype}_Array_${this.#view.length}`;
     return `<SynchronizedArray wrapper for ${ctype}(${this.toArray().map(reprItem).join(', ')})>`;

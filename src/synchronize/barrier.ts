@@ -23,6 +23,10 @@ const DRAINING = 1;
 const RESETTING = -1;
 const BROKEN = -2;
 
+/**
+ * Options of {@link Barrier}.
+ * @category Synchronization
+ */
 export interface BarrierOptions {
   /**
    * Run by the last party to arrive, before the others are released (synchronously, with the
@@ -33,6 +37,10 @@ export interface BarrierOptions {
   timeout?: number | null;
 }
 
+/**
+ * Options of {@link Barrier.wait}.
+ * @category Synchronization
+ */
 export interface BarrierWaitOptions {
   /** Milliseconds; omitted or null uses the barrier's timeout. Running out breaks the barrier. */
   timeout?: number | null;
@@ -54,6 +62,36 @@ function brokenError(): BrokenBarrierError {
   return new BrokenBarrierError('the barrier is broken');
 }
 
+/**
+ * A meeting point for a fixed number of processes or threads (CPython's
+ * `multiprocessing.Barrier`): each party's {@link Barrier.wait | wait()} returns once all
+ * `parties` have called it, then the barrier is ready for the next round. The optional `action`
+ * runs once per round, in the last party to arrive, before the others are released. Send it to
+ * children as a Process argument: it arrives as the same barrier.
+ *
+ * How it differs from CPython: `wait()` returns a Promise (`waitSync()` blocks the calling
+ * thread instead), timeouts are milliseconds, a `signal` cancels a party's wait, and `action`
+ * must be an exported function (it travels by reference, as a Process target).
+ *
+ * @category Synchronization
+ * @example
+ * ```ts
+ * import { Barrier, Process, isMain } from 'multiprocessing-ts';
+ *
+ * export async function runner(start: Barrier, id: number): Promise<void> {
+ *   const index = await start.wait(); // 0 to 2, one each
+ *   console.log(`runner ${id} goes (arrival ${index})`);
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const start = new Barrier(3, { timeout: 10_000 });
+ *   const runners = [1, 2].map((id) => new Process({ target: runner, args: [start, id] }));
+ *   for (const p of runners) p.start();
+ *   await start.wait(); // the main process is the third party
+ *   for (const p of runners) await p.join();
+ * }
+ * ```
+ */
 export class Barrier {
   readonly #block: Block;
   readonly #word: Int32Array;
@@ -62,6 +100,11 @@ export class Barrier {
   readonly #timeout: number | null;
   readonly #action: (() => unknown) | null;
 
+  /**
+   * A new barrier in shared memory.
+   * @param parties How many parties each round waits for (> 0).
+   * @param options The action run once per round, and the default timeout of `wait()`.
+   */
   constructor(parties: number, options: BarrierOptions = {}) {
     const state = rebuilding;
     rebuilding = null;
@@ -85,6 +128,7 @@ export class Barrier {
     this.#word = words(this.#block, WORDS);
   }
 
+  /** How many parties each round waits for. */
   get parties(): number {
     return this.#parties;
   }
@@ -94,6 +138,7 @@ export class Barrier {
     return Atomics.load(this.#word, STATE) === FILLING ? Atomics.load(this.#word, COUNT) : 0;
   }
 
+  /** Whether the barrier is broken (by `abort()`, or a party's timeout or abort); `reset()` mends it. */
   get broken(): boolean {
     return Atomics.load(this.#word, STATE) === BROKEN;
   }
@@ -210,6 +255,7 @@ export class Barrier {
     }
   }
 
+  /** @internal */
   [kReduce](destination: Destination): { type: string; state: BarrierState } {
     return {
       type: 'Barrier',
@@ -223,6 +269,7 @@ export class Barrier {
     };
   }
 
+  /** A repr in CPython's style: `<Barrier(parties=3, waiting=1)>`. */
   toString(): string {
     return `<Barrier(parties=${this.#parties}, waiting=${this.nWaiting}${this.broken ? ', broken' : ''})>`;
   }

@@ -23,6 +23,10 @@ const TOKENS = 1; // notifications not taken yet
 const EPOCH = 2; // advanced by every notify that hands out tokens; waiters sleep on it
 const WORDS = 3;
 
+/**
+ * Options of {@link Condition.wait} and {@link Condition.waitFor}.
+ * @category Synchronization
+ */
 export interface WaitOptions {
   /** Milliseconds; omitted or null waits for as long as it takes. */
   timeout?: number | null;
@@ -70,12 +74,58 @@ function lockOps(lock: Lock | RLock): LockOps {
 
 let rebuildingLock: Lock | RLock | null = null;
 
+/**
+ * A condition variable shared by processes and threads (CPython's `multiprocessing.Condition`),
+ * over a {@link Lock} or an {@link RLock} (a new RLock by default). While holding the lock, a
+ * process {@link Condition.wait | waits} until another one {@link Condition.notify | notifies}
+ * it; `wait()` gives the lock up completely while it sleeps and takes it back before it returns.
+ * Send it to children as a Process argument: it arrives as the same condition, on the same lock.
+ *
+ * How it differs from CPython: `acquire()`, `wait()` and `waitFor()` return Promises (their
+ * `...Sync` twins block the calling thread), timeouts are milliseconds, a `signal` cancels a
+ * wait, and there is no `with`: use `try`/`finally`.
+ *
+ * @category Synchronization
+ * @example
+ * ```ts
+ * import { Condition, Process, Value, isMain } from 'multiprocessing-ts';
+ *
+ * export async function produce(cond: Condition, ready: Value<'i'>): Promise<void> {
+ *   await cond.acquire();
+ *   try {
+ *     ready.value = 1;
+ *     cond.notifyAll();
+ *   } finally {
+ *     cond.release();
+ *   }
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const cond = new Condition();
+ *   const ready = new Value('i', 0);
+ *   const p = new Process({ target: produce, args: [cond, ready] });
+ *   await cond.acquire();
+ *   try {
+ *     p.start();
+ *     await cond.waitFor(() => ready.value === 1, { timeout: 5_000 });
+ *     console.log('the producer is done');
+ *   } finally {
+ *     cond.release();
+ *   }
+ *   await p.join();
+ * }
+ * ```
+ */
 export class Condition {
   readonly #block: Block;
   readonly #word: Int32Array;
   readonly #lock: Lock | RLock;
   readonly #ops: LockOps;
 
+  /**
+   * A new condition variable in shared memory.
+   * @param lock The lock to wait with; omitted or null: a new {@link RLock}.
+   */
   constructor(lock?: Lock | RLock | null) {
     const given = rebuildingLock ?? lock;
     rebuildingLock = null;
@@ -93,10 +143,12 @@ export class Condition {
     return this.#lock.acquire(options);
   }
 
+  /** Blocking twin of `acquire()`: takes the underlying lock, blocking the calling thread. */
   acquireSync(options?: SyncBlockingOptions): boolean {
     return this.#lock.acquireSync(options);
   }
 
+  /** Releases the underlying lock. */
   release(): void {
     this.#lock.release();
   }
@@ -193,7 +245,7 @@ export class Condition {
     return runSync(this.#waitSteps(timeout));
   }
 
-  /** For Barrier: the wait algorithm as steps. */
+  /** @internal For Barrier: the wait algorithm as steps. */
   waitSteps(timeout: number | null): Steps<boolean> {
     return this.#waitSteps(timeout);
   }
@@ -241,10 +293,12 @@ export class Condition {
     this.notify(Infinity);
   }
 
+  /** @internal */
   [kReduce](destination: Destination): { type: string; state: { block: BlockHandle; lock: Lock | RLock } } {
     return { type: 'Condition', state: { block: blockHandle(this.#block, destination), lock: this.#lock } };
   }
 
+  /** CPython's repr: `<Condition(<RLock(None, 0)>, 0)>` (the lock, then the number of waiters). */
   toString(): string {
     const w = this.#word;
     return `<Condition(${String(this.#lock)}, ${Atomics.load(w, WAITING) + Atomics.load(w, TOKENS)})>`;

@@ -14,6 +14,10 @@ const STATE = 0; // bit 0: the flag; the bits above count the times it was raise
 const SLEEPERS = 1;
 const WORDS = 2;
 
+/**
+ * Options of {@link Event.wait}.
+ * @category Synchronization
+ */
 export interface EventWaitOptions {
   /** Milliseconds; omitted or null waits for as long as it takes. */
   timeout?: number | null;
@@ -21,10 +25,39 @@ export interface EventWaitOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * A flag shared by processes and threads (CPython's `multiprocessing.Event`):
+ * {@link Event.set | set()} raises it and wakes every waiter, {@link Event.clear | clear()}
+ * lowers it, and {@link Event.wait | wait()} returns once it is raised. Send it to children as a
+ * Process argument: it arrives as the same flag.
+ *
+ * How it differs from CPython: `wait()` returns a Promise (`waitSync()` blocks the calling
+ * thread instead), its timeout is milliseconds, and a `signal` cancels it.
+ *
+ * @category Synchronization
+ * @example
+ * ```ts
+ * import { Event, Process, isMain } from 'multiprocessing-ts';
+ *
+ * export async function worker(go: Event): Promise<void> {
+ *   await go.wait();
+ *   console.log('started');
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const go = new Event();
+ *   const p = new Process({ target: worker, args: [go] });
+ *   p.start();
+ *   go.set(); // every waiter, in every process, wakes
+ *   await p.join();
+ * }
+ * ```
+ */
 export class Event {
   readonly #block: Block;
   readonly #word: Int32Array;
 
+  /** A new event in shared memory, not set. */
   constructor() {
     this.#block = takeBlock(WORDS * 4);
     this.#word = words(this.#block, WORDS);
@@ -87,22 +120,30 @@ export class Event {
     return true;
   }
 
-  /** Resolves with the flag once it is raised, or with false when the timeout passes first. */
+  /**
+   * Resolves with true once the flag is raised (at once if it is), or with false when the timeout
+   * passes first. A `signal` that aborts rejects the call with {@link AbortError}.
+   */
   async wait(options?: EventWaitOptions): Promise<boolean> {
     const { timeout, signal } = parseBlocking(options);
     if (signal?.aborted) throw abortError(signal);
     return runAsync(this.#waitSteps(timeout), signal);
   }
 
-  /** Blocking twin of `wait()`: spins briefly (see SPIN_LIMIT_US in futex.ts), then waits in the kernel. */
+  /**
+   * Blocking twin of `wait()`, for worker code that may block its thread: spins briefly, then
+   * sleeps in the kernel (no busy-waiting).
+   */
   waitSync(options?: Omit<EventWaitOptions, 'signal'>): boolean {
     return runSync(this.#waitSteps(parseBlocking(options).timeout));
   }
 
+  /** @internal */
   [kReduce](destination: Destination): { type: string; state: BlockHandle } {
     return { type: 'Event', state: blockHandle(this.#block, destination) };
   }
 
+  /** `<Event set>` or `<Event unset>`. */
   toString(): string {
     return `<Event ${this.isSet() ? 'set' : 'unset'}>`;
   }

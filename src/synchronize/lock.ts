@@ -22,7 +22,7 @@ const WORDS = 3;
 
 let attaching: Block | null = null;
 
-/** Constructs a primitive over an existing block instead of a new one (used when rebuilding handles). */
+/** @internal Constructs a primitive over an existing block instead of a new one (used when rebuilding handles). */
 export function withBlock<T>(block: Block, make: () => T): T {
   attaching = block;
   try {
@@ -32,24 +32,59 @@ export function withBlock<T>(block: Block, make: () => T): T {
   }
 }
 
-/** The block a primitive's constructor should use: the one being attached, or a new one. */
+/** @internal The block a primitive's constructor should use: the one being attached, or a new one. */
 export function takeBlock(bytes: number): Block {
   const block = attaching ?? allocate(bytes, 4);
   attaching = null;
   return block;
 }
 
-/** Who holds a lock, in CPython's repr words. */
+/** @internal Who holds a lock, in CPython's repr words. */
 export function ownerName(pid: number, thread: number): string {
   if (pid === 0) return 'None';
   if (pid !== process.pid) return 'SomeOtherProcess';
   return thread === threadId ? selfInfo().name : 'SomeOtherThread';
 }
 
+/**
+ * A non-recursive lock shared by processes and threads (CPython's `multiprocessing.Lock`): once
+ * taken, every other `acquire()`, in any process or thread, waits until it is released; any
+ * process or thread may release it. Send it to children as a Process argument (or in a queue,
+ * a Pool task...): it arrives as the same lock.
+ *
+ * How it differs from CPython: {@link Lock.acquire | acquire()} returns a Promise that
+ * resolves to whether the lock was taken, timeouts are milliseconds, and a `signal` cancels the
+ * wait; {@link Lock.acquireSync | acquireSync()} blocks the calling thread instead. There is no
+ * `with`: use `try`/`finally`. A holder killed while it holds the lock leaves it held (as with
+ * CPython's semaphores): use timeouts where a peer may be killed.
+ *
+ * @category Synchronization
+ * @example
+ * ```ts
+ * import { Lock, Process, isMain } from 'multiprocessing-ts';
+ *
+ * export async function report(lock: Lock, id: number): Promise<void> {
+ *   await lock.acquire();
+ *   try {
+ *     console.log(`worker ${id} has the lock`);
+ *   } finally {
+ *     lock.release();
+ *   }
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const lock = new Lock();
+ *   const workers = [1, 2, 3].map((id) => new Process({ target: report, args: [lock, id] }));
+ *   for (const p of workers) p.start();
+ *   for (const p of workers) await p.join();
+ * }
+ * ```
+ */
 export class Lock {
   readonly #block: Block;
   readonly #word: Int32Array;
 
+  /** A new, unlocked lock in shared memory. */
   constructor() {
     this.#block = takeBlock(WORDS * 4);
     this.#word = words(this.#block, WORDS);
@@ -62,14 +97,20 @@ export class Lock {
     return true;
   }
 
-  /** Takes the lock; resolves false if `block` is false or the timeout passes first. */
+  /**
+   * Takes the lock, waiting while another holder has it; resolves false if `block` is false or
+   * the timeout passes first. A `signal` that aborts rejects the call with {@link AbortError}.
+   */
   async acquire(options?: BlockingOptions): Promise<boolean> {
     const { block, timeout, signal } = parseBlocking(options);
     if (signal?.aborted) throw abortError(signal);
     return (await lockAsync(this.#word, STATE, block, timeout, signal)) && this.#took();
   }
 
-  /** Blocking twin of `acquire()`: spins briefly (see SPIN_LIMIT_US in futex.ts), then waits in the kernel. */
+  /**
+   * Blocking twin of `acquire()`, for worker code that may block its thread: spins briefly, then
+   * sleeps in the kernel (no busy-waiting).
+   */
   acquireSync(options?: SyncBlockingOptions): boolean {
     const { block, timeout } = parseBlocking(options);
     return lockSync(this.#word, STATE, block, timeout) && this.#took();
@@ -90,10 +131,12 @@ export class Lock {
     return Atomics.load(this.#word, STATE) !== 0;
   }
 
+  /** @internal */
   [kReduce](destination: Destination): { type: string; state: BlockHandle } {
     return { type: 'Lock', state: blockHandle(this.#block, destination) };
   }
 
+  /** CPython's repr: `<Lock(owner=MainProcess)>`, or `owner=None` when free. */
   toString(): string {
     return `<Lock(owner=${ownerName(Atomics.load(this.#word, OWNER_PID), Atomics.load(this.#word, OWNER_THREAD))})>`;
   }

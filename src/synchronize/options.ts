@@ -1,6 +1,10 @@
 /** The `{ block, timeout, signal }` options every blocking call takes, checked once. */
 import { validateTimeout } from '../internal/validate.js';
 
+/**
+ * The options of a call that may wait (CPython's `block` and `timeout` arguments, plus a signal).
+ * @category Synchronization
+ */
 export interface BlockingOptions {
   /** false: do not wait at all (the timeout is ignored, as in CPython). Default true. */
   block?: boolean;
@@ -10,11 +14,19 @@ export interface BlockingOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * The options of a `...Sync` call that may block the calling thread (no signal: nothing else
+ * runs in the thread to abort it).
+ * @category Synchronization
+ */
 export interface SyncBlockingOptions {
+  /** false: do not wait at all (the timeout is ignored, as in CPython). Default true. */
   block?: boolean;
+  /** Milliseconds; omitted or null waits for as long as it takes. */
   timeout?: number | null;
 }
 
+/** @internal */
 export interface ParsedBlocking {
   block: boolean;
   timeout: number | null;
@@ -23,6 +35,7 @@ export interface ParsedBlocking {
 
 const WAIT_FOREVER: ParsedBlocking = Object.freeze({ block: true, timeout: null, signal: undefined });
 
+/** @internal Checks the options of a blocking call. */
 export function parseBlocking(options: BlockingOptions | undefined): ParsedBlocking {
   if (options === undefined || options === null) return WAIT_FOREVER;
   if (typeof options !== 'object') throw new TypeError('options must be an object like { block, timeout, signal }');

@@ -21,17 +21,53 @@ const OWNER_THREAD = 2;
 const COUNT = 3;
 const WORDS = 4;
 
-/** Hooks `Condition` uses to give up an RLock completely while it waits, and to take it back. */
+/** @internal Hooks `Condition` uses to give up an RLock completely while it waits, and to take it back. */
 export const kIsOwned = Symbol('isOwned');
+/** @internal */
 export const kReleaseSave = Symbol('releaseSave');
+/** @internal */
 export const kAcquireRestore = Symbol('acquireRestore');
+/** @internal */
 export const kAcquireRestoreSync = Symbol('acquireRestoreSync');
+/** @internal */
 export const kTryRestore = Symbol('tryRestore');
 
+/**
+ * A recursive lock shared by processes and threads (CPython's `multiprocessing.RLock`): the
+ * thread (of a process) that holds it may take it again, it is free once released as many times
+ * as it was taken, and only its owner may release it. Send it to children as a Process argument:
+ * it arrives as the same lock.
+ *
+ * How it differs from CPython: {@link RLock.acquire | acquire()} returns a Promise of whether
+ * the lock was taken, timeouts are milliseconds, a `signal` cancels the wait, and
+ * {@link RLock.acquireSync | acquireSync()} blocks the calling thread instead. Ownership is per
+ * thread, as CPython's: async code in one thread that awaits between `acquire()` and `release()`
+ * shares the ownership with every other task of that thread.
+ *
+ * @category Synchronization
+ * @example
+ * ```ts
+ * import { RLock } from 'multiprocessing-ts';
+ *
+ * const lock = new RLock();
+ * lock.acquireSync();
+ * try {
+ *   lock.acquireSync(); // the owner may take it again
+ *   try {
+ *     console.log(String(lock)); // <RLock(MainProcess, 2)>
+ *   } finally {
+ *     lock.release();
+ *   }
+ * } finally {
+ *   lock.release();
+ * }
+ * ```
+ */
 export class RLock {
   readonly #block: Block;
   readonly #word: Int32Array;
 
+  /** A new, unlocked recursive lock in shared memory. */
   constructor() {
     this.#block = takeBlock(WORDS * 4);
     this.#word = words(this.#block, WORDS);
@@ -60,7 +96,10 @@ export class RLock {
     return lockSync(this.#word, STATE, block, timeout) && this.#took(count);
   }
 
-  /** Takes the lock (again, if this thread holds it); resolves false if `block` is false or the timeout passes first. */
+  /**
+   * Takes the lock (again, if this thread holds it); resolves false if `block` is false or the
+   * timeout passes first. A `signal` that aborts rejects the call with {@link AbortError}.
+   */
   async acquire(options?: BlockingOptions): Promise<boolean> {
     const { block, timeout, signal } = parseBlocking(options);
     if (signal?.aborted) throw abortError(signal);
@@ -71,7 +110,10 @@ export class RLock {
     return this.#take(1, block, timeout, signal);
   }
 
-  /** Blocking twin of `acquire()`: spins briefly (see SPIN_LIMIT_US in futex.ts), then waits in the kernel. */
+  /**
+   * Blocking twin of `acquire()`, for worker code that may block its thread: spins briefly, then
+   * sleeps in the kernel (no busy-waiting).
+   */
   acquireSync(options?: SyncBlockingOptions): boolean {
     const { block, timeout } = parseBlocking(options);
     if (this.#mine()) {
@@ -97,11 +139,12 @@ export class RLock {
     unlock(w, STATE);
   }
 
+  /** @internal */
   [kIsOwned](): boolean {
     return this.#mine();
   }
 
-  /** Frees the lock whatever its depth; returns the depth, for `kAcquireRestore`. */
+  /** @internal Frees the lock whatever its depth; returns the depth, for `kAcquireRestore`. */
   [kReleaseSave](): number {
     if (!this.#mine()) throw new ProcessError('attempt to release recursive lock not owned by thread');
     const count = Atomics.load(this.#word, COUNT);
@@ -109,24 +152,27 @@ export class RLock {
     return count;
   }
 
-  /** Takes the lock back at the depth `kReleaseSave` returned (no timeout: the caller must get it back). */
+  /** @internal Takes the lock back at the depth `kReleaseSave` returned (no timeout: the caller must get it back). */
   async [kAcquireRestore](count: number): Promise<void> {
     await this.#take(count, true, null, undefined);
   }
 
+  /** @internal */
   [kAcquireRestoreSync](count: number): void {
     this.#takeSync(count, true, null);
   }
 
-  /** Takes the lock back at that depth if it is free; returns whether it did. */
+  /** @internal Takes the lock back at that depth if it is free; returns whether it did. */
   [kTryRestore](count: number): boolean {
     return this.#takeSync(count, false, null);
   }
 
+  /** @internal */
   [kReduce](destination: Destination): { type: string; state: BlockHandle } {
     return { type: 'RLock', state: blockHandle(this.#block, destination) };
   }
 
+  /** CPython's repr: `<RLock(owner, depth)>`, such as `<RLock(MainProcess, 1)>` or `<RLock(None, 0)>`. */
   toString(): string {
     const w = this.#word;
     const pid = Atomics.load(w, OWNER_PID);

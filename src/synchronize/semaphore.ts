@@ -19,7 +19,10 @@ const SLEEPERS = 1; // waiters that may be asleep on VALUE
 const BOUND = 2; // the most VALUE may reach (BoundedSemaphore), or -1
 const WORDS = 3;
 
-/** The largest value a semaphore can hold (CPython's SEM_VALUE_MAX on Linux). */
+/**
+ * The largest value a semaphore can hold (CPython's SEM_VALUE_MAX on Linux).
+ * @category Synchronization
+ */
 export const SEM_VALUE_MAX = 2147483647;
 
 let rebuilding = false;
@@ -33,10 +36,47 @@ function checkValue(value: unknown): number {
   return value;
 }
 
+/**
+ * A counter shared by processes and threads (CPython's `multiprocessing.Semaphore`):
+ * {@link Semaphore.acquire | acquire()} takes one unit, waiting while none is left, and
+ * {@link Semaphore.release | release()} gives one back. Send it to children as a Process
+ * argument: it arrives as the same semaphore.
+ *
+ * How it differs from CPython: `acquire()` returns a Promise of whether a unit was taken,
+ * timeouts are milliseconds, a `signal` cancels the wait, and
+ * {@link Semaphore.acquireSync | acquireSync()} blocks the calling thread instead. A process
+ * killed between acquire and release does not give its unit back (as CPython's).
+ *
+ * @category Synchronization
+ * @example
+ * ```ts
+ * import { Process, Semaphore, isMain } from 'multiprocessing-ts';
+ *
+ * export async function download(slots: Semaphore, id: number): Promise<void> {
+ *   await slots.acquire();
+ *   try {
+ *     console.log(`download ${id}: at most two run at once`);
+ *   } finally {
+ *     slots.release();
+ *   }
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   const slots = new Semaphore(2);
+ *   const workers = [1, 2, 3, 4].map((id) => new Process({ target: download, args: [slots, id] }));
+ *   for (const p of workers) p.start();
+ *   for (const p of workers) await p.join();
+ * }
+ * ```
+ */
 export class Semaphore {
   readonly #block: Block;
   readonly #word: Int32Array;
 
+  /**
+   * A new semaphore in shared memory.
+   * @param value The units available at first (default 1), 0 to {@link SEM_VALUE_MAX}.
+   */
   constructor(value = 1) {
     const fresh = !rebuilding;
     rebuilding = false;
@@ -98,7 +138,10 @@ export class Semaphore {
     }
   }
 
-  /** Takes one unit; resolves false if `block` is false or the timeout passes first. */
+  /**
+   * Takes one unit, waiting while none is left; resolves false if `block` is false or the timeout
+   * passes first. A `signal` that aborts rejects the call with {@link AbortError}.
+   */
   async acquire(options?: BlockingOptions): Promise<boolean> {
     const { block, timeout, signal } = parseBlocking(options);
     if (signal?.aborted) throw abortError(signal);
@@ -106,7 +149,10 @@ export class Semaphore {
     return block && runAsync(this.#contended(timeout), signal);
   }
 
-  /** Blocking twin of `acquire()`: spins briefly (see SPIN_LIMIT_US in futex.ts), then waits in the kernel. */
+  /**
+   * Blocking twin of `acquire()`, for worker code that may block its thread: spins briefly, then
+   * sleeps in the kernel (no busy-waiting).
+   */
   acquireSync(options?: SyncBlockingOptions): boolean {
     const { block, timeout } = parseBlocking(options);
     if (this.#tryTake()) return true;
@@ -133,10 +179,12 @@ export class Semaphore {
     return Atomics.load(this.#word, VALUE);
   }
 
+  /** @internal */
   [kReduce](destination: Destination): { type: string; state: BlockHandle } {
     return { type: this instanceof BoundedSemaphore ? 'BoundedSemaphore' : 'Semaphore', state: blockHandle(this.#block, destination) };
   }
 
+  /** CPython's repr: `<Semaphore(value=2)>`, `<BoundedSemaphore(value=1, maxvalue=2)>`. */
   toString(): string {
     const w = this.#word;
     const bound = Atomics.load(w, BOUND);
@@ -145,7 +193,24 @@ export class Semaphore {
   }
 }
 
-/** A `Semaphore` whose value may not be released above its initial value. */
+/**
+ * A {@link Semaphore} whose value may not be released above its initial value (CPython's
+ * `multiprocessing.BoundedSemaphore`): one `release()` too many throws a {@link ProcessError}.
+ * @category Synchronization
+ * @example
+ * ```ts
+ * import { BoundedSemaphore } from 'multiprocessing-ts';
+ *
+ * const sem = new BoundedSemaphore(1);
+ * await sem.acquire();
+ * sem.release();
+ * try {
+ *   sem.release(); // above the initial value
+ * } catch (error) {
+ *   console.log((error as Error).message); // semaphore or lock released too many times
+ * }
+ * ```
+ */
 export class BoundedSemaphore extends Semaphore {}
 
 function rebuild<T>(make: () => T): T {

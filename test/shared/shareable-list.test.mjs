@@ -230,6 +230,20 @@ describe('ShareableList', () => {
       release(sl);
     }
   });
+
+  test('once its shm is closed, reading or writing items throws an error naming the segment', () => {
+    const sl = list([1, 'x']);
+    const name = sl.shm.name;
+    sl.shm.close();
+    try {
+      const closed = { code: 'ERR_MP_PROCESS', message: new RegExp(`SharedMemory '${name}' is closed`) };
+      assert.throws(() => sl.get(0), closed);
+      assert.throws(() => sl.set(1, 'y'), closed);
+      assert.throws(() => sl.toArray(), closed);
+    } finally {
+      sl.shm.unlink();
+    }
+  });
 });
 
 describe('passed to children', { concurrency: 3 }, () => {
