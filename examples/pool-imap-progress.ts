@@ -29,6 +29,8 @@ export function gzipFile(path: string): { bytes: number; gz: Uint8Array } {
 /**
  * Runs in each worker as it starts. Ctrl-C sends SIGINT to every process of the terminal's
  * foreground group, the workers included; they leave it to the parent, which stops the job.
+ * (Were they to die of it, the pool would start new ones and fail their tasks while the parent
+ * is stopping.)
  */
 export function ignoreInterrupts(): void {
   process.on('SIGINT', () => {});
@@ -111,8 +113,9 @@ async function compressAll(dir: string, names: string[], signal: AbortSignal): P
     bar.end();
   } finally {
     // After Ctrl-C the workers may be halfway through a file: stop them now instead of waiting.
-    if (signal.aborted) await pool.terminate();
-    else {
+    if (signal.aborted) {
+      await pool.terminate();
+    } else {
       pool.close();
       await pool.join();
     }
@@ -142,7 +145,8 @@ function sampleLog(bytes: number, seed: number): string {
 
 if (isMain(import.meta)) {
   const given = process.argv[2];
-  if (given === '-h' || given === '--help') {
+  if (given !== undefined && !statSync(given, { throwIfNoEntry: false })?.isDirectory()) {
+    if (!given.startsWith('-')) console.error(`pool-imap-progress: ${given} is not a directory`);
     console.error('usage: pool-imap-progress [DIR]   (gzip -9 every file of DIR; no DIR: sample files)');
     process.exit(2);
   }

@@ -317,6 +317,12 @@ describe('examples: pool-http-server', () => {
 
   const health = async (base) => (await fetch(`${base}/health`)).json();
 
+  /** CPU time (clock ticks) the processes have used so far, from /proc/<pid>/stat (utime + stime). */
+  const cpuTicks = (pids) =>
+    pids
+      .map((pid) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '))
+      .reduce((ticks, fields) => ticks + Number(fields[11]) + Number(fields[12]), 0);
+
   /** GET /compute and, until it is answered, /health back to back; every /health with its latency. */
   async function computeWhileProbing(base, on) {
     const started = performance.now();
@@ -369,17 +375,24 @@ describe('examples: pool-http-server', () => {
     test(`${signal} to ${to}: the /compute in flight is answered, new requests are refused, then the pool closes`, async (t) => {
       const group = signal === 'SIGINT';
       const { server, base, workers } = await startServer(t, { detached: group });
+      // A first, small computation: once it is answered the workers have booted, and their CPU
+      // time stands still until the next one.
+      assert.equal((await (await fetch(`${base}/compute?n=100000`)).json()).primes, 9_592);
+      const idle = cpuTicks(workers);
       let answered = false;
       const computing = fetch(`${base}/compute?n=${N}`)
         .then((response) => response.json())
         .finally(() => (answered = true));
-      while (!answered && (await health(base)).computing === 0);
+      // The signal goes once a worker is computing (its CPU time grows), not merely sent the work:
+      // a worker killed before it starts a task has it run again elsewhere, which would hide a failure.
+      while (!answered && cpuTicks(workers) < idle + 5) await health(base);
       assert.equal(answered, false, 'the signal is sent while the computation runs');
       process.kill(group ? -server.pid : server.pid, signal);
 
       await within(server.waitFor(new RegExp(`^Stopping \\(${signal}\\): `, 'm')), 10_000, 'the server stopping');
       await assert.rejects(health(base), 'a stopping server takes no new requests');
-      assert.equal((await computing).primes, PRIMES_BELOW_N);
+      const reply = await computing;
+      assert.equal(reply.primes, PRIMES_BELOW_N, JSON.stringify(reply));
       const { code, stdout, stderr } = await within(server.exited, 20_000, 'the server exit');
       assert.equal(code, 0, stderr);
       assert.equal(lines(stdout).at(-1), 'Stopped: the pool is closed and its workers have exited');
@@ -438,6 +451,17 @@ describe('examples: pool-imap-progress', () => {
     const done = progress.map((match) => Number(match[1]));
     assert.deepEqual(done, [...done].sort((a, b) => a - b), 'progress only goes forward');
     assert.equal(done.at(-1), 6);
+  });
+
+  test('refuses a DIR that is not a directory, with usage and exit code 2', async () => {
+    const missing = join(tmpdir(), `examples-imap-missing-${process.pid}`);
+    const { code, stdout, stderr } = await runScript(compiled('pool-imap-progress'), { args: [missing], cwd: root });
+    assert.equal(code, 2);
+    assert.equal(stdout, '');
+    assert.deepEqual(lines(stderr), [
+      `pool-imap-progress: ${missing} is not a directory`,
+      'usage: pool-imap-progress [DIR]   (gzip -9 every file of DIR; no DIR: sample files)',
+    ]);
   });
 
   const hasScript = spawnSync('script', ['--version']).status === 0;
