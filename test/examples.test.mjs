@@ -1,5 +1,7 @@
 // The examples in examples/ are what newcomers run first: each must compile with tsc, run to the
 // end with exit code 0, and print what its Python original prints (or evidently meant to print).
+// The Node programs (a server, a command-line job...) are driven as their users would: HTTP
+// requests, signals, a second program.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawnSync } from 'node:child_process';

@@ -37,8 +37,8 @@ export function pidAlive(pid) {
 
 /**
  * Starts a script that keeps running (a server, a long job) and follows what it prints.
- * `waitFor(regex, stream)` resolves with the match of the first line printed that matches, and
- * rejects, with the output so far, if the script ends first. `exited` resolves as runScript does;
+ * `waitFor(regex, stream)` resolves with the first match of `regex` in what it has printed on that
+ * stream (now or later), and rejects, with the output so far, if the script ends first. `exited` resolves as runScript does;
  * past `timeout` the script is killed. `detached`: in its own process group (pgid = pid), so a
  * test can signal the whole group, as Ctrl-C in a terminal does. `stop()` kills what is left.
  */
@@ -84,7 +84,6 @@ export function startScript(file, { args = [], env = {}, cwd, detached = false, 
   return {
     pid: child.pid,
     exited,
-    output: () => ({ ...output }),
     waitFor(regex, stream = 'stdout') {
       return new Promise((resolve, reject) => {
         if (closed) {
@@ -96,6 +95,9 @@ export function startScript(file, { args = [], env = {}, cwd, detached = false, 
       });
     },
     stop() {
+      // After the script ended its pid may belong to another process; its group stays its own
+      // while any member (a leftover child) is alive.
+      if (closed && !detached) return;
       try {
         process.kill(detached ? -child.pid : child.pid, 'SIGKILL');
       } catch {
