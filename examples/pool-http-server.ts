@@ -121,7 +121,7 @@ const plural = (count: number, word: string, suffix = 's'): string => `${count} 
 
 /**
  * The load for --measure: a /compute request and, until it is answered, a /health request every
- * PROBE_EVERY ms (or as soon as the previous one is answered, if that takes longer). It runs in a
+ * PROBE_EVERY ms (or as soon as the previous one is done, if that takes longer). It runs in a
  * child process so that its clock and its requests keep going while the server's thread is blocked.
  */
 export async function measure(base: string, n: number): Promise<void> {
@@ -131,21 +131,29 @@ export async function measure(base: string, n: number): Promise<void> {
     const computing = fetch(`${base}/compute?n=${n}&on=${on}`)
       .then((response) => response.json() as Promise<{ primes: number; ms: number }>)
       .finally(() => (answered = true));
-    const latencies: number[] = [];
+    const waited: number[] = [];
+    const failures: string[] = [];
     while (!answered) {
       const sent = performance.now();
-      await (await fetch(`${base}/health`)).text();
-      latencies.push(performance.now() - sent);
+      try {
+        await (await fetch(`${base}/health`)).text();
+      } catch (error) {
+        // A blocked server can even drop a request: an idle keep-alive connection times out
+        // (server.keepAliveTimeout, 5 s) in the same turn the request waiting on it would be read.
+        failures.push(((error as Error).cause as { code?: string } | undefined)?.code ?? (error as Error).message);
+      }
+      waited.push(performance.now() - sent);
       await sleep(Math.max(0, PROBE_EVERY - (performance.now() - sent)));
     }
     const { primes, ms: took } = await computing;
-    latencies.sort((a, b) => a - b);
-    const p50 = latencies[Math.floor(latencies.length / 2)] ?? NaN;
-    const max = latencies.at(-1) ?? NaN;
+    waited.sort((a, b) => a - b);
+    const p50 = waited[Math.floor(waited.length / 2)] ?? NaN;
+    const max = waited.at(-1) ?? NaN;
+    const failed = failures.length === 0 ? 'none failed' : `${failures.length} failed (${[...new Set(failures)].join(', ')})`;
     const where = on === 'pool' ? 'on the pool' : 'on the main thread';
     console.log(
       `  ${where.padEnd(18)} ${primes.toLocaleString('en-US')} primes in ${ms(took)}; ` +
-        `/health answered ${plural(latencies.length, 'time')}, p50 ${ms(p50)}, max ${ms(max)}`,
+        `/health requests: ${waited.length}, ${failed}, p50 ${ms(p50)}, max ${ms(max)}`,
     );
   }
 }
