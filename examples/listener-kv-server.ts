@@ -97,12 +97,14 @@ if (isMain(import.meta)) {
       stats.clients++;
       open.add(connection);
       serve(connection, store, stats)
-        .catch((error: Error) => console.log(`A client's connection failed: ${error.message}`))
+        // Once stopping, the server closes the connections itself, failing their pending recv():
+        // that is no client's fault, and nothing to report.
+        .catch((error: Error) => listener.closed || console.log(`A client's connection failed: ${error.message}`))
         .finally(() => open.delete(connection));
     }
   } finally {
     await listener.close();
     for (const connection of open) connection.close();
   }
-  console.log(`Stopped: ${stats.requests} requests from ${stats.clients} clients, ${stats.refused} refused`);
+  console.log(`Stopped: ${stats.requests} requests from ${stats.clients} client${stats.clients === 1 ? '' : 's'}, ${stats.refused} refused`);
 }

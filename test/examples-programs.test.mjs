@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { Client } from '../dist/index.js';
 import { within } from './helpers/methods.mjs';
 import { groupAlive, pidAlive, runScript, startScript } from './helpers/run-script.mjs';
 
@@ -301,9 +302,14 @@ describe('examples: listener-kv-server and listener-kv-client', () => {
     // The server kept serving, and the refused client changed nothing in the store.
     assert.equal(served(await client('erin'))[0], `erin: connected to ${address}, client run number 5`);
 
+    // A client still connected when the server stops sees the connection end (EOF).
+    const [host, port] = address.split(':');
+    const idle = await Client({ host, port: Number(port) }, { authkey: Buffer.from(key) });
+    t.after(() => idle.close());
     process.kill(server.pid, 'SIGTERM');
+    await assert.rejects(within(idle.recv(), 10_000, 'the idle client'), { name: 'EOFError' });
     const { code, stdout } = await within(server.exited, 10_000, 'the server exit');
     assert.equal(code, 0);
-    assert.equal(lines(stdout).at(-1), 'Stopped: 15 requests from 5 clients, 1 refused');
+    assert.equal(lines(stdout).at(-1), 'Stopped: 15 requests from 6 clients, 1 refused', 'and no connection failed');
   });
 });
