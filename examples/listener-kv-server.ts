@@ -69,7 +69,9 @@ if (isMain(import.meta)) {
   if (!process.env.KV_AUTHKEY) console.log(`No KV_AUTHKEY given: clients need KV_AUTHKEY=${key}`);
 
   // Bound and listening once the constructor returns; port 0 becomes the port the OS picked.
-  const listener = new Listener({ host: HOST, port }, { authkey: Buffer.from(key) });
+  // accept() includes the client's handshake, one client at a time: a bound on it keeps a client
+  // that connects and says nothing from holding up the others for long.
+  const listener = new Listener({ host: HOST, port }, { authkey: Buffer.from(key), handshakeTimeout: 5_000 });
   const store = new Map<string, unknown>();
   const stats = { requests: 0, clients: 0, refused: 0 };
   const open = new Set<Connection>();
