@@ -34,3 +34,85 @@ export function pidAlive(pid) {
     return false;
   }
 }
+
+/**
+ * Starts a script that keeps running (a server, a long job) and follows what it prints.
+ * `waitFor(regex, stream)` resolves with the first match of `regex` in what it has printed on that
+ * stream (now or later), and rejects, with the output so far, if the script ends first. `exited` resolves as runScript does;
+ * past `timeout` the script is killed. `detached`: in its own process group (pgid = pid), so a
+ * test can signal the whole group, as Ctrl-C in a terminal does. `stop()` kills what is left.
+ */
+export function startScript(file, { args = [], env = {}, cwd, detached = false, timeout = 60_000 } = {}) {
+  const child = spawn(process.execPath, [file, ...args], {
+    env: { ...process.env, ...env },
+    cwd,
+    detached,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = { stdout: '', stderr: '' };
+  const waiters = [];
+  let closed = false;
+  const settle = () => {
+    for (const waiter of waiters.slice()) {
+      const match = waiter.regex.exec(output[waiter.stream]);
+      if (match) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(match);
+      }
+    }
+  };
+  child.stdout.on('data', (chunk) => {
+    output.stdout += chunk;
+    settle();
+  });
+  child.stderr.on('data', (chunk) => {
+    output.stderr += chunk;
+    settle();
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
+  const exited = new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      closed = true;
+      for (const waiter of waiters.splice(0)) {
+        waiter.reject(new Error(`${file} ended (${code ?? signal}) before printing ${waiter.regex}\nstdout: ${output.stdout}\nstderr: ${output.stderr}`));
+      }
+      resolve({ code, signal, ...output, pid: child.pid });
+    });
+  });
+  return {
+    pid: child.pid,
+    exited,
+    waitFor(regex, stream = 'stdout') {
+      return new Promise((resolve, reject) => {
+        if (closed) {
+          const match = regex.exec(output[stream]);
+          return match ? resolve(match) : reject(new Error(`${file} has ended without printing ${regex}`));
+        }
+        waiters.push({ regex, stream, resolve, reject });
+        settle();
+      });
+    },
+    stop() {
+      // After the script ended its pid may belong to another process; its group stays its own
+      // while any member (a leftover child) is alive.
+      if (closed && !detached) return;
+      try {
+        process.kill(detached ? -child.pid : child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
+/** Whether any process is left in process group `pgid` (signal 0 probes without sending). */
+export function groupAlive(pgid) {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
