@@ -77,9 +77,21 @@ function checkPositiveInteger(value: unknown, what: string): number {
   return value;
 }
 
-function checkOptions<T extends object>(options: T | undefined): T {
+/**
+ * The options of a call. CPython passes chunksize and callbacks positionally (`map(f, items, 4)`,
+ * `apply_async(f, args, kwds, callback)`); here they are an object, and a stray number or
+ * function is refused with that translation rather than ignored.
+ */
+function checkOptions<T extends object>(options: T | undefined, call: string): T {
   if (options === undefined) return {} as T;
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const given: unknown = options;
+  if (typeof given === 'number') {
+    throw new TypeError(`${call} takes an options object, not a number: for CPython's chunksize argument pass { chunksize: ${given} }`);
+  }
+  if (typeof given === 'function') {
+    throw new TypeError(`${call} takes an options object, not a function: pass callbacks as { callback, errorCallback }`);
+  }
+  if (options === null || typeof options !== 'object') throw new TypeError(`${call} options must be an object`);
   const signal = (options as CallOptions).signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
   const progress = (options as MapOptions).onProgress;
@@ -166,7 +178,7 @@ export class Pool {
     checkFunction(fn);
     const list = args ?? ([] as unknown[] as A);
     if (!Array.isArray(list)) throw new TypeError('args must be an array');
-    const opts = checkOptions(options);
+    const opts = checkOptions(options, 'Pool.applyAsync()');
     checkCallbacks(opts);
     core.checkRunning();
     if (opts.signal?.aborted) throw abortError(opts.signal);
@@ -215,6 +227,10 @@ export class Pool {
 
   /** Waits for every worker to exit; call `close()` or `terminate()` first. */
   async join(): Promise<void> {
+    if (arguments.length > 0 && arguments[0] !== undefined) {
+      // Python's habit of join(timeout) would otherwise be ignored and wait for as long as it takes.
+      throw new TypeError('Pool.join() takes no arguments (CPython\'s Pool.join() has no timeout either); call close() or terminate() first');
+    }
     if (this.#core.state === 'run') throw new ProcessError('Pool is still running');
     await this.#core.ended();
   }
@@ -250,7 +266,7 @@ export class Pool {
   #mapResult(fn: Function, iterable: Iterable<unknown>, options: MapAsyncOptions<unknown> | undefined, mode: Mode): AsyncResult<unknown> {
     const core = this.#core;
     checkFunction(fn);
-    const opts = checkOptions(options);
+    const opts = checkOptions(options, mode === Mode.Spread ? 'Pool.starmap()' : 'Pool.map()');
     checkCallbacks(opts);
     if (iterable === null || iterable === undefined || typeof (iterable as Iterable<unknown>)[Symbol.iterator] !== 'function') {
       throw new TypeError(`'${iterable === null ? 'null' : typeof iterable}' object is not iterable`);
@@ -286,7 +302,7 @@ export class Pool {
   #imap(fn: Function, iterable: Input<unknown>, options: ImapOptions | undefined, ordered: boolean): ImapIterator<never> {
     const core = this.#core;
     checkFunction(fn);
-    const opts = checkOptions(options);
+    const opts = checkOptions(options, ordered ? 'Pool.imap()' : 'Pool.imapUnordered()');
     if (!isIterable(iterable)) throw new TypeError(`'${iterable === null ? 'null' : typeof iterable}' object is not iterable`);
     const chunksize = checkPositiveInteger(opts.chunksize ?? 1, 'chunksize');
     const bufferSize = checkPositiveInteger(opts.bufferSize ?? core.processes * 16, 'bufferSize');

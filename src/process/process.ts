@@ -15,7 +15,7 @@ import { childMark, isBootstrapping, nextChildIdentity, selfInfo } from './state
 import type { ExitStatus, Popen, ProcessPayload, StartMessage, StartMethod } from './popen.js';
 import { backendFor, defaultStartMethod } from './start-method.js';
 import { Sentinel } from './sentinel.js';
-import { validateTimeout } from '../internal/validate.js';
+import { checkOptionsObject, validateTimeout } from '../internal/validate.js';
 import { trackerInfoForChild } from '../resource-tracker/client.js';
 
 export type Target<A extends unknown[] = any[]> = (...args: A) => unknown;
@@ -233,9 +233,10 @@ export class Process<A extends unknown[] = any[]> {
   }
 
   /** Waits for the child to end, or for `timeout` ms; resolves undefined either way, as CPython. */
-  async join(options: JoinOptions = {}): Promise<void> {
+  async join(options?: JoinOptions): Promise<void> {
+    const given = checkOptionsObject(options, 'Process.join()', 'timeout', '{ timeout, signal }');
     const popen = joinable(this);
-    const timeout = validateTimeout(options?.timeout);
+    const timeout = validateTimeout(given?.timeout);
     if (popen.poll() === null) {
       holdRef(this, +1);
       let timer: NodeJS.Timeout | undefined;
@@ -252,9 +253,10 @@ export class Process<A extends unknown[] = any[]> {
   }
 
   /** Blocks the calling thread until the child ends or `timeout` ms pass (no busy-waiting). */
-  joinSync(options: JoinOptions = {}): void {
+  joinSync(options?: Omit<JoinOptions, 'signal'>): void {
+    const given = checkOptionsObject(options, 'Process.joinSync()', 'timeout', '{ timeout }');
     const popen = joinable(this);
-    const timeout = validateTimeout(options?.timeout);
+    const timeout = validateTimeout(given?.timeout);
     if (popen.waitSync(timeout ?? -1) !== null) children.delete(this);
   }
 

@@ -90,10 +90,16 @@ export class Condition {
 
   /** Takes the underlying lock (see `Lock.acquire` / `RLock.acquire`). */
   acquire(options?: BlockingOptions): Promise<boolean> {
+    try {
+      parseBlocking(options, 'Condition', 'acquire()');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#lock.acquire(options);
   }
 
   acquireSync(options?: SyncBlockingOptions): boolean {
+    parseBlocking(options, 'Condition', 'acquireSync()');
     return this.#lock.acquireSync(options);
   }
 
@@ -182,14 +188,14 @@ export class Condition {
    * Resolves true if notified, false on timeout. The lock must be held.
    */
   async wait(options?: WaitOptions): Promise<boolean> {
-    const { timeout, signal } = parseBlocking(options);
+    const { timeout, signal } = parseBlocking(options, 'Condition', 'wait()', 'timeout');
     if (signal?.aborted) throw abortError(signal);
     return runAsync(this.#waitSteps(timeout), signal);
   }
 
   /** Blocking twin of `wait()`. */
   waitSync(options?: Omit<WaitOptions, 'signal'>): boolean {
-    const { timeout } = parseBlocking(options);
+    const { timeout } = parseBlocking(options, 'Condition', 'waitSync()', 'timeout');
     return runSync(this.#waitSteps(timeout));
   }
 
@@ -217,7 +223,7 @@ export class Condition {
    */
   async waitFor<T>(predicate: () => T, options?: WaitOptions): Promise<T> {
     if (typeof predicate !== 'function') throw new TypeError('predicate must be a function');
-    const { timeout, signal } = parseBlocking(options);
+    const { timeout, signal } = parseBlocking(options, 'Condition', 'waitFor()', 'timeout');
     if (signal?.aborted) throw abortError(signal);
     return runAsync(this.#waitForSteps(predicate, timeout), signal);
   }
@@ -225,7 +231,7 @@ export class Condition {
   /** Blocking twin of `waitFor()`. */
   waitForSync<T>(predicate: () => T, options?: Omit<WaitOptions, 'signal'>): T {
     if (typeof predicate !== 'function') throw new TypeError('predicate must be a function');
-    const { timeout } = parseBlocking(options);
+    const { timeout } = parseBlocking(options, 'Condition', 'waitForSync()', 'timeout');
     return runSync(this.#waitForSteps(predicate, timeout));
   }
 

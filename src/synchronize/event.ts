@@ -89,14 +89,14 @@ export class Event {
 
   /** Resolves with the flag once it is raised, or with false when the timeout passes first. */
   async wait(options?: EventWaitOptions): Promise<boolean> {
-    const { timeout, signal } = parseBlocking(options);
+    const { timeout, signal } = parseBlocking(options, 'Event', 'wait()', 'timeout');
     if (signal?.aborted) throw abortError(signal);
     return runAsync(this.#waitSteps(timeout), signal);
   }
 
   /** Blocking twin of `wait()`: spins briefly (see SPIN_LIMIT_US in futex.ts), then waits in the kernel. */
   waitSync(options?: Omit<EventWaitOptions, 'signal'>): boolean {
-    return runSync(this.#waitSteps(parseBlocking(options).timeout));
+    return runSync(this.#waitSteps(parseBlocking(options, 'Event', 'waitSync()', 'timeout').timeout));
   }
 
   [kReduce](destination: Destination): { type: string; state: BlockHandle } {

@@ -64,14 +64,14 @@ export class Lock {
 
   /** Takes the lock; resolves false if `block` is false or the timeout passes first. */
   async acquire(options?: BlockingOptions): Promise<boolean> {
-    const { block, timeout, signal } = parseBlocking(options);
+    const { block, timeout, signal } = parseBlocking(options, 'Lock', 'acquire()');
     if (signal?.aborted) throw abortError(signal);
     return (await lockAsync(this.#word, STATE, block, timeout, signal)) && this.#took();
   }
 
   /** Blocking twin of `acquire()`: spins briefly (see SPIN_LIMIT_US in futex.ts), then waits in the kernel. */
   acquireSync(options?: SyncBlockingOptions): boolean {
-    const { block, timeout } = parseBlocking(options);
+    const { block, timeout } = parseBlocking(options, 'Lock', 'acquireSync()');
     return lockSync(this.#word, STATE, block, timeout) && this.#took();
   }
 

@@ -62,7 +62,7 @@ export class RLock {
 
   /** Takes the lock (again, if this thread holds it); resolves false if `block` is false or the timeout passes first. */
   async acquire(options?: BlockingOptions): Promise<boolean> {
-    const { block, timeout, signal } = parseBlocking(options);
+    const { block, timeout, signal } = parseBlocking(options, 'RLock', 'acquire()');
     if (signal?.aborted) throw abortError(signal);
     if (this.#mine()) {
       this.#word[COUNT]! += 1;
@@ -73,7 +73,7 @@ export class RLock {
 
   /** Blocking twin of `acquire()`: spins briefly (see SPIN_LIMIT_US in futex.ts), then waits in the kernel. */
   acquireSync(options?: SyncBlockingOptions): boolean {
-    const { block, timeout } = parseBlocking(options);
+    const { block, timeout } = parseBlocking(options, 'RLock', 'acquireSync()');
     if (this.#mine()) {
       this.#word[COUNT]! += 1;
       return true;

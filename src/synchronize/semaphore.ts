@@ -100,7 +100,7 @@ export class Semaphore {
 
   /** Takes one unit; resolves false if `block` is false or the timeout passes first. */
   async acquire(options?: BlockingOptions): Promise<boolean> {
-    const { block, timeout, signal } = parseBlocking(options);
+    const { block, timeout, signal } = parseBlocking(options, this.constructor.name, 'acquire()');
     if (signal?.aborted) throw abortError(signal);
     if (this.#tryTake()) return true;
     return block && runAsync(this.#contended(timeout), signal);
@@ -108,7 +108,7 @@ export class Semaphore {
 
   /** Blocking twin of `acquire()`: spins briefly (see SPIN_LIMIT_US in futex.ts), then waits in the kernel. */
   acquireSync(options?: SyncBlockingOptions): boolean {
-    const { block, timeout } = parseBlocking(options);
+    const { block, timeout } = parseBlocking(options, this.constructor.name, 'acquireSync()');
     if (this.#tryTake()) return true;
     return block && runSync(this.#contended(timeout));
   }
