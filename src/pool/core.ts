@@ -143,6 +143,8 @@ export class PoolCore {
   constructor(options: CoreOptions) {
     this.#options = options;
     this.destination = { kind: options.method === 'thread' ? 'thread' : 'process' };
+    // Checked here, so what cannot be sent is named as the caller passed it (not as a worker's args).
+    encode([options.initializer, options.initargs], this.destination, ['initializer', 'initargs']);
     for (let i = 0; i < options.processes; i++) this.#startWorker();
   }
 
@@ -159,18 +161,23 @@ export class PoolCore {
   functionId(fn: Function): number {
     let known = this.#functions.get(fn);
     if (!known) {
-      known = { id: this.#functionsById.length, encoded: encode(fn, this.destination) };
+      known = { id: this.#functionsById.length, encoded: encode(fn, this.destination, null) };
       this.#functions.set(fn, known);
       this.#functionsById.push(known.encoded);
     }
     return known.id;
   }
 
-  newChunk(job: Job, index: number, fnId: number, mode: Mode, items: unknown[]): Chunk {
+  /**
+   * A chunk of `items`: the items of a map from the `first`-th of its input on, or (first null)
+   * the one argument list of an apply. Throws PicklingError naming an item that cannot be sent.
+   */
+  newChunk(job: Job, index: number, fnId: number, mode: Mode, items: unknown[], first: number | null): Chunk {
     const id = this.#nextChunkId;
     this.#nextChunkId = id >= MAX_CHUNK_ID ? 1 : id + 1;
     const plain = isPlainList(items);
-    const encoded = plain ? { value: (mode === Mode.Single && packNumbers(items)) || items, modules: [] } : encode(items, this.destination);
+    const label = first === null ? ['args'] : (i: number) => `iterable[${first + i}]`;
+    const encoded = plain ? { value: (mode === Mode.Single && packNumbers(items)) || items, modules: [] } : encode(items, this.destination, label);
     return { id, job, index, fnId, mode, size: items.length, items: encoded, plain, costMs: NaN };
   }
 

@@ -13,6 +13,7 @@ import { AsyncResult, checkCallbacks, type Callbacks } from './async-result.js';
 import { PoolCore, type Chunk } from './core.js';
 import { ApplyJob, ImapIterator, ListJob, type Progress } from './jobs.js';
 import { IN_POOL_WORKER, Mode } from './protocol.js';
+import { refuseInstances } from '../serialize/instances.js';
 
 export interface PoolOptions {
   /** Number of workers; default: the number of CPUs. */
@@ -186,7 +187,7 @@ export class Pool {
     const fnId = core.functionId(fn);
     const job = new ApplyJob(result as AsyncResult<unknown>, opts.signal);
     if (opts.signal) job.watchQueue(core);
-    core.submit([core.newChunk(job, 0, fnId, Mode.Spread, [list.slice()])]);
+    core.submit([core.newChunk(job, 0, fnId, Mode.Spread, [list.slice()], null)]);
     return result;
   }
 
@@ -294,7 +295,7 @@ export class Pool {
       signal: opts.signal,
     });
     const chunks: Chunk[] = [];
-    for (let i = 0; i < count; i++) chunks.push(core.newChunk(job, i, fnId, mode, items.slice(i * chunksize, (i + 1) * chunksize)));
+    for (let i = 0; i < count; i++) chunks.push(core.newChunk(job, i, fnId, mode, items.slice(i * chunksize, (i + 1) * chunksize), i * chunksize));
     core.submit(chunks);
     return result;
   }
@@ -320,6 +321,14 @@ export class Pool {
     });
   }
 }
+
+refuseInstances(Pool, 'pool objects cannot be passed between processes (as in CPython)', 'create the pool in the process that uses it, or send that process the work through a Queue');
+refuseInstances(
+  AsyncResult,
+  'it is the pending result of a call made by a pool of this process',
+  'await it (or its get()) and send the result',
+);
+refuseInstances(ImapIterator, 'it reads results from a pool of this process', 'send the results, or the work to do');
 
 /** A Pool whose workers are threads (CPython's `multiprocessing.pool.ThreadPool`). */
 export class ThreadPool extends Pool {

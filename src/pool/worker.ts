@@ -33,8 +33,8 @@ function describe(value: unknown): string {
 }
 
 /** Encodes a result, checking the clone too, so one bad result fails alone instead of its whole batch. */
-function encodeChecked(value: unknown, destination: Destination): Encoded {
-  const encoded = encode(value, destination);
+function encodeChecked(value: WireResult, destination: Destination): Encoded {
+  const encoded = encode(value, destination, [null, null, 'result']);
   v8.serialize(encoded.value);
   return encoded;
 }

@@ -11,6 +11,7 @@ import { getLogger } from '../logging.js';
 import { logSettings } from '../logging.js';
 import type { Transferable } from 'node:worker_threads';
 import { encode, type Destination } from '../serialize/codec.js';
+import { refuseInstances } from '../serialize/instances.js';
 import { childMark, isBootstrapping, nextChildIdentity, selfInfo } from './state.js';
 import type { ExitStatus, Popen, ProcessPayload, StartMessage, StartMethod } from './popen.js';
 import { backendFor, defaultStartMethod } from './start-method.js';
@@ -112,17 +113,17 @@ function payloadOf(
   const cls = p.constructor;
   if (BUILTIN_CLASSES.has(cls)) {
     if (s.target === null) return { payload: { kind: 'target', target: null, args: [] }, modules: [] };
-    const encoded = encode([s.target, s.args], destination);
+    const encoded = encode([s.target, s.args], destination, [null, 'args']);
     const [target, args] = encoded.value as [unknown, unknown];
     return { payload: { kind: 'target', target, args }, modules: encoded.modules };
   }
   // A subclass travels as its class (by reference) plus its own fields, as pickle sends it.
   let encoded;
   try {
-    encoded = encode([cls, { ...p }, s.target, s.args], destination);
+    encoded = encode([cls, { ...p }, s.target, s.args], destination, [null, 'this', null, 'args']);
   } catch (error) {
     if (error instanceof PicklingError) {
-      error.message = `Cannot send the ${cls.name} object to the child: ${error.message}`;
+      error.message = `Cannot start ${cls.name}: ${error.message}`;
     }
     throw error;
   }
@@ -392,6 +393,11 @@ export class Process<A extends unknown[] = any[]> {
 }
 
 BUILTIN_CLASSES.add(Process);
+refuseInstances(
+  Process,
+  'it belongs to the process that made it (the child it starts or runs is known only there)',
+  'pass what the child needs (its pid or name); to talk to it, use a Pipe, Queue or Event',
+);
 
 /** Marks a context's Process class as built in (its instances travel as target + args). */
 export function builtinProcessClass<T extends typeof Process>(cls: T): T {
