@@ -133,7 +133,11 @@ export class Pool {
     const options: PoolOptions =
       processes !== null && typeof processes === 'object' ? processes : { processes, initializer, initargs, maxTasksPerChild, context };
     if ((globalThis as Record<symbol, unknown>)[IN_POOL_WORKER]) {
-      throw new ProcessError('a Pool cannot be created inside a pool worker: pool workers are daemonic and may not start processes');
+      throw new ProcessError(
+        'a Pool cannot be created inside a pool worker: pool workers are daemonic and may not start processes. ' +
+          'If this comes from a test run (node --test), the worker imported the test file to find its task function ' +
+          'and so ran the tests again: move the functions a pool runs into a module of their own and import them in the test file.',
+      );
     }
     const count = options.processes ?? cpuCount();
     checkPositiveInteger(count, 'Number of processes');

@@ -69,7 +69,11 @@ const BOOTSTRAP_MESSAGE = `
               // start processes here
             }
 
-        (CommonJS: if (isMain(module)) { ... })`;
+        (CommonJS: if (isMain(module)) { ... })
+
+        If that module is a test file (node --test), the child imported it to
+        find the target and so ran its tests again: move the target into a
+        module of its own and import it in the test file.`;
 
 function state(p: Process): Internals {
   const found = internals.get(p);

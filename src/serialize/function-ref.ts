@@ -8,11 +8,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire, findSourceMap } from 'node:module';
+import { basename, extname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PicklingError } from '../errors.js';
 import { locateFunction, moduleBindingsHolding, type FunctionLocation } from './locate.js';
 import { lookupRegisteredFunction, registeredFunction } from './registry.js';
 import { refusal } from './refusal.js';
+import { registersTests, TEST_FILE_CONSEQUENCE } from './test-file.js';
 
 export interface FunctionRef {
   url: string;
@@ -188,8 +190,24 @@ function describe(fn: Function, role: RefRole): FunctionRef {
   const known = cache.get(fn);
   if (known) return known;
   const ref = buildRef(fn, role);
+  if (registersTests(ref.url)) throw refuseTestFile(fn, role, ref.url);
   cache.set(fn, ref);
   return ref;
+}
+
+/** Refuses what is defined in a node:test test file (see test-file.ts). */
+export function refuseTestFile(fn: Function, role: RefRole, url: string): PicklingError {
+  const file = fileURLToPath(url);
+  const name = fn.name || (role === 'class' ? 'Cls' : 'fn');
+  const ext = extname(file);
+  const helper = `${basename(file, ext).replace(/[._-](test|spec)$/, '')}.tasks${ext}`;
+  return refuse(
+    fn,
+    role,
+    ` (defined in the test file ${file})`,
+    TEST_FILE_CONSEQUENCE,
+    `move ${role === 'class' ? `the class ${name}` : name} into a module of its own (say ${helper} next to the test), export it there and import it in the test file`,
+  );
 }
 
 /**
