@@ -232,7 +232,10 @@ export class PoolCore {
   }
 
   close(): void {
-    if (this.state === 'run') this.state = 'close';
+    if (this.state === 'run') {
+      getLogger().debug('closing pool');
+      this.state = 'close';
+    }
     for (const unbound of this.#feeds) unbound();
     this.#liveness();
     this.#maybeFinish();
@@ -241,6 +244,7 @@ export class PoolCore {
   /** Stops every worker now; queued and running chunks fail with `reason`. */
   async terminate(reason: Error): Promise<void> {
     if (this.state !== 'terminate') {
+      getLogger().debug('terminating pool');
       this.state = 'terminate';
       this.#failEverything(reason);
       this.#liveness();
@@ -303,6 +307,7 @@ export class PoolCore {
       end.release();
     }
     this.#slots.add(slot);
+    getLogger().debug('added worker %s', process.name);
     if (this.#holding) this.#hold(slot, true);
     else link.unref();
     const exited = childExit(process).then((status) => this.#onExit(slot, status));
@@ -427,6 +432,8 @@ export class PoolCore {
       }
     } else if (status.exitCode !== 0 || status.signal !== null) {
       getLogger().debug('pool worker %s ended (exit code %d, signal %s); replacing it', slot.process.name, status.exitCode, status.signal);
+    } else {
+      getLogger().debug('cleaning up worker %s (exit code 0)', slot.process.name);
     }
     if (this.state === 'run' || this.#busy() > 0) this.#startWorker();
     this.#scheduleDispatch();

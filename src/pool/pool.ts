@@ -4,6 +4,7 @@
  * hanging. Every call takes an AbortSignal; `imap` reads its input lazily.
  */
 import { ProcessError } from '../errors.js';
+import { getLogger } from '../logging.js';
 import { getContext, type BaseContext } from '../context.js';
 import type { StartMethod } from '../process/popen.js';
 import type { Process } from '../process/process.js';
@@ -237,6 +238,7 @@ export class Pool {
       throw new TypeError('Pool.join() takes no arguments (CPython\'s Pool.join() has no timeout either); call close() or terminate() first');
     }
     if (this.#core.state === 'run') throw new ProcessError('Pool is still running');
+    getLogger().debug('joining pool');
     await this.#core.ended();
   }
 

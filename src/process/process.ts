@@ -99,7 +99,10 @@ function installExitHook(): void {
   process.once('exit', () => {
     for (const child of children) {
       const s = internals.get(child);
-      if (s?.daemon && s.popen && s.popen.poll() === null) s.popen.terminate();
+      if (s?.daemon && s.popen && s.popen.poll() === null) {
+        getLogger().info('calling terminate() for daemon %s', s.name);
+        s.popen.terminate();
+      }
     }
   });
 }
@@ -234,7 +237,12 @@ export class Process<A extends unknown[] = any[]> {
     s.target = null;
     s.args = [];
     children.add(this);
-    getLogger().debug('started %s (pid %d, %s)', s.name, s.popen.pid, method);
+    const { name, popen } = s;
+    getLogger().debug('started %s (pid %d, %s)', name, popen.pid, method);
+    popen.exited.then(
+      (status) => getLogger().debug('process %s (pid %d) ended with exitcode %d', name, popen.pid, status.exitCode),
+      () => undefined,
+    );
   }
 
   /** Waits for the child to end, or for `timeout` ms; resolves undefined either way, as CPython. */
@@ -254,7 +262,11 @@ export class Process<A extends unknown[] = any[]> {
         holdRef(this, -1);
       }
     }
-    if (popen.poll() !== null) children.delete(this);
+    const ended = popen.poll();
+    if (ended !== null) {
+      children.delete(this);
+      getLogger().debug('joined %s (exitcode %d)', state(this).name, ended.exitCode);
+    }
   }
 
   /** Blocks the calling thread until the child ends or `timeout` ms pass (no busy-waiting). */
@@ -262,7 +274,11 @@ export class Process<A extends unknown[] = any[]> {
     const given = checkOptionsObject(options, 'Process.joinSync()', 'timeout', '{ timeout }');
     const popen = joinable(this);
     const timeout = validateTimeout(given?.timeout);
-    if (popen.waitSync(timeout ?? -1) !== null) children.delete(this);
+    const ended = popen.waitSync(timeout ?? -1);
+    if (ended !== null) {
+      children.delete(this);
+      getLogger().debug('joined %s (exitcode %d)', state(this).name, ended.exitCode);
+    }
   }
 
   isAlive(): boolean {
