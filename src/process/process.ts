@@ -17,6 +17,8 @@ import type { ExitStatus, Popen, ProcessPayload, StartMessage, StartMethod } fro
 import { backendFor, defaultStartMethod } from './start-method.js';
 import { Sentinel } from './sentinel.js';
 import { checkOptionsObject, validateTimeout } from '../internal/validate.js';
+import { onAbort } from '../internal/abort.js';
+import { abortError } from '../synchronize/futex.js';
 import { trackerInfoForChild } from '../resource-tracker/client.js';
 
 export type Target<A extends unknown[] = any[]> = (...args: A) => unknown;
@@ -33,6 +35,11 @@ export interface ProcessOptions<A extends unknown[] = any[]> {
 export interface JoinOptions {
   /** Milliseconds; omitted or null waits for as long as it takes. */
   timeout?: number | null;
+  /**
+   * Stops waiting: join() rejects with AbortError (`cause`: the signal's reason). The child is
+   * left running; terminate() or kill() it to stop it.
+   */
+  signal?: AbortSignal;
 }
 
 interface Internals {
@@ -245,20 +252,29 @@ export class Process<A extends unknown[] = any[]> {
     );
   }
 
-  /** Waits for the child to end, or for `timeout` ms; resolves undefined either way, as CPython. */
+  /**
+   * Waits for the child to end, or for `timeout` ms; resolves undefined either way, as CPython.
+   * An aborted `signal` rejects it with AbortError instead, leaving the child running.
+   */
   async join(options?: JoinOptions): Promise<void> {
     const given = checkOptionsObject(options, 'Process.join()', 'timeout', '{ timeout, signal }');
     const popen = joinable(this);
     const timeout = validateTimeout(given?.timeout);
+    const signal = given?.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
+    if (signal?.aborted) throw abortError(signal);
     if (popen.poll() === null) {
       holdRef(this, +1);
       let timer: NodeJS.Timeout | undefined;
+      let unwatch: (() => void) | undefined;
       try {
-        await (timeout === null
-          ? popen.exited
-          : Promise.race([popen.exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)))]));
+        const waits: Promise<unknown>[] = [popen.exited];
+        if (timeout !== null) waits.push(new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout))));
+        if (signal) waits.push(new Promise<never>((_, reject) => (unwatch = onAbort(signal, () => reject(abortError(signal))))));
+        await (waits.length === 1 ? popen.exited : Promise.race(waits));
       } finally {
         clearTimeout(timer);
+        unwatch?.();
         holdRef(this, -1);
       }
     }
