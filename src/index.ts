@@ -47,6 +47,7 @@ export { Condition, type WaitOptions } from './synchronize/condition.js';
 export { Event, type EventWaitOptions } from './synchronize/event.js';
 export { Barrier, type BarrierOptions, type BarrierWaitOptions } from './synchronize/barrier.js';
 export type { BlockingOptions, SyncBlockingOptions } from './synchronize/options.js';
+export type { HeldLock, HoldOptions, SyncHoldOptions } from './synchronize/hold.js';
 export {
   Value,
   SharedArray,

@@ -17,6 +17,7 @@ import { runAsync, runSync, type Step, type Steps } from './steps.js';
 import { Lock, takeBlock, withBlock } from './lock.js';
 import { kAcquireRestore, kAcquireRestoreSync, kIsOwned, kReleaseSave, kTryRestore, RLock } from './rlock.js';
 import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from './options.js';
+import { hold, holdSync, type HeldLock, type HoldOptions, type SyncHoldOptions } from './hold.js';
 
 const WAITING = 0; // waiters not notified yet
 const TOKENS = 1; // notifications not taken yet
@@ -105,6 +106,36 @@ export class Condition {
 
   release(): void {
     this.#lock.release();
+  }
+
+  /**
+   * Takes the underlying lock for the length of a block: resolves with a handle whose disposal releases it
+   * (once). Rejects with TimeoutError if `timeout` ms pass first, and with AbortError if `signal`
+   * aborts: a hold never resolves without the underlying lock. Inside the block, `wait()` and `notify()` may be
+   * called.
+   *
+   * @example
+   * const cond = new Condition();
+   * {
+   *   await using held = await cond.hold({ timeout: 1000 });
+   *   // ... the underlying lock is held here ...
+   * } // released here, however the block ends
+   */
+  hold(options?: HoldOptions): Promise<HeldLock> {
+    return hold(this, 'Condition', options);
+  }
+
+  /**
+   * Blocking twin of `hold()`, for `using`: throws TimeoutError if `timeout` ms pass first.
+   *
+   * @example
+   * {
+   *   using held = cond.holdSync({ timeout: 1000 });
+   *   // ... the underlying lock is held here ...
+   * }
+   */
+  holdSync(options?: SyncHoldOptions): HeldLock {
+    return holdSync(this, 'Condition', options);
   }
 
   /** Takes one token, if any is left. */
