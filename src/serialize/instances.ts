@@ -7,10 +7,12 @@
  * than arriving as a plain object that fails later (`p.norm is not a function`): Node.js objects
  * tied to this process (sockets, streams), built-ins whose state is not in properties (URL),
  * classes the receiver could not import, and instances whose state is in private members.
+ * A Node.js object whose state is all in its own properties (an fs.Stats) is data: it travels
+ * as those properties, as the structured clone would send it.
  */
 import { EventEmitter } from 'node:events';
 import { describeClass, type FunctionRef } from './function-ref.js';
-import { locateFunction, privateMembers } from './locate.js';
+import { locateFunction, privateMembers, type LocateResult } from './locate.js';
 import { refusal } from './refusal.js';
 import { isRegisteredClass } from './registry.js';
 
@@ -26,6 +28,8 @@ const PLAIN: InstanceClass = Object.freeze({ kind: 'plain' });
 const refused = new Map<Function, { why: string; fix: string }>();
 /** Classes found exported (and without private members), so later instances skip the search. */
 const exported = new WeakMap<Function, InstanceClass>();
+/** Where classes are defined, so later instances of a built-in class skip the inspector. */
+const locatedClasses = new WeakMap<Function, LocateResult>();
 
 /**
  * Declares that instances of `cls` (and its subclasses) cannot be sent, and why: objects of
@@ -44,17 +48,43 @@ const BUILTIN_FIXES: Readonly<Record<string, string>> = {
   Headers: 'send Object.fromEntries(headers) instead',
 };
 
+/** 'an AsyncResult', 'a net.Socket'. */
+function withArticle(name: string): string {
+  return `${/^[AEIO]/i.test(name) ? 'an' : 'a'} ${name}`;
+}
+
 /** 'net' for node:net, 'fs' for node:internal/fs/streams, 'stream' for node:internal/streams/readable. */
 function builtinModule(url: string): string {
   const first = url.replace(/^node:/, '').replace(/^internal\//, '').replace(/^deps\//, '').split('/')[0] ?? '';
   return ({ streams: 'stream', event_target: 'events', abort_controller: 'events' } as Record<string, string>)[first] ?? first;
 }
 
-function refuseBuiltin(instance: object, cls: Function, url: string | null): never {
+const privateByClass = new WeakMap<Function, string[]>();
+
+/** The private members (`#state`) instances of `cls` have: looked at once per class (its constructor sets them all). */
+function privateMembersOf(instance: object, cls: Function): string[] {
+  let names = privateByClass.get(cls);
+  if (names === undefined) privateByClass.set(cls, (names = privateMembers(instance)));
+  return names;
+}
+
+/** Whether an object tied to an open resource of this process: an emitter (socket, stream, child) or a file descriptor. */
+function holdsResource(instance: object): boolean {
+  return instance instanceof EventEmitter || typeof (instance as { fd?: unknown }).fd === 'number';
+}
+
+/**
+ * How an instance of a class built into Node.js (`url` its module, null for the engine's own)
+ * travels: as its own properties when they are its whole state, else refused.
+ */
+function builtinInstance(instance: object, cls: Function, url: string | null): InstanceClass {
+  if (url !== null && !holdsResource(instance) && Object.keys(instance).length > 0 && privateMembersOf(instance, cls).length === 0) {
+    return PLAIN;
+  }
   const name = cls.name || 'object';
   const global = (globalThis as Record<string, unknown>)[name] === cls;
-  const subject = url === null || global ? `a ${name}` : `a ${builtinModule(url)}.${name}`;
-  if (instance instanceof EventEmitter || typeof (instance as { fd?: unknown }).fd === 'number') {
+  const subject = withArticle(url === null || global ? name : `${builtinModule(url)}.${name}`);
+  if (holdsResource(instance)) {
     throw refusal(
       `${subject} (a Node.js object)`,
       'it is tied to an open resource of this process (a socket, file, stream or child): its state lives here and cannot be copied',
@@ -68,12 +98,9 @@ function refuseBuiltin(instance: object, cls: Function, url: string | null): nev
   );
 }
 
-const privateByClass = new WeakMap<Function, string[]>();
-
-/** Whether `instance` keeps state in private members; looked at once per class (its constructor sets them all). */
+/** Refuses an instance that keeps state in private members: a copy of its properties would arrive without it. */
 function checkNoPrivateMembers(instance: object, cls: Function): void {
-  let names = privateByClass.get(cls);
-  if (names === undefined) privateByClass.set(cls, (names = privateMembers(instance)));
+  const names = privateMembersOf(instance, cls);
   if (names.length === 0) return;
   throw refusal(
     `an instance of class '${cls.name}'`,
@@ -96,12 +123,13 @@ export function instanceClass(instance: object, proto: object): InstanceClass {
   if (known) return known;
   for (let p: object | null = proto; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
     const reason = refused.get((p as { constructor?: Function }).constructor as Function);
-    if (reason) throw refusal(`a ${cls.name} object`, reason.why, reason.fix);
+    if (reason) throw refusal(`${withArticle(cls.name)} object`, reason.why, reason.fix);
   }
-  const located = locateFunction(cls);
-  if (located.kind === 'native') refuseBuiltin(instance, cls, null);
+  let located = locatedClasses.get(cls);
+  if (located === undefined) locatedClasses.set(cls, (located = locateFunction(cls)));
+  if (located.kind === 'native') return builtinInstance(instance, cls, null);
   if (located.kind === 'located' && located.location.url !== '' && !/^(file|data):/.test(located.location.url)) {
-    refuseBuiltin(instance, cls, located.location.url);
+    return builtinInstance(instance, cls, located.location.url);
   }
   const ref = describeClass(cls);
   checkNoPrivateMembers(instance, cls);

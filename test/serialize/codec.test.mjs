@@ -106,6 +106,13 @@ for (const [name, transport] of Object.entries(TRANSPORTS)) {
       assert.deepStrictEqual(out.foreign, { a: 1, list: [{ b: 2 }] });
     });
 
+    it("sends a Node.js object whose state is all in its own properties (fs.Stats) as those properties", async () => {
+      const stats = fs.statSync('/');
+      const out = await roundTrip({ stats }, transport);
+      assert.equal(Object.getPrototypeOf(out.stats), Object.prototype);
+      assert.deepStrictEqual(out.stats, { ...stats });
+    });
+
     it('sends an error whose property cannot be sent, noting that property instead', async () => {
       const error = new Error('request failed');
       error.socket = new net.Socket();
@@ -272,7 +279,7 @@ describe('values that cannot be sent are refused where they sit', () => {
 
   it("the package's objects that belong to this process: a Process, a pool's AsyncResult", () => {
     refuses([new Process()], 'args', /^Cannot send args\[0\], a Process object/);
-    refuses({ pending: new AsyncResult() }, 'obj', /^Cannot send obj\.pending, a AsyncResult object/, /await it/);
+    refuses({ pending: new AsyncResult() }, 'obj', /^Cannot send obj\.pending, an AsyncResult object/, /await it/);
   });
 
   it('names the place inside Sets, nested arrays and keys that are not identifiers', () => {
