@@ -9,7 +9,7 @@ import { native } from '../internal/native.js';
 import { abortError } from '../synchronize/futex.js';
 import { answerChallenge, checkAuthkey, deliverChallenge } from './auth.js';
 import { Connection, ownedReads, socketFromFd } from './connection.js';
-import { ClientConnection } from './first-message.js';
+import { ClientConnection } from './client-connection.js';
 import { authenticate, checkSignal, isAbstract, parseAddress, systemError, type Address, type Family, unixPathBytes } from './listener.js';
 
 export interface ClientOptions {
