@@ -34,9 +34,9 @@ export { ParentProcess, parentProcess } from './process/parent-process.js';
 export { Sentinel } from './process/sentinel.js';
 export { Connection, type ConnectionOptions, type RecvOptions } from './connection/connection.js';
 export { Pipe, type PipeOptions } from './connection/pipe.js';
-export { Listener, type ListenerOptions, type Address, type BoundAddress, type Family } from './connection/listener.js';
+export { Listener, type ListenerOptions, type AcceptOptions, type Address, type BoundAddress, type Family } from './connection/listener.js';
 export { Client, type ClientOptions } from './connection/client.js';
-export { wait, kWaitable, type WaitableObject } from './connection/wait.js';
+export { wait, kWaitable, type WaitableObject, type WaitObjectsOptions } from './connection/wait.js';
 export { setExecutable } from './process/exec-options.js';
 export type { StartMethod, ExitStatus } from './process/popen.js';
 export { isMain } from './main-guard.js';
@@ -47,6 +47,7 @@ export { Condition, type WaitOptions } from './synchronize/condition.js';
 export { Event, type EventWaitOptions } from './synchronize/event.js';
 export { Barrier, type BarrierOptions, type BarrierWaitOptions } from './synchronize/barrier.js';
 export type { BlockingOptions, SyncBlockingOptions } from './synchronize/options.js';
+export type { HeldLock, HoldOptions, SyncHoldOptions } from './synchronize/hold.js';
 export {
   Value,
   SharedArray,

@@ -1,8 +1,18 @@
 /**
  * CPython's `multiprocessing` logger: silent until `logToStderr()` (or a level) is set, records
  * printed as `[LEVEL/ProcessName] message`, and children inherit the parent's settings.
+ *
+ * Without any code, Node's `util.debuglog` convention turns the debug log on: with
+ * `NODE_DEBUG=multiprocessing` every process and thread of the program (they inherit the
+ * environment) prints its records from DEBUG up to stderr, prefixed as debuglog prefixes its
+ * lines: `MULTIPROCESSING <pid>: [DEBUG/SpawnPoolWorker-1] added worker`. SUBDEBUG records (the
+ * chattiest, CPython's sub_debug) come too when NODE_DEBUG also names the section
+ * `multiprocessing_subdebug`: `NODE_DEBUG=multiprocessing*` or `NODE_DEBUG=*` do. NODE_DEBUG is
+ * matched as Node matches it (comma-separated names, `*` wildcards, any case). These lines are
+ * independent of the logger's level and handlers; a record they print is not printed a second
+ * time by `logToStderr()`'s handler.
  */
-import { format } from 'node:util';
+import { debuglog, format } from 'node:util';
 import { isChild, selfInfo } from './process/state.js';
 
 /**
@@ -79,6 +89,19 @@ function levelName(level: number): string {
   return LEVEL_NAMES.get(level) ?? `Level ${level}`;
 }
 
+/** The lowest level NODE_DEBUG turns on (see the module comment), or Infinity. */
+const debugThreshold: number = debuglog('multiprocessing_subdebug').enabled
+  ? SUBDEBUG
+  : debuglog('multiprocessing').enabled
+    ? DEBUG
+    : Infinity;
+
+type LogRecord = Parameters<LogHandler>[0];
+
+function writeDebugLine(record: LogRecord): void {
+  process.stderr.write(`MULTIPROCESSING ${process.pid}: [${record.levelName}/${record.processName}] ${record.message}\n`);
+}
+
 /**
  * The package's logger, as {@link getLogger} returns it (CPython's `multiprocessing` logger, a
  * `logging.Logger`): silent until a handler is added ({@link logToStderr} adds one), records
@@ -118,9 +141,9 @@ export class Logger {
     return this.#level === NOTSET ? WARNING : this.#level;
   }
 
-  /** Whether a record of `level` would reach a handler now. */
+  /** Whether a record at `level` would be printed anywhere (a handler, or the NODE_DEBUG log). */
   isEnabledFor(level: number): boolean {
-    return this.#handlers.length > 0 && level >= this.getEffectiveLevel();
+    return level >= debugThreshold || (this.#handlers.length > 0 && level >= this.getEffectiveLevel());
   }
 
   /** Adds a handler (once, however often it is added). */
@@ -141,14 +164,19 @@ export class Logger {
 
   /** Logs a message at `level`, formatted with `args` as `util.format` does. */
   log(level: number, message: unknown, ...args: unknown[]): void {
-    if (!this.isEnabledFor(level)) return;
-    const record = {
+    const toDebugLog = level >= debugThreshold;
+    const toHandlers = this.#handlers.length > 0 && level >= this.getEffectiveLevel();
+    if (!toDebugLog && !toHandlers) return;
+    const record: LogRecord = {
       level,
       levelName: levelName(level),
       processName: selfInfo().name,
       message: format(message, ...args),
     };
-    for (const handler of this.#handlers) handler(record);
+    if (toDebugLog) writeDebugLine(record);
+    if (!toHandlers) return;
+    // The debug log already wrote this record to stderr: the stderr handler would repeat it.
+    for (const handler of this.#handlers) if (!(toDebugLog && handler === stderrHandler)) handler(record);
   }
 
   /** Logs at {@link SUBDEBUG}. */
@@ -192,10 +220,14 @@ let shutdownHooked = false;
 function announceShutdown(target: Logger): void {
   if (shutdownHooked || isChild()) return;
   shutdownHooked = true;
-  process.once('exit', () => target.info('process shutting down'));
+  process.once('exit', () => {
+    // A child's runtime marks it as one after this module loaded (NODE_DEBUG hooks at load).
+    if (!isChild()) target.info('process shutting down');
+  });
 }
 
 const logger = new Logger();
+if (debugThreshold !== Infinity) announceShutdown(logger);
 
 /** @internal */
 export const stderrHandler: LogHandler = (record) => {

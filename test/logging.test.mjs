@@ -120,3 +120,60 @@ forEachMethod((ctx) => {
     assert.equal(stderr, '', 'WARNING and INFO records stay below ERROR');
   });
 });
+
+// NODE_DEBUG=multiprocessing (Node's util.debuglog convention) turns the debug log on in every
+// process and thread of a program, with no code: `MULTIPROCESSING <pid>: [LEVEL/Name] message`.
+const debugProgram = fileURLToPath(new URL('./fixtures/process/programs/debug-log.mjs', import.meta.url));
+
+function runDebugProgram(nodeDebug) {
+  const env = { NODE_DEBUG: nodeDebug };
+  if (nodeDebug === undefined) delete env.NODE_DEBUG;
+  return runScript(debugProgram, { env: nodeDebug === undefined ? {} : env, timeout: 60_000 }).then((result) => {
+    assert.equal(result.code, 0, result.stderr);
+    const [, ...pids] = /^pids (\d+) (\d+) (\d+)$/m.exec(result.stdout) ?? [];
+    assert.equal(pids.length, 3, result.stdout);
+    const [parent, child, worker] = pids;
+    return { ...result, parent, child, worker, lines: result.stderr.split('\n').filter(Boolean) };
+  });
+}
+
+test('NODE_DEBUG=multiprocessing: every process and thread prints its DEBUG records and up, prefixed as debuglog does', async () => {
+  const { lines, stderr, parent, child, worker } = await runDebugProgram('multiprocessing');
+  const has = (line) => assert.ok(lines.includes(line), `stderr has ${JSON.stringify(line)}:\n${stderr}`);
+  // The parent: process start, exit and join; the resource tracker; the pool and its workers.
+  assert.ok(lines.some((l) => new RegExp(`^MULTIPROCESSING ${parent}: \\[DEBUG/MainProcess\\] started resource tracker \\(pid \\d+\\)$`).test(l)), stderr);
+  has(`MULTIPROCESSING ${parent}: [DEBUG/MainProcess] started SpawnProcess-1 (pid ${child}, spawn)`);
+  has(`MULTIPROCESSING ${parent}: [DEBUG/MainProcess] process SpawnProcess-1 (pid ${child}) ended with exitcode 0`);
+  has(`MULTIPROCESSING ${parent}: [DEBUG/MainProcess] joined SpawnProcess-1 (exitcode 0)`);
+  has(`MULTIPROCESSING ${parent}: [DEBUG/MainProcess] added worker SpawnPoolWorker-1`);
+  has(`MULTIPROCESSING ${parent}: [DEBUG/MainProcess] closing pool`);
+  has(`MULTIPROCESSING ${parent}: [DEBUG/MainProcess] joining pool`);
+  has(`MULTIPROCESSING ${parent}: [DEBUG/MainProcess] cleaning up worker SpawnPoolWorker-1 (exit code 0)`);
+  has(`MULTIPROCESSING ${parent}: [INFO/MainProcess] process shutting down`);
+  // A spawn child, a thread child (same pid) and a pool worker, none of which set up logging.
+  has(`MULTIPROCESSING ${child}: [INFO/SpawnProcess-1] child process calling self.run()`);
+  has(`MULTIPROCESSING ${child}: [DEBUG/SpawnProcess-1] a debug record from SpawnProcess-1`);
+  has(`MULTIPROCESSING ${child}: [INFO/SpawnProcess-1] process exiting with exitcode 0`);
+  has(`MULTIPROCESSING ${parent}: [DEBUG/ThreadProcess-2] a debug record from ThreadProcess-2`);
+  has(`MULTIPROCESSING ${worker}: [DEBUG/SpawnPoolWorker-1] worker exiting after 3 tasks`);
+  assert.ok(!stderr.includes('a subdebug record'), 'SUBDEBUG needs multiprocessing_subdebug');
+  for (const line of lines) assert.match(line, /^MULTIPROCESSING \d+: \[(DEBUG|INFO|WARNING)\/[\w-]+\] /);
+});
+
+test('NODE_DEBUG=multiprocessing* adds SUBDEBUG; other sections, or none, leave the program silent', async () => {
+  const all = await runDebugProgram('net,multiprocessing*');
+  assert.ok(all.lines.includes(`MULTIPROCESSING ${all.parent}: [SUBDEBUG/MainProcess] a subdebug record`), all.stderr);
+  for (const nodeDebug of [undefined, 'net']) {
+    const { stderr } = await runDebugProgram(nodeDebug);
+    assert.doesNotMatch(stderr, /MULTIPROCESSING|\[(SUBDEBUG|DEBUG|INFO)\//, `NODE_DEBUG=${nodeDebug}`);
+  }
+});
+
+test('with logToStderr() too, each record is printed once, by the debug log', async () => {
+  const program = fileURLToPath(new URL('./fixtures/process/programs/logging-child.mjs', import.meta.url));
+  const { code, stderr } = await runScript(program, { args: ['spawn', String(INFO)], env: { NODE_DEBUG: 'multiprocessing' }, timeout: 20_000 });
+  assert.equal(code, 0, stderr);
+  const hello = stderr.split('\n').filter((line) => line.includes('hello from Process-1'));
+  assert.equal(hello.length, 1, stderr);
+  assert.match(hello[0], /^MULTIPROCESSING \d+: \[INFO\/Process-1\] hello from Process-1$/);
+});

@@ -35,10 +35,11 @@ export function failChild(name: string, error: unknown, exit: (code: number) => 
   if (failing) return;
   failing = true;
   process.stderr.write(`Process ${name}:\n${describe(error)}\n`, () => {
-    waitForChildren().then(
-      () => exit(1),
-      () => exit(1),
-    );
+    const end = (): void => {
+      getLogger().info('process exiting with exitcode 1');
+      exit(1);
+    };
+    waitForChildren().then(end, end);
   });
 }
 

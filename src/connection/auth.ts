@@ -100,6 +100,11 @@ function equals(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
 
+/** Whether a message is the challenge a listener with an authkey sends first (CPython's `#CHALLENGE#`). */
+export function isChallenge(message: Uint8Array): boolean {
+  return startsWith(message, CHALLENGE);
+}
+
 /** Sends a challenge, checks the reply, and sends the verdict (CPython's deliver_challenge). */
 export async function deliverChallenge(channel: HandshakeChannel, authkey: Uint8Array, digestName = 'sha256'): Promise<void> {
   const message = Buffer.concat([Buffer.from(`{${digestName}}`, 'latin1'), randomBytes(MESSAGE_LENGTH)]);

@@ -4,10 +4,13 @@
  */
 import * as net from 'node:net';
 
+import { onAbort } from '../internal/abort.js';
 import { native } from '../internal/native.js';
+import { abortError } from '../synchronize/futex.js';
 import { answerChallenge, checkAuthkey, deliverChallenge } from './auth.js';
 import { Connection, ownedReads, socketFromFd } from './connection.js';
-import { authenticate, isAbstract, parseAddress, systemError, type Address, type Family, unixPathBytes } from './listener.js';
+import { ClientConnection } from './client-connection.js';
+import { authenticate, checkSignal, isAbstract, parseAddress, systemError, type Address, type Family, unixPathBytes } from './listener.js';
 
 /**
  * Options of {@link Client}.
@@ -16,26 +19,46 @@ import { authenticate, isAbstract, parseAddress, systemError, type Address, type
 export interface ClientOptions {
   /** The socket family; by default the address's. */
   family?: Family;
-  /** Authenticate with the listener using this key (both directions). */
+  /**
+   * Authenticate with the listener using this key (both directions). Without one, a listener
+   * that requires a key is found out on the first read: it fails with AuthenticationError.
+   */
   authkey?: Uint8Array | null;
   /** Milliseconds the handshake may take (default: no limit, as CPython). */
   handshakeTimeout?: number | null;
+  /** Cancels connecting, or the handshake in progress: Client rejects with AbortError and closes the socket. */
+  signal?: AbortSignal;
 }
 
-function connectSocket(options: net.NetConnectOpts): Promise<net.Socket> {
+function connectSocket(options: net.NetConnectOpts, signal: AbortSignal | undefined): Promise<net.Socket> {
   return new Promise<net.Socket>((resolve, reject) => {
     const { onread, mark } = ownedReads();
     const socket = mark(net.connect({ ...options, onread } as net.NetConnectOpts));
-    const onError = (error: Error): void => {
+    const fail = (error: Error): void => {
+      unwatch?.();
       socket.destroy();
       reject(error);
     };
-    socket.once('error', onError);
+    const unwatch = signal && onAbort(signal, () => fail(abortError(signal)));
+    socket.once('error', fail);
     socket.once('connect', () => {
-      socket.off('error', onError);
+      unwatch?.();
+      socket.off('error', fail);
       resolve(socket);
     });
   });
+}
+
+/** Checks Client's options; CPython's positional family or authkey get the object form in the message. */
+function checkOptions(options: unknown): ClientOptions {
+  if (options instanceof Uint8Array) {
+    throw new TypeError('Client options must be an object: pass the key as Client(address, { authkey })');
+  }
+  if (typeof options === 'string') {
+    throw new TypeError(`Client options must be an object: for CPython's Client(address, '${options}') pass { family: '${options}' }`);
+  }
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  return options as ClientOptions;
 }
 
 /**
@@ -62,13 +85,14 @@ function connectSocket(options: net.NetConnectOpts): Promise<net.Socket> {
  * ```
  */
 export async function Client(address: Address, options: ClientOptions = {}): Promise<Connection> {
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-  const authkey = checkAuthkey(options.authkey);
-  const { handshakeTimeout = null } = options;
+  const { handshakeTimeout = null, family, authkey: key, signal: given } = checkOptions(options);
+  const authkey = checkAuthkey(key);
   if (handshakeTimeout !== null && (typeof handshakeTimeout !== 'number' || Number.isNaN(handshakeTimeout) || handshakeTimeout < 0)) {
     throw new TypeError('handshakeTimeout must be a non-negative number of milliseconds or null');
   }
-  const parsed = parseAddress(address, options.family);
+  const signal = checkSignal(given);
+  const parsed = parseAddress(address, family);
+  if (signal?.aborted) throw abortError(signal);
 
   let socket: net.Socket;
   if (parsed.family === 'AF_UNIX' && isAbstract(parsed.path)) {
@@ -81,21 +105,21 @@ export async function Client(address: Address, options: ClientOptions = {}): Pro
     }
     socket = socketFromFd(fd, false);
   } else if (parsed.family === 'AF_UNIX') {
-    socket = await connectSocket({ path: parsed.path });
+    socket = await connectSocket({ path: parsed.path }, signal);
   } else {
-    socket = await connectSocket({ host: parsed.host, port: parsed.port, family: parsed.family === 'AF_INET6' ? 6 : 4 });
+    socket = await connectSocket({ host: parsed.host, port: parsed.port, family: parsed.family === 'AF_INET6' ? 6 : 4 }, signal);
   }
 
+  if (authkey === undefined) return new ClientConnection(socket);
   const connection = new Connection(socket);
-  if (authkey !== undefined) {
-    await authenticate(
-      connection,
-      async () => {
-        await answerChallenge(connection, authkey);
-        await deliverChallenge(connection, authkey);
-      },
-      handshakeTimeout === Infinity ? null : handshakeTimeout,
-    );
-  }
+  await authenticate(
+    connection,
+    async () => {
+      await answerChallenge(connection, authkey);
+      await deliverChallenge(connection, authkey);
+    },
+    handshakeTimeout === Infinity ? null : handshakeTimeout,
+    signal,
+  );
   return connection;
 }

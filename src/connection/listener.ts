@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 
-import { AuthenticationError, ProcessError, TimeoutError } from '../errors.js';
+import { AbortError, AuthenticationError, ProcessError, TimeoutError } from '../errors.js';
+import { onAbort } from '../internal/abort.js';
 import { native, type NativeError } from '../internal/native.js';
+import { abortError } from '../synchronize/futex.js';
 import { answerChallenge, checkAuthkey, deliverChallenge } from './auth.js';
 import { Connection, socketFromFd } from './connection.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
@@ -68,6 +70,19 @@ export interface ListenerOptions {
    * `TimeoutError` (socket.timeout) out of the handshake, unwrapped, as here.
    */
   handshakeTimeout?: number | null;
+}
+
+/**
+ * Options of {@link Listener.accept}.
+ * @category Communication
+ */
+export interface AcceptOptions {
+  /**
+   * Cancels the accept: it rejects with AbortError. While it waits for a connection, nothing is
+   * taken (a connection that comes later is left for the next accept, here or in a process the
+   * listener was passed to); during the handshake, that connection is closed.
+   */
+  signal?: AbortSignal;
 }
 
 /** @internal CPython's CONNECTION_TIMEOUT, in milliseconds. */
@@ -169,35 +184,47 @@ function checkTimeout(value: unknown, name: string): number | null {
 }
 
 /**
- * Runs a handshake on a new connection, bounded by `timeout` milliseconds (null: no bound).
- * Whatever fails, the connection is closed; errors that are not already AuthenticationError
- * (the peer hung up, an oversized or truncated frame) become one, with the original as cause.
+ * Runs a handshake on a new connection, bounded by `timeout` milliseconds (null: no bound) and
+ * cancelled by `signal` (AbortError). Whatever fails, the connection is closed; errors that are
+ * not already AuthenticationError (the peer hung up, an oversized or truncated frame) become
+ * one, with the original as cause.
  * @internal
  */
 export async function authenticate(
   connection: Connection,
   steps: () => Promise<void>,
   timeout: number | null,
+  signal?: AbortSignal,
 ): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    if (timeout === null) return;
-    timer = setTimeout(
-      () => reject(new TimeoutError(`the peer did not complete the authentication handshake within ${timeout} ms`)),
-      timeout,
-    );
+  let unwatch: (() => void) | undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    if (timeout !== null) {
+      timer = setTimeout(
+        () => reject(new TimeoutError(`the peer did not complete the authentication handshake within ${timeout} ms`)),
+        timeout,
+      );
+    }
+    if (signal) unwatch = onAbort(signal, () => reject(abortError(signal)));
   });
   const running = steps();
   try {
-    await Promise.race([running, timedOut]);
+    await Promise.race([running, stopped]);
   } catch (error) {
     connection.close();
     running.catch(() => undefined);
-    if (error instanceof AuthenticationError || error instanceof TimeoutError) throw error;
+    if (error instanceof AuthenticationError || error instanceof TimeoutError || error instanceof AbortError) throw error;
     throw new AuthenticationError(`authentication handshake failed: ${(error as Error).message}`, { cause: error });
   } finally {
     clearTimeout(timer);
+    unwatch?.();
   }
+}
+
+/** Checks the `signal` option of a call: an AbortSignal or nothing. */
+export function checkSignal(signal: unknown): AbortSignal | undefined {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
+  return signal;
 }
 
 /** What a Listener handed to a child carries (the listening socket travels as an fd). */
@@ -259,7 +286,7 @@ export class Listener implements AsyncDisposable {
   #closed = false;
   /** Connections taken from the kernel beyond the accepts that asked for them, oldest first. */
   readonly #arrived: net.Socket[] = [];
-  readonly #waiting: { resolve: (socket: net.Socket) => void; reject: (error: Error) => void }[] = [];
+  readonly #waiting: Array<{ resolve: (socket: net.Socket) => void; reject: (error: Error) => void }> = [];
   #lastAccepted: BoundAddress | null = null;
 
   /**
@@ -272,6 +299,9 @@ export class Listener implements AsyncDisposable {
   constructor(address?: Address | null, options: ListenerOptions = {}) {
     const adopted = adopting;
     adopting = undefined;
+    if (typeof options === 'string') {
+      throw new TypeError(`Listener options must be an object: for CPython's Listener(address, '${options}') pass { family: '${options}' }`);
+    }
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
     const { family, backlog = 1, handshakeTimeout = HANDSHAKE_TIMEOUT } = options;
     if (typeof backlog !== 'number' || !Number.isInteger(backlog)) throw new TypeError('backlog must be an integer');
@@ -351,9 +381,24 @@ export class Listener implements AsyncDisposable {
    * AuthenticationError, or a TimeoutError after `handshakeTimeout`) and closes that
    * connection; the listener keeps serving.
    */
-  async accept(): Promise<Connection> {
+  async accept(options?: AcceptOptions): Promise<Connection> {
+    if (typeof options === 'number') {
+      throw new TypeError(
+        'Listener.accept() takes only { signal }, not a number: CPython\'s accept() has no timeout either. ' +
+          'To bound the wait, pass { signal: AbortSignal.timeout(ms) }.',
+      );
+    }
+    if (options !== undefined && options !== null && typeof options !== 'object') throw new TypeError('Listener.accept() options must be an object like { signal }');
+    const signal = checkSignal(options?.signal);
     if (this.#closed) throw new ProcessError('listener is closed');
-    const socket = await this.#next();
+    if (signal?.aborted) throw abortError(signal);
+    const socket = await this.#next(signal);
+    if (signal?.aborted) {
+      // Aborted in the same turn the connection came: it stays for the next accept.
+      this.#arrived.unshift(socket);
+      socket.unref();
+      throw abortError(signal);
+    }
     this.#lastAccepted =
       this.#family === 'AF_UNIX'
         ? ''
@@ -368,6 +413,7 @@ export class Listener implements AsyncDisposable {
           await answerChallenge(connection, authkey);
         },
         this.#handshakeTimeout,
+        signal,
       );
     }
     return connection;
@@ -446,16 +492,36 @@ export class Listener implements AsyncDisposable {
     if (this.#waiting.length === 0) this.#stopAccepting();
   }
 
-  #next(): Promise<net.Socket> {
+  #next(signal: AbortSignal | undefined): Promise<net.Socket> {
     const socket = this.#arrived.shift();
     if (socket) return Promise.resolve(socket);
     return new Promise<net.Socket>((resolve, reject) => {
-      this.#waiting.push({ resolve, reject });
+      let unwatch: (() => void) | undefined;
+      const waiter = {
+        resolve: (arrived: net.Socket) => {
+          unwatch?.();
+          resolve(arrived);
+        },
+        reject: (error: Error) => {
+          unwatch?.();
+          reject(error);
+        },
+      };
+      this.#waiting.push(waiter);
+      if (signal) {
+        unwatch = onAbort(signal, () => {
+          const at = this.#waiting.indexOf(waiter);
+          if (at >= 0) this.#waiting.splice(at, 1);
+          // Nobody waits here any more: new connections stay in the kernel's queue.
+          if (this.#waiting.length === 0) this.#stopAccepting();
+          reject(abortError(signal));
+        });
+      }
       try {
         this.#startAccepting();
       } catch (error) {
-        this.#waiting.pop();
-        reject(error as Error);
+        this.#waiting.splice(this.#waiting.indexOf(waiter), 1);
+        waiter.reject(error as Error);
       }
     });
   }

@@ -1,8 +1,10 @@
 /**
- * `wait(objects, timeoutMs)`: the subset of connections, process sentinels and other waitable
- * objects that are ready, as CPython's `multiprocessing.connection.wait`.
+ * `wait(objects, timeoutMs)` or `wait(objects, { timeout, signal })`: the subset of connections,
+ * process sentinels and other waitable objects that are ready, as CPython's
+ * `multiprocessing.connection.wait`.
  */
 import { onAbort } from '../internal/abort.js';
+import { abortError } from '../synchronize/futex.js';
 import { validateTimeout } from '../internal/validate.js';
 import { kWaitable, type Waitable as WaitableObject } from '../process/sentinel.js';
 
@@ -17,16 +19,42 @@ function isWaitable(value: unknown): value is WaitableObject {
   );
 }
 
+/** Options of `wait()`. */
+export interface WaitObjectsOptions {
+  /** Milliseconds; omitted or null waits for as long as it takes. On timeout wait() resolves with []. */
+  timeout?: number | null;
+  /** Stops waiting: wait() rejects with AbortError (`cause`: the signal's reason). */
+  signal?: AbortSignal;
+}
+
+/** The timeout and signal of either form of the call. */
+function parseWaitArguments(second: unknown, third: unknown): { timeout: number | null; signal: AbortSignal | undefined } {
+  let timeoutMs: unknown = second;
+  let options: unknown = third;
+  if (second !== null && typeof second === 'object') {
+    if (third !== undefined) throw new TypeError('wait(objects, options) takes no third argument; use wait(objects, { timeout, signal })');
+    options = second;
+    timeoutMs = (second as WaitObjectsOptions).timeout;
+  }
+  if (options !== undefined && options !== null && typeof options !== 'object') {
+    throw new TypeError('wait() options must be an object like { signal }');
+  }
+  const signal = (options as { signal?: unknown } | null | undefined)?.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
+  return { timeout: validateTimeout(timeoutMs, second !== null && typeof second === 'object' ? 'timeout' : 'timeoutMs'), signal };
+}
+
 /**
- * Waits until at least one object is ready (or `timeoutMs` passes) and resolves with the ready
+ * Waits until at least one object is ready (or the timeout passes) and resolves with the ready
  * ones, in input order; `[]` on timeout. Omitted/null timeout waits as long as it takes.
- * CPython's `multiprocessing.connection.wait()`, with the timeout in milliseconds.
+ * CPython's `multiprocessing.connection.wait()`, with the timeout in milliseconds, positionally as
+ * there or as `{ timeout }`; a `signal` stops the wait with AbortError.
  *
  * A {@link Connection} is ready when a message (or the end of the stream) can be read, a
  * {@link Queue} when an item can be got, a {@link Process.sentinel | sentinel} when its process
  * has ended; objects of your own can take part through {@link kWaitable}.
  * @param objects Connections, queues, sentinels or other {@link WaitableObject}s.
- * @param timeoutMs How long to wait at most, in milliseconds.
+ * @param options `timeout`: how long to wait at most, in milliseconds; `signal`: gives up with AbortError.
  * @category Communication
  * @example
  * ```ts
@@ -50,7 +78,19 @@ function isWaitable(value: unknown): value is WaitableObject {
  * }
  * ```
  */
-export async function wait<T extends WaitableObject>(objects: Iterable<T>, timeoutMs?: number | null): Promise<T[]> {
+export function wait<T extends WaitableObject>(objects: Iterable<T>, options?: WaitObjectsOptions): Promise<T[]>;
+/**
+ * The positional form, as CPython's `wait(object_list, timeout)`.
+ * @param objects Connections, queues, sentinels or other {@link WaitableObject}s.
+ * @param timeoutMs How long to wait at most, in milliseconds (null: no limit).
+ * @param options `signal`: gives up with AbortError.
+ */
+export function wait<T extends WaitableObject>(
+  objects: Iterable<T>,
+  timeoutMs?: number | null,
+  options?: { signal?: AbortSignal },
+): Promise<T[]>;
+export async function wait<T extends WaitableObject>(objects: Iterable<T>, second?: unknown, third?: unknown): Promise<T[]> {
   if (objects === null || typeof objects !== 'object' || typeof (objects as Iterable<T>)[Symbol.iterator] !== 'function') {
     throw new TypeError('wait() expects an array of connections, sentinels or other waitable objects');
   }
@@ -60,18 +100,21 @@ export async function wait<T extends WaitableObject>(objects: Iterable<T>, timeo
       throw new TypeError(`wait(): item ${index} is not waitable (expected a Connection, a Process sentinel or an object with [kWaitable]() and isReady())`);
     }
   });
-  const timeout = validateTimeout(timeoutMs, 'timeoutMs');
+  const { timeout, signal } = parseWaitArguments(second, third);
+  if (signal?.aborted) throw abortError(signal);
   const ready = (): T[] => list.filter((object) => object.isReady());
 
   const now = ready();
   if (now.length > 0) return now;
-  if (list.length === 0 && timeout === null) throw new RangeError('wait() on no objects without a timeout would never return');
+  if (list.length === 0 && timeout === null && signal === undefined) throw new RangeError('wait() on no objects without a timeout would never return');
 
   const stop = new AbortController();
   let timer: NodeJS.Timeout | undefined;
+  let unwatch: (() => void) | undefined;
   try {
     const woken = new Promise<void>((resolve, reject) => {
       onAbort(stop.signal, resolve);
+      if (signal) unwatch = onAbort(signal, () => reject(abortError(signal)));
       for (const object of list) {
         Promise.resolve(object[kWaitable](stop.signal)).then(() => resolve(), reject);
       }
@@ -83,9 +126,11 @@ export async function wait<T extends WaitableObject>(objects: Iterable<T>, timeo
     await woken;
     // Let objects that became ready in the same turn of the event loop report it too.
     await new Promise<void>((resolve) => setImmediate(resolve));
+    if (signal?.aborted) throw abortError(signal);
     return ready();
   } finally {
     clearTimeout(timer);
+    unwatch?.();
     stop.abort();
   }
 }

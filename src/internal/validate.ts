@@ -12,3 +12,57 @@ export function validateTimeout(timeout: unknown, what = 'timeout'): number | nu
   if (timeout === Infinity) return null;
   return Math.max(0, timeout);
 }
+
+/** CPython seconds as milliseconds, printed without float noise (1.1 s -> 1100, not 1100.0000000000002). */
+function millisecondsOf(seconds: number): number {
+  return Number((seconds * 1000).toPrecision(12));
+}
+
+/**
+ * What a blocking call accepts in place of CPython's positional arguments: `block` (as in
+ * `acquire(False)`, `get(True, 5)`) or only a timeout (as in `join(5)`, `wait(5)`).
+ */
+export type PositionalHabit = 'block' | 'timeout';
+
+/**
+ * The options argument of a blocking call: an object, or undefined/null for none. CPython takes
+ * `block` and a timeout in seconds positionally (`p.join(5)`, `lock.acquire(False)`,
+ * `q.get(True, 5)`); here they are an object, in milliseconds. A stray number or boolean is
+ * refused with that translation rather than ignored: an ignored timeout waits forever.
+ *
+ * `call` names the call in messages ('Process.join()', with the arguments before the options if
+ * any: 'Queue.put(obj)'); `shape` lists the options it takes.
+ */
+export function checkOptionsObject<T extends object>(
+  options: T | null | undefined,
+  call: string,
+  habit: PositionalHabit,
+  shape: string,
+): T | undefined {
+  if (options === undefined || options === null) return undefined;
+  const given: unknown = options;
+  if (typeof given === 'object') return options;
+  // CPython's form of the call, for the translation: 'Lock.acquireSync()' -> 'acquire(',
+  // 'Queue.put(obj)' -> 'put(obj, '.
+  const [, method = call, leading = ''] = /(\w+)\((.*)\)$/.exec(call) ?? [];
+  const python = `${method.replace(/Sync$/, '')}(${leading ? `${leading}, ` : ''}`;
+  if (typeof given === 'number' && habit === 'timeout') {
+    throw new TypeError(
+      `${call} takes an options object, not a number. Timeouts here are milliseconds: ` +
+        `for CPython's ${python}${given}) pass { timeout: ${millisecondsOf(given)} }.`,
+    );
+  }
+  if (typeof given === 'number') {
+    throw new TypeError(
+      `${call} takes an options object (${shape}), not a number. Timeouts here are milliseconds: ` +
+        `for CPython's ${python}True, ${given}) pass { timeout: ${millisecondsOf(given)} }.`,
+    );
+  }
+  if (typeof given === 'boolean' && habit === 'block') {
+    throw new TypeError(
+      `${call} takes an options object (${shape}), not a boolean: for CPython's ${python}${given ? 'True' : 'False'}) ` +
+        `pass { block: ${given} }, and for ${python}True, 5) pass { timeout: 5000 } (milliseconds).`,
+    );
+  }
+  throw new TypeError(`${call} options must be an object like ${shape}, not ${typeof given}`);
+}

@@ -4,7 +4,7 @@
  * is reported through `get()`, `then()` or the error callback of the call.
  */
 import { ProcessError, TimeoutError } from '../errors.js';
-import { validateTimeout } from '../internal/validate.js';
+import { checkOptionsObject, validateTimeout } from '../internal/validate.js';
 
 /**
  * Options of {@link AsyncResult.get} and {@link AsyncResult.wait}.
@@ -127,14 +127,20 @@ export class AsyncResult<T> implements PromiseLike<T> {
   }
 
   /** The result, once ready; rejects with TimeoutError (the task goes on) if `timeout` ms pass first. */
-  get(options: ResultWaitOptions = {}): Promise<T> {
-    if (options !== null && typeof options === 'object' && (options.timeout === undefined || options.timeout === null)) return this.#settled();
-    return this.#waitFor(options, true).then(() => this.#settled());
+  get(options?: ResultWaitOptions): Promise<T> {
+    let given: ResultWaitOptions | undefined;
+    try {
+      given = checkOptionsObject(options, 'AsyncResult.get()', 'timeout', '{ timeout }');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (given?.timeout === undefined || given.timeout === null) return this.#settled();
+    return this.#waitFor(given, true).then(() => this.#settled());
   }
 
   /** Resolves (with undefined, as CPython) once the result is ready or `timeout` ms have passed. */
-  async wait(options: ResultWaitOptions = {}): Promise<void> {
-    await this.#waitFor(options, false);
+  async wait(options?: ResultWaitOptions): Promise<void> {
+    await this.#waitFor(checkOptionsObject(options, 'AsyncResult.wait()', 'timeout', '{ timeout }') ?? {}, false);
   }
 
   /** Whether the call has finished. */
@@ -172,7 +178,6 @@ export class AsyncResult<T> implements PromiseLike<T> {
   }
 
   async #waitFor(options: ResultWaitOptions, strict: boolean): Promise<void> {
-    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object like { timeout }');
     const timeout = validateTimeout(options.timeout);
     if (this.#state !== 'pending') return;
     if (timeout === null) {

@@ -143,6 +143,8 @@ export class PoolCore {
   constructor(options: CoreOptions) {
     this.#options = options;
     this.destination = { kind: options.method === 'thread' ? 'thread' : 'process' };
+    // Checked here, so what cannot be sent is named as the caller passed it (not as a worker's args).
+    encode([options.initializer, options.initargs], this.destination, ['initializer', 'initargs']);
     for (let i = 0; i < options.processes; i++) this.#startWorker();
   }
 
@@ -159,18 +161,23 @@ export class PoolCore {
   functionId(fn: Function): number {
     let known = this.#functions.get(fn);
     if (!known) {
-      known = { id: this.#functionsById.length, encoded: encode(fn, this.destination) };
+      known = { id: this.#functionsById.length, encoded: encode(fn, this.destination, null) };
       this.#functions.set(fn, known);
       this.#functionsById.push(known.encoded);
     }
     return known.id;
   }
 
-  newChunk(job: Job, index: number, fnId: number, mode: Mode, items: unknown[]): Chunk {
+  /**
+   * A chunk of `items`: the items of a map from the `first`-th of its input on, or (first null)
+   * the one argument list of an apply. Throws PicklingError naming an item that cannot be sent.
+   */
+  newChunk(job: Job, index: number, fnId: number, mode: Mode, items: unknown[], first: number | null): Chunk {
     const id = this.#nextChunkId;
     this.#nextChunkId = id >= MAX_CHUNK_ID ? 1 : id + 1;
     const plain = isPlainList(items);
-    const encoded = plain ? { value: (mode === Mode.Single && packNumbers(items)) || items, modules: [] } : encode(items, this.destination);
+    const label = first === null ? ['args'] : (i: number) => `iterable[${first + i}]`;
+    const encoded = plain ? { value: (mode === Mode.Single && packNumbers(items)) || items, modules: [] } : encode(items, this.destination, label);
     return { id, job, index, fnId, mode, size: items.length, items: encoded, plain, costMs: NaN };
   }
 
@@ -225,7 +232,10 @@ export class PoolCore {
   }
 
   close(): void {
-    if (this.state === 'run') this.state = 'close';
+    if (this.state === 'run') {
+      getLogger().debug('closing pool');
+      this.state = 'close';
+    }
     for (const unbound of this.#feeds) unbound();
     this.#liveness();
     this.#maybeFinish();
@@ -234,6 +244,7 @@ export class PoolCore {
   /** Stops every worker now; queued and running chunks fail with `reason`. */
   async terminate(reason: Error): Promise<void> {
     if (this.state !== 'terminate') {
+      getLogger().debug('terminating pool');
       this.state = 'terminate';
       this.#failEverything(reason);
       this.#liveness();
@@ -296,6 +307,7 @@ export class PoolCore {
       end.release();
     }
     this.#slots.add(slot);
+    getLogger().debug('added worker %s', process.name);
     if (this.#holding) this.#hold(slot, true);
     else link.unref();
     const exited = childExit(process).then((status) => this.#onExit(slot, status));
@@ -420,6 +432,8 @@ export class PoolCore {
       }
     } else if (status.exitCode !== 0 || status.signal !== null) {
       getLogger().debug('pool worker %s ended (exit code %d, signal %s); replacing it', slot.process.name, status.exitCode, status.signal);
+    } else {
+      getLogger().debug('cleaning up worker %s (exit code 0)', slot.process.name);
     }
     if (this.state === 'run' || this.#busy() > 0) this.#startWorker();
     this.#scheduleDispatch();

@@ -281,7 +281,7 @@ export class ImapIterator<R> implements AsyncIterableIterator<R> {
         if (!this.live) break;
         if (items.length > 0) {
           try {
-            const chunk = this.#core.newChunk(this, this.#made, fnId, mode, items);
+            const chunk = this.#core.newChunk(this, this.#made, fnId, mode, items, this.#items);
             this.#core.submit([chunk]);
             this.#made++;
             this.#items += items.length;

@@ -4,6 +4,7 @@
  * hanging. Every call takes an AbortSignal; `imap` reads its input lazily.
  */
 import { ProcessError } from '../errors.js';
+import { getLogger } from '../logging.js';
 import { getContext, type BaseContext } from '../context.js';
 import type { StartMethod } from '../process/popen.js';
 import type { Process } from '../process/process.js';
@@ -13,6 +14,7 @@ import { AsyncResult, checkCallbacks, type Callbacks } from './async-result.js';
 import { PoolCore, type Chunk } from './core.js';
 import { ApplyJob, ImapIterator, ListJob, type Progress } from './jobs.js';
 import { IN_POOL_WORKER, Mode } from './protocol.js';
+import { refuseInstances } from '../serialize/instances.js';
 
 /**
  * Options of {@link Pool}: CPython's `Pool(processes, initializer, initargs, maxtasksperchild,
@@ -102,9 +104,21 @@ function checkPositiveInteger(value: unknown, what: string): number {
   return value;
 }
 
-function checkOptions<T extends object>(options: T | undefined): T {
+/**
+ * The options of a call. CPython passes chunksize and callbacks positionally (`map(f, items, 4)`,
+ * `apply_async(f, args, kwds, callback)`); here they are an object, and a stray number or
+ * function is refused with that translation rather than ignored.
+ */
+function checkOptions<T extends object>(options: T | undefined, call: string): T {
   if (options === undefined) return {} as T;
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const given: unknown = options;
+  if (typeof given === 'number') {
+    throw new TypeError(`${call} takes an options object, not a number: for CPython's chunksize argument pass { chunksize: ${given} }`);
+  }
+  if (typeof given === 'function') {
+    throw new TypeError(`${call} takes an options object, not a function: pass callbacks as { callback, errorCallback }`);
+  }
+  if (options === null || typeof options !== 'object') throw new TypeError(`${call} options must be an object`);
   const signal = (options as CallOptions).signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
   const progress = (options as MapOptions).onProgress;
@@ -194,7 +208,11 @@ export class Pool {
     const options: PoolOptions =
       processes !== null && typeof processes === 'object' ? processes : { processes, initializer, initargs, maxTasksPerChild, context };
     if ((globalThis as Record<symbol, unknown>)[IN_POOL_WORKER]) {
-      throw new ProcessError('a Pool cannot be created inside a pool worker: pool workers are daemonic and may not start processes');
+      throw new ProcessError(
+        'a Pool cannot be created inside a pool worker: pool workers are daemonic and may not start processes. ' +
+          'If this comes from a test run (node --test), the worker imported the test file to find its task function ' +
+          'and so ran the tests again: move the functions a pool runs into a module of their own and import them in the test file.',
+      );
     }
     const count = options.processes ?? cpuCount();
     checkPositiveInteger(count, 'Number of processes');
@@ -240,7 +258,7 @@ export class Pool {
     checkFunction(fn);
     const list = args ?? ([] as unknown[] as A);
     if (!Array.isArray(list)) throw new TypeError('args must be an array');
-    const opts = checkOptions(options);
+    const opts = checkOptions(options, 'Pool.applyAsync()');
     checkCallbacks(opts);
     core.checkRunning();
     if (opts.signal?.aborted) throw abortError(opts.signal);
@@ -248,7 +266,7 @@ export class Pool {
     const fnId = core.functionId(fn);
     const job = new ApplyJob(result as AsyncResult<unknown>, opts.signal);
     if (opts.signal) job.watchQueue(core);
-    core.submit([core.newChunk(job, 0, fnId, Mode.Spread, [list.slice()])]);
+    core.submit([core.newChunk(job, 0, fnId, Mode.Spread, [list.slice()], null)]);
     return result;
   }
 
@@ -289,7 +307,12 @@ export class Pool {
 
   /** Waits for every worker to exit; call `close()` or `terminate()` first. */
   async join(): Promise<void> {
+    if (arguments.length > 0 && arguments[0] !== undefined) {
+      // Python's habit of join(timeout) would otherwise be ignored and wait for as long as it takes.
+      throw new TypeError('Pool.join() takes no arguments (CPython\'s Pool.join() has no timeout either); call close() or terminate() first');
+    }
     if (this.#core.state === 'run') throw new ProcessError('Pool is still running');
+    getLogger().debug('joining pool');
     await this.#core.ended();
   }
 
@@ -326,7 +349,7 @@ export class Pool {
   #mapResult(fn: Function, iterable: Iterable<unknown>, options: MapAsyncOptions<unknown> | undefined, mode: Mode): AsyncResult<unknown> {
     const core = this.#core;
     checkFunction(fn);
-    const opts = checkOptions(options);
+    const opts = checkOptions(options, mode === Mode.Spread ? 'Pool.starmap()' : 'Pool.map()');
     checkCallbacks(opts);
     if (iterable === null || iterable === undefined || typeof (iterable as Iterable<unknown>)[Symbol.iterator] !== 'function') {
       throw new TypeError(`'${iterable === null ? 'null' : typeof iterable}' object is not iterable`);
@@ -354,7 +377,7 @@ export class Pool {
       signal: opts.signal,
     });
     const chunks: Chunk[] = [];
-    for (let i = 0; i < count; i++) chunks.push(core.newChunk(job, i, fnId, mode, items.slice(i * chunksize, (i + 1) * chunksize)));
+    for (let i = 0; i < count; i++) chunks.push(core.newChunk(job, i, fnId, mode, items.slice(i * chunksize, (i + 1) * chunksize), i * chunksize));
     core.submit(chunks);
     return result;
   }
@@ -362,7 +385,7 @@ export class Pool {
   #imap(fn: Function, iterable: Input<unknown>, options: ImapOptions | undefined, ordered: boolean): ImapIterator<never> {
     const core = this.#core;
     checkFunction(fn);
-    const opts = checkOptions(options);
+    const opts = checkOptions(options, ordered ? 'Pool.imap()' : 'Pool.imapUnordered()');
     if (!isIterable(iterable)) throw new TypeError(`'${iterable === null ? 'null' : typeof iterable}' object is not iterable`);
     const chunksize = checkPositiveInteger(opts.chunksize ?? 1, 'chunksize');
     const bufferSize = checkPositiveInteger(opts.bufferSize ?? core.processes * 16, 'bufferSize');
@@ -380,6 +403,14 @@ export class Pool {
     });
   }
 }
+
+refuseInstances(Pool, 'pool objects cannot be passed between processes (as in CPython)', 'create the pool in the process that uses it, or send that process the work through a Queue');
+refuseInstances(
+  AsyncResult,
+  'it is the pending result of a call made by a pool of this process',
+  'await it (or its get()) and send the result',
+);
+refuseInstances(ImapIterator, 'it reads results from a pool of this process', 'send the results, or the work to do');
 
 /**
  * A {@link Pool} whose workers are `worker_threads` of this process (CPython's

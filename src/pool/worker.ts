@@ -5,6 +5,7 @@
  */
 import v8 from 'node:v8';
 import { PicklingError } from '../errors.js';
+import { getLogger } from '../logging.js';
 import { decode, encode, type Destination, type Encoded } from '../serialize/codec.js';
 import { openLink, prepare, type LinkEnd } from './link.js';
 import { isPacked, isPlainList, packNumbers } from './plain.js';
@@ -33,8 +34,8 @@ function describe(value: unknown): string {
 }
 
 /** Encodes a result, checking the clone too, so one bad result fails alone instead of its whole batch. */
-function encodeChecked(value: unknown, destination: Destination): Encoded {
-  const encoded = encode(value, destination);
+function encodeChecked(value: WireResult, destination: Destination): Encoded {
+  const encoded = encode(value, destination, [null, null, 'result']);
   v8.serialize(encoded.value);
   return encoded;
 }
@@ -65,6 +66,8 @@ export async function poolWorker(
   chunksWaiting = () => (queue.length - head) / CHUNK_FIELDS;
   let running = false;
   let exitRequested = false;
+  /** Chunks run, for the exit's log record (CPython counts tasks). */
+  let completed = 0;
   /** The pool spins for the results of what it sent last (protocol.ts, Kind.Run): spin for its next message. */
   let quick = false;
   let finish!: () => void;
@@ -94,6 +97,7 @@ export async function poolWorker(
   };
 
   const stop = (): void => {
+    getLogger().debug('worker exiting after %d tasks', completed);
     link.close();
     finish();
   };
@@ -135,6 +139,7 @@ export async function poolWorker(
       }
       const now = performance.now();
       Atomics.store(status, RUNNING, 0);
+      completed++;
       results.push([id, ok, value, now - started]);
       if (results.length >= FLUSH_COUNT || now - lastSend >= FLUSH_MS) {
         sendResults(results);

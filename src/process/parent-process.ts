@@ -3,7 +3,7 @@
  * _ParentProcess): its name and pid, whether it is alive, and a join that waits for its end.
  */
 import { native } from '../internal/native.js';
-import { validateTimeout } from '../internal/validate.js';
+import { checkOptionsObject, validateTimeout } from '../internal/validate.js';
 import { childMark } from './state.js';
 
 /**
@@ -38,8 +38,8 @@ export class ParentProcess {
   }
 
   /** Resolves when the parent ends (the IPC channel to it closes) or after `timeout` ms. */
-  async join(options: { timeout?: number | null } = {}): Promise<void> {
-    const timeout = validateTimeout(options.timeout);
+  async join(options?: { timeout?: number | null }): Promise<void> {
+    const timeout = validateTimeout(checkOptionsObject(options, 'ParentProcess.join()', 'timeout', '{ timeout }')?.timeout);
     if (!this.isAlive() || this.#sameProcess) {
       if (this.#sameProcess && timeout !== null) await new Promise((resolve) => setTimeout(resolve, timeout));
       return;

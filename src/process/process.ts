@@ -11,11 +11,14 @@ import { getLogger } from '../logging.js';
 import { logSettings } from '../logging.js';
 import type { Transferable } from 'node:worker_threads';
 import { encode, type Destination } from '../serialize/codec.js';
+import { refuseInstances } from '../serialize/instances.js';
 import { childMark, isBootstrapping, nextChildIdentity, selfInfo } from './state.js';
 import type { ExitStatus, Popen, ProcessPayload, StartMessage, StartMethod } from './popen.js';
 import { backendFor, defaultStartMethod } from './start-method.js';
 import { Sentinel } from './sentinel.js';
-import { validateTimeout } from '../internal/validate.js';
+import { checkOptionsObject, validateTimeout } from '../internal/validate.js';
+import { onAbort } from '../internal/abort.js';
+import { abortError } from '../synchronize/futex.js';
 import { trackerInfoForChild } from '../resource-tracker/client.js';
 
 /**
@@ -48,6 +51,11 @@ export interface ProcessOptions<A extends unknown[] = any[]> {
 export interface JoinOptions {
   /** Milliseconds; omitted or null waits for as long as it takes. */
   timeout?: number | null;
+  /**
+   * Stops waiting: join() rejects with AbortError (`cause`: the signal's reason). The child is
+   * left running; terminate() or kill() it to stop it.
+   */
+  signal?: AbortSignal;
 }
 
 interface Internals {
@@ -84,7 +92,11 @@ const BOOTSTRAP_MESSAGE = `
               // start processes here
             }
 
-        (CommonJS: if (isMain(module)) { ... })`;
+        (CommonJS: if (isMain(module)) { ... })
+
+        If that module is a test file (node --test), the child imported it to
+        find the target and so ran its tests again: move the target into a
+        module of its own and import it in the test file.`;
 
 function state(p: Process): Internals {
   const found = internals.get(p);
@@ -110,7 +122,10 @@ function installExitHook(): void {
   process.once('exit', () => {
     for (const child of children) {
       const s = internals.get(child);
-      if (s?.daemon && s.popen && s.popen.poll() === null) s.popen.terminate();
+      if (s?.daemon && s.popen && s.popen.poll() === null) {
+        getLogger().info('calling terminate() for daemon %s', s.name);
+        s.popen.terminate();
+      }
     }
   });
 }
@@ -128,17 +143,17 @@ function payloadOf(
   const cls = p.constructor;
   if (BUILTIN_CLASSES.has(cls)) {
     if (s.target === null) return { payload: { kind: 'target', target: null, args: [] }, modules: [] };
-    const encoded = encode([s.target, s.args], destination);
+    const encoded = encode([s.target, s.args], destination, [null, 'args']);
     const [target, args] = encoded.value as [unknown, unknown];
     return { payload: { kind: 'target', target, args }, modules: encoded.modules };
   }
   // A subclass travels as its class (by reference) plus its own fields, as pickle sends it.
   let encoded;
   try {
-    encoded = encode([cls, { ...p }, s.target, s.args], destination);
+    encoded = encode([cls, { ...p }, s.target, s.args], destination, [null, 'this', null, 'args']);
   } catch (error) {
     if (error instanceof PicklingError) {
-      error.message = `Cannot send the ${cls.name} object to the child: ${error.message}`;
+      error.message = `Cannot start ${cls.name}: ${error.message}`;
     }
     throw error;
   }
@@ -303,33 +318,57 @@ export class Process<A extends unknown[] = any[]> {
     s.target = null;
     s.args = [];
     children.add(this);
-    getLogger().debug('started %s (pid %d, %s)', s.name, s.popen.pid, method);
+    const { name, popen } = s;
+    getLogger().debug('started %s (pid %d, %s)', name, popen.pid, method);
+    popen.exited.then(
+      (status) => getLogger().debug('process %s (pid %d) ended with exitcode %d', name, popen.pid, status.exitCode),
+      () => undefined,
+    );
   }
 
-  /** Waits for the child to end, or for `timeout` ms; resolves undefined either way, as CPython. */
-  async join(options: JoinOptions = {}): Promise<void> {
+  /**
+   * Waits for the child to end, or for `timeout` ms; resolves undefined either way, as CPython.
+   * An aborted `signal` rejects it with AbortError instead, leaving the child running.
+   */
+  async join(options?: JoinOptions): Promise<void> {
+    const given = checkOptionsObject(options, 'Process.join()', 'timeout', '{ timeout, signal }');
     const popen = joinable(this);
-    const timeout = validateTimeout(options?.timeout);
+    const timeout = validateTimeout(given?.timeout);
+    const signal = given?.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
+    if (signal?.aborted) throw abortError(signal);
     if (popen.poll() === null) {
       holdRef(this, +1);
       let timer: NodeJS.Timeout | undefined;
+      let unwatch: (() => void) | undefined;
       try {
-        await (timeout === null
-          ? popen.exited
-          : Promise.race([popen.exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)))]));
+        const waits: Promise<unknown>[] = [popen.exited];
+        if (timeout !== null) waits.push(new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout))));
+        if (signal) waits.push(new Promise<never>((_, reject) => (unwatch = onAbort(signal, () => reject(abortError(signal))))));
+        await (waits.length === 1 ? popen.exited : Promise.race(waits));
       } finally {
         clearTimeout(timer);
+        unwatch?.();
         holdRef(this, -1);
       }
     }
-    if (popen.poll() !== null) children.delete(this);
+    const ended = popen.poll();
+    if (ended !== null) {
+      children.delete(this);
+      getLogger().debug('joined %s (exitcode %d)', state(this).name, ended.exitCode);
+    }
   }
 
   /** Blocks the calling thread until the child ends or `timeout` ms pass (no busy-waiting). */
-  joinSync(options: JoinOptions = {}): void {
+  joinSync(options?: Omit<JoinOptions, 'signal'>): void {
+    const given = checkOptionsObject(options, 'Process.joinSync()', 'timeout', '{ timeout }');
     const popen = joinable(this);
-    const timeout = validateTimeout(options?.timeout);
-    if (popen.waitSync(timeout ?? -1) !== null) children.delete(this);
+    const timeout = validateTimeout(given?.timeout);
+    const ended = popen.waitSync(timeout ?? -1);
+    if (ended !== null) {
+      children.delete(this);
+      getLogger().debug('joined %s (exitcode %d)', state(this).name, ended.exitCode);
+    }
   }
 
   /** Whether the child has started and not yet ended (CPython's `is_alive()`). */
@@ -481,6 +520,11 @@ export class Process<A extends unknown[] = any[]> {
 }
 
 BUILTIN_CLASSES.add(Process);
+refuseInstances(
+  Process,
+  'it belongs to the process that made it (the child it starts or runs is known only there)',
+  'pass what the child needs (its pid or name); to talk to it, use a Pipe, Queue or Event',
+);
 
 /**
  * Marks a context's Process class as built in (its instances travel as target + args).

@@ -50,7 +50,7 @@ const stringScratch = Buffer.allocUnsafeSlow(SHORT_STRING * 3);
 const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 
 function codecFrame(obj: unknown): Frame {
-  const { value, modules } = encode(obj, { kind: 'process' });
+  const { value, modules } = encode(obj, { kind: 'process' }, 'obj');
   try {
     return { kind: K_CODEC, bytes: v8.serialize({ v: value, m: modules } satisfies Wire), owned: true };
   } catch (error) {

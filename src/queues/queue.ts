@@ -44,6 +44,7 @@ import { PicklingError, ProcessError, QueueEmptyError, QueueFullError } from '..
 import { decode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination } from '../serialize/codec.js';
 import { abortError, spinWhileEqual, spinWhileEqualAsync, waitAsync, waitSync, type WaitResult } from '../synchronize/futex.js';
 import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from '../synchronize/options.js';
+import { checkOptionsObject } from '../internal/validate.js';
 import { runAsync, runSync, type Step, type Steps } from '../synchronize/steps.js';
 import { SEM_VALUE_MAX } from '../synchronize/semaphore.js';
 import { kWaitable } from '../process/sentinel.js';
@@ -192,7 +193,7 @@ abstract class QueueCore<T> {
 
   /** @internal */
   protected async putAsync(obj: T, options: BlockingOptions | undefined): Promise<void> {
-    const { timeout, signal } = parseBlocking(options);
+    const { timeout, signal } = parseBlocking(options, this.typeName, 'put(obj)');
     this.#checkOpen();
     const frame = encodeItem(obj);
     if (signal?.aborted) throw abortError(signal);
@@ -222,7 +223,7 @@ abstract class QueueCore<T> {
 
   /** @internal */
   protected putBlocking(obj: T, options: SyncBlockingOptions | undefined): void {
-    const { timeout } = parseBlocking(options);
+    const { timeout } = parseBlocking(options, this.typeName, 'putSync(obj)');
     this.#checkOpen();
     const frame = encodeItem(obj);
     if (!this.#channel.tryTakeSlotNow()) {
@@ -339,7 +340,7 @@ abstract class QueueCore<T> {
 
   /** @internal */
   protected async getAsync(options: BlockingOptions | undefined): Promise<T> {
-    const { timeout, signal } = parseBlocking(options);
+    const { timeout, signal } = parseBlocking(options, this.typeName, 'get()');
     this.#checkOpen();
     if (signal?.aborted) throw abortError(signal);
     const channel = this.#channel;
@@ -360,7 +361,7 @@ abstract class QueueCore<T> {
 
   /** @internal */
   protected getBlocking(options: SyncBlockingOptions | undefined): T {
-    const { timeout } = parseBlocking(options);
+    const { timeout } = parseBlocking(options, this.typeName, 'getSync()');
     this.#checkOpen();
     const channel = this.#channel;
     let message = this.#held.shift();
@@ -626,14 +627,14 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
    * as it takes, as CPython's `join()`.
    */
   async join(options?: JoinableQueueJoinOptions): Promise<boolean> {
-    const { timeout, signal } = parseBlocking(options);
+    const { timeout, signal } = parseBlocking(options, 'JoinableQueue', 'join()', 'timeout');
     if (signal?.aborted) throw abortError(signal);
     return runAsync(this.channel.join(timeout), signal);
   }
 
   /** Blocking twin of `join()`: true once every item had its `taskDone()`, false on timeout. */
   joinSync(options?: Omit<JoinableQueueJoinOptions, 'signal'>): boolean {
-    const { timeout } = parseBlocking(options);
+    const { timeout } = parseBlocking(options, 'JoinableQueue', 'joinSync()', 'timeout');
     this.drainSync();
     return runSync(this.channel.join(timeout));
   }
@@ -686,7 +687,14 @@ export class SimpleQueue<T = unknown> extends QueueCore<T> {
 
   /** Takes the next item, waiting for one; `signal` cancels the wait (the item stays for the next getter). */
   get(options?: { signal?: AbortSignal }): Promise<T> {
-    return this.getAsync(options?.signal ? { signal: options.signal } : undefined);
+    if (typeof options === 'number' || typeof options === 'boolean') {
+      throw new TypeError(
+        `SimpleQueue.get() takes only { signal }, not a ${typeof options}: CPython's SimpleQueue.get() has no block or timeout either. ` +
+          'For get({ timeout }) (milliseconds) use a Queue.',
+      );
+    }
+    const given = checkOptionsObject(options, 'SimpleQueue.get()', 'timeout', '{ signal }');
+    return this.getAsync(given?.signal ? { signal: given.signal } : undefined);
   }
 
   /** Blocking twin of `get()`: waits in the kernel. */

@@ -18,6 +18,7 @@
  * so a registration is on record before the call returns.
  */
 import { spawn } from 'node:child_process';
+import { getLogger } from '../logging.js';
 import { closeSync, fstatSync, openSync, constants as fsConstants, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { native } from '../internal/native.js';
@@ -63,6 +64,7 @@ function launchTracker(): number {
       process.stderr.write(`resource_tracker: could not start the tracker process: ${error.message}\n`);
     });
     child.unref();
+    getLogger().debug('started resource tracker (pid %d)', child.pid);
   } catch (error) {
     native().closeFd(writeFd);
     throw error;

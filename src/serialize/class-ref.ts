@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { PicklingError } from '../errors.js';
 import { locateFunction } from './locate.js';
 import { registeredClassesNamed } from './registry.js';
+import { refuseTestFile } from './function-ref.js';
+import { registersTests } from './test-file.js';
 
 export interface ClassRef {
   url: string;
@@ -33,6 +35,7 @@ export function classRef(cls: Function): ClassRef {
         'Fix: define the class at the top level of a module file and call registerClass() there.',
     );
   }
+  if (registersTests(url)) throw refuseTestFile(cls, 'class', url);
   const cached = require.cache[fileURLToPath(url)];
   const isCommonJs = cached !== undefined && (cached.exports as Record<PropertyKey, unknown>)?.[Symbol.toStringTag] !== 'Module';
   ref = { url, format: isCommonJs ? 'commonjs' : 'module', name: cls.name };

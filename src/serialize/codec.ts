@@ -1,15 +1,21 @@
 /**
  * Values sent to other processes and threads are structured-cloneable data. This codec runs
  * before the clone and after it, to carry what the clone alone would lose or refuse:
- * functions (by reference), errors (class, code, own properties), instances of registered
- * classes (prototype), and the package's shareable objects (as handles on the same resource).
+ * functions (by reference), errors (class, code, own properties), instances of classes
+ * (prototype, by a reference to their class: instances.ts), and the package's shareable objects
+ * (as handles on the same resource). What cannot be sent is refused here, at the call site, with
+ * a PicklingError naming where it sits in what was sent (`args[1].conn.socket`).
  */
 import { MessagePort, type Transferable } from 'node:worker_threads';
 import { PicklingError } from '../errors.js';
 import { describeFunction, loadModule, resolveLoadedFunction, type FunctionRef } from './function-ref.js';
-import { isRegisteredClass } from './registry.js';
 import { classRef, resolveClass, type ClassRef } from './class-ref.js';
 import { errorFromWire, errorToWire, type WireError } from './error-wire.js';
+import { instanceClass } from './instances.js';
+import { placeRefusal, refusal, refusedSubject } from './refusal.js';
+import { pathTo, type Label } from './value-path.js';
+
+export type { Label } from './value-path.js';
 
 /** @internal Key of the tag on encoded special values. Plain objects that carry it themselves are escaped. */
 export const TAG = '__mp$';
@@ -69,15 +75,18 @@ export interface Encoded {
 type Tagged =
   | { [TAG]: 'fn'; ref: FunctionRef }
   | { [TAG]: 'cls'; ref: ClassRef; props: Record<string, unknown> }
+  /** An instance of a class exported from its module: the class travels as a function does. */
+  | { [TAG]: 'inst'; ref: FunctionRef; props: Record<string, unknown> }
   | { [TAG]: 'error'; error: WireError }
   | { [TAG]: 'handle'; type: string; state: unknown }
   | { [TAG]: 'obj'; props: Record<string, unknown> };
 
-const UNSENDABLE: Array<[Function, string]> = [
-  [Promise, 'a Promise (await it first and send the result)'],
-  [WeakMap, 'a WeakMap'],
-  [WeakSet, 'a WeakSet'],
-  [WeakRef, 'a WeakRef'],
+/** [class, what it is, why it cannot go, the fix] */
+const UNSENDABLE: Array<[Function, string, string, string]> = [
+  [Promise, 'a Promise', 'it is a computation still running in this process', 'await it first and send the result'],
+  [WeakMap, 'a WeakMap', 'its entries are held weakly and cannot be listed', 'send a Map of the entries instead'],
+  [WeakSet, 'a WeakSet', 'its items are held weakly and cannot be listed', 'send a Set or an array of the items instead'],
+  [WeakRef, 'a WeakRef', 'it refers weakly to an object of this process', 'send the object itself (deref() it first)'],
 ];
 
 function isLeaf(value: object): boolean {
@@ -179,39 +188,75 @@ function setOwn(into: Record<string, unknown>, key: string, value: unknown): voi
   else into[key] = value;
 }
 
-/** @internal */
-export function encode(value: unknown, destination: Destination = { kind: 'process' }): Encoded {
+/**
+ * @internal
+ * Encodes `value` for `destination`. `label` names what is sent, for the messages of values that
+ * cannot be (see value-path.ts): 'obj' gives `obj.conn.socket`; ['target', 'args'] for an
+ * array of the two gives `args[1].conn.socket`.
+ */
+export function encode(value: unknown, destination: Destination = { kind: 'process' }, label: Label = 'value'): Encoded {
   const modules = new Map<string, ModuleNeed>();
   const seen = new Map<object, unknown>();
+  /** The value refused first: the message names where it sits, found once encoding has failed. */
+  let offender: { value: unknown } | null = null;
   const need = (url: string, format: 'module' | 'commonjs'): void => {
     if (!modules.has(url)) modules.set(url, { url, format });
+  };
+  const refused = (v: unknown, error: unknown): unknown => {
+    offender ??= { value: v };
+    return error;
   };
 
   const encodeProps = (source: object, into: Record<string, unknown>): void => {
     for (const key of Object.keys(source)) setOwn(into, key, walk((source as Record<string, unknown>)[key]));
   };
 
+  /**
+   * What an error carries besides its message is diagnostics: a property that cannot be sent (a
+   * request object on an HTTP error, say) arrives as a note saying so, and the error still goes.
+   */
+  const walkErrorPart = (v: unknown): unknown => {
+    try {
+      return walk(v);
+    } catch (error) {
+      const subject = refusedSubject(error);
+      if (subject === null) throw error;
+      offender = null;
+      return `[not sent: ${subject}]`;
+    }
+  };
+
   const walk = (v: unknown): unknown => {
     if (typeof v === 'symbol') {
-      throw new PicklingError(`Cannot send ${String(v)} to another process: symbols are local to one process. Fix: send a string instead.`);
+      throw refused(v, refusal(String(v), 'symbols are local to one process', 'send a string instead'));
     }
     if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return v;
     const done = seen.get(v);
     if (done !== undefined) return done;
     if (typeof v === 'function') {
-      const ref = describeFunction(v);
+      let ref: FunctionRef;
+      try {
+        ref = describeFunction(v);
+      } catch (error) {
+        throw refused(v, error);
+      }
       need(ref.url, ref.format);
       const out: Tagged = { [TAG]: 'fn', ref };
       seen.set(v, out);
       return out;
     }
     const reducible = (v as Partial<Reducible>)[kReduce];
-    const reduced =
-      typeof reducible === 'function'
-        ? reducible.call(v, destination)
-        : ArrayBuffer.isView(v)
-          ? reduceSharedView(v, destination)
-          : undefined;
+    let reduced: { type: string; state: unknown } | undefined;
+    try {
+      reduced =
+        typeof reducible === 'function'
+          ? reducible.call(v, destination)
+          : ArrayBuffer.isView(v)
+            ? reduceSharedView(v, destination)
+            : undefined;
+    } catch (error) {
+      throw refused(v, error);
+    }
     if (reduced) {
       const out = { [TAG]: 'handle', type: reduced.type, state: undefined as unknown };
       seen.set(v, out);
@@ -223,7 +268,7 @@ export function encode(value: unknown, destination: Destination = { kind: 'proce
     if (v instanceof Error) {
       const out = { [TAG]: 'error', error: undefined as unknown as WireError };
       seen.set(v, out);
-      out.error = errorToWire(v, walk, (cls) => {
+      out.error = errorToWire(v, walkErrorPart, (cls) => {
         const ref = classRef(cls);
         need(ref.url, ref.format);
         return ref;
@@ -232,20 +277,29 @@ export function encode(value: unknown, destination: Destination = { kind: 'proce
     }
     const container = copyContainer(v, seen, walk);
     if (container !== NOT_A_CONTAINER) return container;
-    for (const [ctor, what] of UNSENDABLE) {
-      if (v instanceof ctor) throw new PicklingError(`Cannot send ${what} to another process.`);
+    for (const [ctor, what, why, fix] of UNSENDABLE) {
+      if (v instanceof ctor) throw refused(v, refusal(what, why, fix));
     }
-    const proto = Object.getPrototypeOf(v) as { constructor?: Function } | null;
-    const ctor = proto?.constructor;
-    if (proto !== null && proto !== Object.prototype && typeof ctor === 'function' && isRegisteredClass(ctor)) {
-      const ref = classRef(ctor);
-      need(ref.url, ref.format);
-      const out: Tagged = { [TAG]: 'cls', ref, props: {} };
-      seen.set(v, out);
-      encodeProps(v, out.props);
-      return out;
+    const proto = Object.getPrototypeOf(v) as object | null;
+    if (proto !== null && proto !== Object.prototype) {
+      let found;
+      try {
+        found = instanceClass(v, proto);
+      } catch (error) {
+        throw refused(v, error);
+      }
+      if (found.kind !== 'plain') {
+        const ref = found.kind === 'registered' ? classRef(found.cls) : found.ref;
+        need(ref.url, ref.format);
+        const out = (found.kind === 'registered' ? { [TAG]: 'cls', ref, props: {} } : { [TAG]: 'inst', ref, props: {} }) as Tagged & {
+          props: Record<string, unknown>;
+        };
+        seen.set(v, out);
+        encodeProps(v, out.props);
+        return out;
+      }
     }
-    // Any other object travels as its own enumerable properties, as structured clone does.
+    // A plain object travels as its own enumerable properties, as structured clone does.
     const props: Record<string, unknown> = {};
     if (Object.prototype.hasOwnProperty.call(v, TAG)) {
       const out: Tagged = { [TAG]: 'obj', props };
@@ -258,7 +312,15 @@ export function encode(value: unknown, destination: Destination = { kind: 'proce
     return props;
   };
 
-  return { value: walk(value), modules: [...modules.values()] };
+  try {
+    return { value: walk(value), modules: [...modules.values()] };
+  } catch (error) {
+    if (offender !== null && error instanceof PicklingError) {
+      const path = pathTo(value, (offender as { value: unknown }).value, label);
+      if (path !== null && !placeRefusal(error, path)) error.message = `${error.message} (at ${path})`;
+    }
+    throw error;
+  }
 }
 
 const moduleExports = new Map<string, unknown>();
@@ -315,8 +377,9 @@ export function decode(value: unknown): unknown {
         seen.set(v, fn);
         return fn;
       }
-      case 'cls': {
-        const cls = resolveClass(tagged.ref);
+      case 'cls':
+      case 'inst': {
+        const cls = tagged[TAG] === 'cls' ? resolveClass(tagged.ref) : resolveLoadedFunction(tagged.ref, moduleExports.get(tagged.ref.url));
         const out = Object.create(cls.prototype as object) as Record<string, unknown>;
         seen.set(v, out);
         decodeProps(tagged.props, out);

@@ -2,14 +2,19 @@
  * Functions travel by reference, as pickle sends them: the URL of the defining module plus
  * the export path, checked with a hash of the source. The child imports the module and takes
  * the same function. Anything the child could not find that way is refused at the call site.
+ * Classes are found the same way, for their instances to travel with their prototype (as pickle
+ * sends an instance by a reference to its class).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire, findSourceMap } from 'node:module';
+import { basename, extname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PicklingError } from '../errors.js';
-import { locateFunction, type FunctionLocation } from './locate.js';
+import { locateFunction, moduleBindingsHolding, type FunctionLocation } from './locate.js';
 import { lookupRegisteredFunction, registeredFunction } from './registry.js';
+import { refusal } from './refusal.js';
+import { registersTests, TEST_FILE_CONSEQUENCE } from './test-file.js';
 
 export interface FunctionRef {
   url: string;
@@ -29,7 +34,11 @@ export function sourceHash(fn: Function): string {
   return createHash('sha1').update(Function.prototype.toString.call(fn)).digest('hex').slice(0, 16);
 }
 
-function displayName(fn: Function): string {
+/** What a reference is for: a function the receiver calls, or a class its instances are rebuilt with. */
+export type RefRole = 'function' | 'class';
+
+function displayName(fn: Function, role: RefRole): string {
+  if (role === 'class') return fn.name ? `an instance of class '${fn.name}'` : 'an instance of an anonymous class';
   return fn.name ? `'${fn.name}'` : 'an anonymous function';
 }
 
@@ -42,8 +51,14 @@ function isMethod(source: string): boolean {
   return !/^(async\s+)?(function|class)\b/.test(source) && !isArrow(source);
 }
 
-function refuse(fn: Function, where: string, why: string, fix: string): PicklingError {
-  return new PicklingError(`Cannot send ${displayName(fn)}${where} to another process: ${why}. Fix: ${fix}.`);
+function refuse(fn: Function, role: RefRole, where: string, why: string, fix: string): PicklingError {
+  return refusal(`${displayName(fn, role)}${where}`, why, fix);
+}
+
+/** The fix for a class the receiver cannot import. */
+function classFix(cls: Function): string {
+  const name = cls.name || 'Cls';
+  return `export the class from a module file (export class ${name} ...), or call registerClass(${name}) at the top level of the module that defines it; or send plain data instead`;
 }
 
 function position(location: FunctionLocation): string {
@@ -108,6 +123,8 @@ function findExportPath(exportsObject: unknown, fn: Function, hash: string): str
  * when the module's namespace cannot be read yet; the child verifies by name and source hash.
  */
 function sourceMentionsExport(filename: string, name: string): boolean {
+  // The module scope's name of an anonymous default export.
+  if (name === '*default*') return true;
   let text: string;
   try {
     text = readFileSync(filename, 'utf8');
@@ -158,16 +175,54 @@ function moduleExports(url: string): ExportsLookup {
 
 /** The reference a child uses to find `fn`; throws PicklingError with the reason and the fix. */
 export function describeFunction(fn: Function): FunctionRef {
+  return describe(fn, 'function');
+}
+
+/**
+ * The reference a child uses to find the class `cls` of an instance being sent, found as a
+ * function is (an export of its module); throws PicklingError naming the instance's class.
+ */
+export function describeClass(cls: Function): FunctionRef {
+  return describe(cls, 'class');
+}
+
+function describe(fn: Function, role: RefRole): FunctionRef {
   const known = cache.get(fn);
   if (known) return known;
-  const ref = buildRef(fn);
+  const ref = buildRef(fn, role);
+  if (registersTests(ref.url)) throw refuseTestFile(fn, role, ref.url);
   cache.set(fn, ref);
   return ref;
 }
 
-function buildRef(fn: Function): FunctionRef {
+/** Refuses what is defined in a node:test test file (see test-file.ts). */
+export function refuseTestFile(fn: Function, role: RefRole, url: string): PicklingError {
+  const file = fileURLToPath(url);
+  const name = fn.name || (role === 'class' ? 'Cls' : 'fn');
+  const ext = extname(file);
+  const helper = `${basename(file, ext).replace(/[._-](test|spec)$/, '')}.tasks${ext}`;
+  return refuse(
+    fn,
+    role,
+    ` (defined in the test file ${file})`,
+    TEST_FILE_CONSEQUENCE,
+    `move ${role === 'class' ? `the class ${name}` : name} into a module of its own (say ${helper} next to the test), export it there and import it in the test file`,
+  );
+}
+
+/**
+ * Whether a method (`run() {}` in an object literal or a class body) is reachable from its
+ * module's exports while that module is still evaluating: some top-level binding holding it
+ * is exported.
+ */
+function methodIsExported(fn: Function, file: string): boolean {
+  const holders = moduleBindingsHolding(fn);
+  return holders !== null && holders.some((name) => sourceMentionsExport(file, name));
+}
+
+function buildRef(fn: Function, role: RefRole): FunctionRef {
   const hash = sourceHash(fn);
-  const registered = registeredFunction(fn);
+  const registered = role === 'function' ? registeredFunction(fn) : undefined;
   if (registered) {
     const format = moduleFormat(registered.url);
     return { url: registered.url, format, name: registered.name, path: null, registered: true, hash };
@@ -177,26 +232,29 @@ function buildRef(fn: Function): FunctionRef {
     const target = located.target;
     if (target === null || (target.url !== '' && !/^(file|data):/.test(target.url))) {
       // console.log and friends are built-ins bound to their object.
-      throw refuse(fn, '', 'it is a built-in function (bound to its object) with no module of its own', 'wrap the call in a top-level exported function of your own module');
+      throw refuse(fn, role, '', 'it is a built-in function (bound to its object) with no module of its own', 'wrap the call in a top-level exported function of your own module');
     }
     throw refuse(
       fn,
+      role,
       target.url === '' ? '' : ` (a bound copy of the function defined at ${position(target)})`,
       'it is a bound function (made by .bind())',
       'send the original exported function and pass the bound values in args',
     );
   }
   if (located.kind === 'native') {
-    throw refuse(fn, '', 'it is a built-in function with no module of its own', 'wrap the call in a top-level exported function of your own module');
+    if (role === 'class') throw refuse(fn, role, '', 'it is a built-in class of the JavaScript engine with no module of its own', 'send the data it holds instead');
+    throw refuse(fn, role, '', 'it is a built-in function with no module of its own', 'wrap the call in a top-level exported function of your own module');
   }
   if (located.kind === 'unavailable') {
-    return fallbackRef(fn, hash, located.reason);
+    return fallbackRef(fn, role, hash, located.reason);
   }
   const { location } = located;
   const where = at(location);
   if (location.url === '' || !/^(file|data):/.test(location.url)) {
-    const origin = location.url === '' ? 'it was made by eval() or new Function() and has no module' : `it is defined inside ${location.url}`;
-    throw refuse(fn, where, origin, 'define it as a top-level exported function in a module file');
+    const made = role === 'class' ? 'the class was made by eval() or new Function() and has no module' : 'it was made by eval() or new Function() and has no module';
+    const origin = location.url === '' ? made : `${role === 'class' ? 'the class' : 'it'} is defined inside ${location.url}`;
+    throw refuse(fn, role, where, origin, role === 'class' ? classFix(fn) : 'define it as a top-level exported function in a module file');
   }
   const source = Function.prototype.toString.call(fn);
   const innermost = location.scopes[0] ?? '';
@@ -209,13 +267,21 @@ function buildRef(fn: Function): FunctionRef {
   if (lookup.format === 'module' && !nested && location.url.startsWith('file:')) {
     // The module is still evaluating: trust what its source declares, and let the child verify.
     const file = fileURLToPath(location.url);
-    if (isMethod(source) || (fn.name !== '' && sourceMentionsExport(file, fn.name))) {
+    const method = isMethod(source);
+    if ((method && methodIsExported(fn, file)) || (!method && fn.name !== '' && sourceMentionsExport(file, fn.name))) {
       return { url: location.url, format: 'module', name: fn.name, path: null, registered: false, hash };
     }
+  }
+  if (role === 'class') {
+    const why = nested
+      ? 'the class is defined inside a function, so the child cannot import it'
+      : 'the class is not exported from its module, so the child cannot import it to restore the instance\'s prototype (its methods, getters and instanceof)';
+    throw refuse(fn, role, where, why, classFix(fn));
   }
   if (nested) {
     throw refuse(
       fn,
+      role,
       where,
       'it is a closure (defined inside another function), so the child cannot reach it by name',
       'move it to the top level of its module and export it; pass the values it captures in args',
@@ -224,13 +290,23 @@ function buildRef(fn: Function): FunctionRef {
   if (isArrow(source)) {
     throw refuse(
       fn,
+      role,
       where,
       'it is an arrow function that its module does not export',
       'define it as a top-level exported function (export function name(...) {...}) and pass that',
     );
   }
+  if (isMethod(source)) {
+    throw refuse(
+      fn,
+      role,
+      where,
+      'it is a method of an object (or class) that its module does not export, so the child cannot reach it',
+      `send data, not objects with methods: export the function (export function ${fn.name || 'name'}...), or export the class and send an instance of it`,
+    );
+  }
   const registerHint = `or call register(import.meta.url, { ${fn.name || 'fn'} }) at the top level of its module`;
-  throw refuse(fn, where, 'it is not exported from its module', `export it (export function ${fn.name || 'name'}...), ${registerHint}`);
+  throw refuse(fn, role, where, 'it is not exported from its module', `export it (export function ${fn.name || 'name'}...), ${registerHint}`);
 }
 
 function moduleFormat(url: string): 'module' | 'commonjs' {
@@ -239,7 +315,7 @@ function moduleFormat(url: string): 'module' | 'commonjs' {
 }
 
 /** Without an inspector (e.g. under the permission model), only the main module's exports are searched. */
-function fallbackRef(fn: Function, hash: string, reason: string): FunctionRef {
+function fallbackRef(fn: Function, role: RefRole, hash: string, reason: string): FunctionRef {
   const main = process.argv[1];
   if (main) {
     const url = pathToFileURL(main).href;
@@ -249,9 +325,12 @@ function fallbackRef(fn: Function, hash: string, reason: string): FunctionRef {
   }
   throw refuse(
     fn,
+    role,
     '',
     `its module could not be determined (${reason})`,
-    'export it from the main module, or call register(import.meta.url, { fn }) at the top level of its module',
+    role === 'class'
+      ? `export the class from the main module, or call registerClass(${fn.name || 'Cls'}) at the top level of its module`
+      : 'export it from the main module, or call register(import.meta.url, { fn }) at the top level of its module',
   );
 }
 

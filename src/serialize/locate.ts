@@ -105,10 +105,14 @@ function describe(objectId: string): LocateResult {
   };
 }
 
-export function locateFunction(fn: Function): LocateResult {
-  if (!ensureSession()) return { kind: 'unavailable', reason: sessionError ?? 'inspector unavailable' };
+/**
+ * Runs `inspect` with `value` as a remote object of the session (its object id); returns
+ * `fallback` when the inspector is unavailable or fails.
+ */
+function withRemote<T>(value: unknown, fallback: T, inspect: (objectId: string) => T): T {
+  if (!ensureSession()) return fallback;
   const holder = globalThis as Record<symbol, unknown>;
-  holder[PROBE_KEY] = fn;
+  holder[PROBE_KEY] = value;
   try {
     const evaluated = post<{ result: RemoteObject }>('Runtime.evaluate', {
       expression: PROBE_EXPRESSION,
@@ -116,10 +120,9 @@ export function locateFunction(fn: Function): LocateResult {
       silent: true,
     });
     const objectId = evaluated.result.objectId;
-    if (!objectId) return { kind: 'unavailable', reason: 'inspector returned no object id' };
-    return describe(objectId);
-  } catch (error) {
-    return { kind: 'unavailable', reason: (error as Error).message };
+    return objectId ? inspect(objectId) : fallback;
+  } catch {
+    return fallback;
   } finally {
     delete holder[PROBE_KEY];
     try {
@@ -128,4 +131,68 @@ export function locateFunction(fn: Function): LocateResult {
       // The session may be gone if the error above came from it; nothing left to release then.
     }
   }
+}
+
+export function locateFunction(fn: Function): LocateResult {
+  if (!ensureSession()) return { kind: 'unavailable', reason: sessionError ?? 'inspector unavailable' };
+  let failure = 'inspector returned no object id';
+  return withRemote<LocateResult>(fn, { kind: 'unavailable', reason: failure }, (objectId) => {
+    try {
+      return describe(objectId);
+    } catch (error) {
+      failure = (error as Error).message;
+      return { kind: 'unavailable', reason: failure };
+    }
+  });
+}
+
+/**
+ * The names of the private members (`#state`) of an object, [] if none (or if the inspector is
+ * unavailable). A copy of its own properties would arrive without them.
+ */
+export function privateMembers(object: object): string[] {
+  return withRemote(object, [], (objectId) => {
+    const found = post<{ privateProperties?: Array<{ name: string }> }>('Runtime.getProperties', { objectId, ownProperties: true });
+    return (found.privateProperties ?? []).map((member) => member.name);
+  });
+}
+
+/** True (in the probed function's realm) when `this` is the probed function or holds it as an own data property. */
+const HOLDS_PROBE = `function () {
+  const probe = globalThis[Symbol.for('multiprocessing-ts.locate-probe')];
+  if (this === probe) return true;
+  for (const key of Object.getOwnPropertyNames(this)) {
+    if (Object.getOwnPropertyDescriptor(this, key)?.value === probe) return true;
+  }
+  return false;
+}`;
+
+/**
+ * The top-level bindings of the module that defines `fn` which hold it: the function itself, or
+ * an object or class that has it as an own property (a method of an object literal, a static
+ * method). Read from the module scope, so it works while the module is still evaluating (its
+ * namespace cannot be read yet); null when that scope cannot be read.
+ */
+export function moduleBindingsHolding(fn: Function): string[] | null {
+  return withRemote<string[] | null>(fn, null, (objectId) => {
+    const internal = properties(objectId).internalProperties ?? [];
+    const scopesId = internal.find((p) => p.name === '[[Scopes]]')?.value?.objectId;
+    if (!scopesId) return null;
+    const moduleScope = properties(scopesId).result.find((entry) => (entry.value?.description ?? '').startsWith('Module'));
+    const scopeId = moduleScope?.value?.objectId;
+    if (!scopeId) return null;
+    const names: string[] = [];
+    for (const binding of properties(scopeId).result) {
+      const bindingId = binding.value?.objectId;
+      if (!bindingId) continue;
+      const answer = post<{ result: RemoteObject }>('Runtime.callFunctionOn', {
+        objectId: bindingId,
+        functionDeclaration: HOLDS_PROBE,
+        returnByValue: true,
+        silent: true,
+      });
+      if (answer.result.value === true) names.push(binding.name);
+    }
+    return names;
+  });
 }

@@ -116,6 +116,14 @@ export class Barrier {
     } else {
       if (typeof parties !== 'number' || !Number.isInteger(parties)) throw new TypeError('parties must be an integer');
       if (parties <= 0) throw new RangeError('parties must be > 0');
+      if (typeof options === 'function') {
+        throw new TypeError('Barrier options must be an object: for CPython\'s Barrier(parties, action) pass new Barrier(parties, { action })');
+      }
+      if (typeof options === 'number') {
+        throw new TypeError(
+          `Barrier options must be an object: for CPython's Barrier(parties, None, ${options}) pass { timeout: ${options * 1000} } (milliseconds)`,
+        );
+      }
       if (options === null || typeof options !== 'object') throw new TypeError('options must be an object like { action, timeout }');
       const { action = null, timeout } = options;
       if (action !== null && typeof action !== 'function') throw new TypeError('action must be a function');
@@ -210,7 +218,7 @@ export class Barrier {
    * (abort, reset, or a timeout of any party).
    */
   async wait(options?: BarrierWaitOptions): Promise<number> {
-    const { timeout, signal } = parseBlocking(options);
+    const { timeout, signal } = parseBlocking(options, 'Barrier', 'wait()', 'timeout');
     if (signal?.aborted) throw abortError(signal);
     const limit = options?.timeout == null ? this.#timeout : timeout;
     return runAsync(this.#waitSteps(limit), signal);
@@ -218,7 +226,7 @@ export class Barrier {
 
   /** Blocking twin of `wait()`. */
   waitSync(options?: Omit<BarrierWaitOptions, 'signal'>): number {
-    const { timeout } = parseBlocking(options);
+    const { timeout } = parseBlocking(options, 'Barrier', 'waitSync()', 'timeout');
     const limit = options?.timeout == null ? this.#timeout : timeout;
     return runSync(this.#waitSteps(limit));
   }

@@ -17,6 +17,7 @@ import { runAsync, runSync, type Step, type Steps } from './steps.js';
 import { Lock, takeBlock, withBlock } from './lock.js';
 import { kAcquireRestore, kAcquireRestoreSync, kIsOwned, kReleaseSave, kTryRestore, RLock } from './rlock.js';
 import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from './options.js';
+import { hold, holdSync, type HeldLock, type HoldOptions, type SyncHoldOptions } from './hold.js';
 
 const WAITING = 0; // waiters not notified yet
 const TOKENS = 1; // notifications not taken yet
@@ -140,17 +141,53 @@ export class Condition {
 
   /** Takes the underlying lock (see `Lock.acquire` / `RLock.acquire`). */
   acquire(options?: BlockingOptions): Promise<boolean> {
+    try {
+      parseBlocking(options, 'Condition', 'acquire()');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#lock.acquire(options);
   }
 
   /** Blocking twin of `acquire()`: takes the underlying lock, blocking the calling thread. */
   acquireSync(options?: SyncBlockingOptions): boolean {
+    parseBlocking(options, 'Condition', 'acquireSync()');
     return this.#lock.acquireSync(options);
   }
 
   /** Releases the underlying lock. */
   release(): void {
     this.#lock.release();
+  }
+
+  /**
+   * Takes the underlying lock for the length of a block: resolves with a handle whose disposal releases it
+   * (once). Rejects with TimeoutError if `timeout` ms pass first, and with AbortError if `signal`
+   * aborts: a hold never resolves without the underlying lock. Inside the block, `wait()` and `notify()` may be
+   * called.
+   *
+   * @example
+   * const cond = new Condition();
+   * {
+   *   await using held = await cond.hold({ timeout: 1000 });
+   *   // ... the underlying lock is held here ...
+   * } // released here, however the block ends
+   */
+  hold(options?: HoldOptions): Promise<HeldLock> {
+    return hold(this, 'Condition', options);
+  }
+
+  /**
+   * Blocking twin of `hold()`, for `using`: throws TimeoutError if `timeout` ms pass first.
+   *
+   * @example
+   * {
+   *   using held = cond.holdSync({ timeout: 1000 });
+   *   // ... the underlying lock is held here ...
+   * }
+   */
+  holdSync(options?: SyncHoldOptions): HeldLock {
+    return holdSync(this, 'Condition', options);
   }
 
   /** Takes one token, if any is left. */
@@ -234,14 +271,14 @@ export class Condition {
    * Resolves true if notified, false on timeout. The lock must be held.
    */
   async wait(options?: WaitOptions): Promise<boolean> {
-    const { timeout, signal } = parseBlocking(options);
+    const { timeout, signal } = parseBlocking(options, 'Condition', 'wait()', 'timeout');
     if (signal?.aborted) throw abortError(signal);
     return runAsync(this.#waitSteps(timeout), signal);
   }
 
   /** Blocking twin of `wait()`. */
   waitSync(options?: Omit<WaitOptions, 'signal'>): boolean {
-    const { timeout } = parseBlocking(options);
+    const { timeout } = parseBlocking(options, 'Condition', 'waitSync()', 'timeout');
     return runSync(this.#waitSteps(timeout));
   }
 
@@ -269,7 +306,7 @@ export class Condition {
    */
   async waitFor<T>(predicate: () => T, options?: WaitOptions): Promise<T> {
     if (typeof predicate !== 'function') throw new TypeError('predicate must be a function');
-    const { timeout, signal } = parseBlocking(options);
+    const { timeout, signal } = parseBlocking(options, 'Condition', 'waitFor()', 'timeout');
     if (signal?.aborted) throw abortError(signal);
     return runAsync(this.#waitForSteps(predicate, timeout), signal);
   }
@@ -277,7 +314,7 @@ export class Condition {
   /** Blocking twin of `waitFor()`. */
   waitForSync<T>(predicate: () => T, options?: Omit<WaitOptions, 'signal'>): T {
     if (typeof predicate !== 'function') throw new TypeError('predicate must be a function');
-    const { timeout } = parseBlocking(options);
+    const { timeout } = parseBlocking(options, 'Condition', 'waitForSync()', 'timeout');
     return runSync(this.#waitForSteps(predicate, timeout));
   }
 

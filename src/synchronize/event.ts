@@ -125,7 +125,7 @@ export class Event {
    * passes first. A `signal` that aborts rejects the call with {@link AbortError}.
    */
   async wait(options?: EventWaitOptions): Promise<boolean> {
-    const { timeout, signal } = parseBlocking(options);
+    const { timeout, signal } = parseBlocking(options, 'Event', 'wait()', 'timeout');
     if (signal?.aborted) throw abortError(signal);
     return runAsync(this.#waitSteps(timeout), signal);
   }
@@ -135,7 +135,7 @@ export class Event {
    * sleeps in the kernel (no busy-waiting).
    */
   waitSync(options?: Omit<EventWaitOptions, 'signal'>): boolean {
-    return runSync(this.#waitSteps(parseBlocking(options).timeout));
+    return runSync(this.#waitSteps(parseBlocking(options, 'Event', 'waitSync()', 'timeout').timeout));
   }
 
   /** @internal */

@@ -14,6 +14,7 @@ import { selfInfo } from '../process/state.js';
 import { abortError, wake } from './futex.js';
 import { lockAsync, lockSync } from './mutex.js';
 import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from './options.js';
+import { hold, holdSync, type HeldLock, type HoldOptions, type SyncHoldOptions } from './hold.js';
 
 const STATE = 0; // the mutex word (mutex.ts)
 const OWNER_PID = 1;
@@ -102,7 +103,7 @@ export class Lock {
    * the timeout passes first. A `signal` that aborts rejects the call with {@link AbortError}.
    */
   async acquire(options?: BlockingOptions): Promise<boolean> {
-    const { block, timeout, signal } = parseBlocking(options);
+    const { block, timeout, signal } = parseBlocking(options, 'Lock', 'acquire()');
     if (signal?.aborted) throw abortError(signal);
     return (await lockAsync(this.#word, STATE, block, timeout, signal)) && this.#took();
   }
@@ -112,8 +113,37 @@ export class Lock {
    * sleeps in the kernel (no busy-waiting).
    */
   acquireSync(options?: SyncBlockingOptions): boolean {
-    const { block, timeout } = parseBlocking(options);
+    const { block, timeout } = parseBlocking(options, 'Lock', 'acquireSync()');
     return lockSync(this.#word, STATE, block, timeout) && this.#took();
+  }
+
+  /**
+   * Takes the lock for the length of a block: resolves with a handle whose disposal releases it
+   * (once). Rejects with TimeoutError if `timeout` ms pass first, and with AbortError if `signal`
+   * aborts: a hold never resolves without the lock.
+   *
+   * @example
+   * const lock = new Lock();
+   * {
+   *   await using held = await lock.hold({ timeout: 1000 });
+   *   // ... the lock is held here ...
+   * } // released here, however the block ends
+   */
+  hold(options?: HoldOptions): Promise<HeldLock> {
+    return hold(this, 'Lock', options);
+  }
+
+  /**
+   * Blocking twin of `hold()`, for `using`: throws TimeoutError if `timeout` ms pass first.
+   *
+   * @example
+   * {
+   *   using held = lock.holdSync({ timeout: 1000 });
+   *   // ... the lock is held here ...
+   * }
+   */
+  holdSync(options?: SyncHoldOptions): HeldLock {
+    return holdSync(this, 'Lock', options);
   }
 
   /** Releases the lock (any process or thread may). Throws if it is not held. */

@@ -1,5 +1,5 @@
 /** The `{ block, timeout, signal }` options every blocking call takes, checked once. */
-import { validateTimeout } from '../internal/validate.js';
+import { checkOptionsObject, validateTimeout, type PositionalHabit } from '../internal/validate.js';
 
 /**
  * The options of a call that may wait (CPython's `block` and `timeout` arguments, plus a signal).
@@ -35,11 +35,27 @@ export interface ParsedBlocking {
 
 const WAIT_FOREVER: ParsedBlocking = Object.freeze({ block: true, timeout: null, signal: undefined });
 
-/** @internal Checks the options of a blocking call. */
-export function parseBlocking(options: BlockingOptions | undefined): ParsedBlocking {
+/**
+ * @internal
+ * Checks a blocking call's options. `owner` and `method` name the call in messages ('Lock',
+ * 'acquire()'; the arguments before the options, if any, in the parentheses: 'put(obj)'), put
+ * together only when the options are refused; `habit` says which of CPython's positional forms to
+ * translate for a caller who passes a number or boolean ('block': `acquire(False)`,
+ * `get(True, 5)`; 'timeout': `wait(5)`).
+ */
+export function parseBlocking(
+  options: BlockingOptions | undefined,
+  owner: string,
+  method: string,
+  habit: PositionalHabit = 'block',
+): ParsedBlocking {
   if (options === undefined || options === null) return WAIT_FOREVER;
-  if (typeof options !== 'object') throw new TypeError('options must be an object like { block, timeout, signal }');
-  const { block = true, timeout, signal } = options;
+  let given = options;
+  if (typeof options !== 'object') {
+    const cancel = method.includes('Sync(') ? '' : ', signal';
+    given = checkOptionsObject(options, `${owner}.${method}`, habit, habit === 'block' ? `{ block, timeout${cancel} }` : `{ timeout${cancel} }`)!;
+  }
+  const { block = true, timeout, signal } = given;
   if (typeof block !== 'boolean') throw new TypeError('block must be a boolean');
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
   return { block, timeout: block ? validateTimeout(timeout) : 0, signal };

@@ -14,6 +14,7 @@ import { abortError } from './futex.js';
 import { lockAsync, lockSync, unlock } from './mutex.js';
 import { ownerName, takeBlock, withBlock } from './lock.js';
 import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from './options.js';
+import { hold, holdSync, type HeldLock, type HoldOptions, type SyncHoldOptions } from './hold.js';
 
 const STATE = 0; // the mutex word (mutex.ts)
 const OWNER_PID = 1;
@@ -101,7 +102,7 @@ export class RLock {
    * timeout passes first. A `signal` that aborts rejects the call with {@link AbortError}.
    */
   async acquire(options?: BlockingOptions): Promise<boolean> {
-    const { block, timeout, signal } = parseBlocking(options);
+    const { block, timeout, signal } = parseBlocking(options, 'RLock', 'acquire()');
     if (signal?.aborted) throw abortError(signal);
     if (this.#mine()) {
       this.#word[COUNT]! += 1;
@@ -115,12 +116,42 @@ export class RLock {
    * sleeps in the kernel (no busy-waiting).
    */
   acquireSync(options?: SyncBlockingOptions): boolean {
-    const { block, timeout } = parseBlocking(options);
+    const { block, timeout } = parseBlocking(options, 'RLock', 'acquireSync()');
     if (this.#mine()) {
       this.#word[COUNT]! += 1;
       return true;
     }
     return this.#takeSync(1, block, timeout);
+  }
+
+  /**
+   * Takes the lock for the length of a block: resolves with a handle whose disposal releases it
+   * (once). Rejects with TimeoutError if `timeout` ms pass first, and with AbortError if `signal`
+   * aborts: a hold never resolves without the lock. The thread that holds it may hold it again (each
+   * handle releases one level); dispose of the handle in that thread.
+   *
+   * @example
+   * const rlock = new RLock();
+   * {
+   *   await using held = await rlock.hold({ timeout: 1000 });
+   *   // ... the lock is held here ...
+   * } // released here, however the block ends
+   */
+  hold(options?: HoldOptions): Promise<HeldLock> {
+    return hold(this, 'RLock', options);
+  }
+
+  /**
+   * Blocking twin of `hold()`, for `using`: throws TimeoutError if `timeout` ms pass first.
+   *
+   * @example
+   * {
+   *   using held = rlock.holdSync({ timeout: 1000 });
+   *   // ... the lock is held here ...
+   * }
+   */
+  holdSync(options?: SyncHoldOptions): HeldLock {
+    return holdSync(this, 'RLock', options);
   }
 
   /** Undoes one `acquire()`; the lock is free after as many releases as acquires. Only the owner may release. */

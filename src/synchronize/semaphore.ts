@@ -13,6 +13,7 @@ import { abortError, Deadline, wake } from './futex.js';
 import { runAsync, runSync, type Steps } from './steps.js';
 import { takeBlock, withBlock } from './lock.js';
 import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from './options.js';
+import { hold, holdSync, type HeldLock, type HoldOptions, type SyncHoldOptions } from './hold.js';
 
 const VALUE = 0; // units available
 const SLEEPERS = 1; // waiters that may be asleep on VALUE
@@ -143,7 +144,7 @@ export class Semaphore {
    * passes first. A `signal` that aborts rejects the call with {@link AbortError}.
    */
   async acquire(options?: BlockingOptions): Promise<boolean> {
-    const { block, timeout, signal } = parseBlocking(options);
+    const { block, timeout, signal } = parseBlocking(options, this.constructor.name, 'acquire()');
     if (signal?.aborted) throw abortError(signal);
     if (this.#tryTake()) return true;
     return block && runAsync(this.#contended(timeout), signal);
@@ -154,9 +155,38 @@ export class Semaphore {
    * sleeps in the kernel (no busy-waiting).
    */
   acquireSync(options?: SyncBlockingOptions): boolean {
-    const { block, timeout } = parseBlocking(options);
+    const { block, timeout } = parseBlocking(options, this.constructor.name, 'acquireSync()');
     if (this.#tryTake()) return true;
     return block && runSync(this.#contended(timeout));
+  }
+
+  /**
+   * Takes one unit for the length of a block: resolves with a handle whose disposal releases it
+   * (once). Rejects with TimeoutError if `timeout` ms pass first, and with AbortError if `signal`
+   * aborts: a hold never resolves without one unit.
+   *
+   * @example
+   * const slots = new Semaphore(4);
+   * {
+   *   await using held = await slots.hold({ timeout: 1000 });
+   *   // ... one unit is held here ...
+   * } // released here, however the block ends
+   */
+  hold(options?: HoldOptions): Promise<HeldLock> {
+    return hold(this, this.constructor.name, options);
+  }
+
+  /**
+   * Blocking twin of `hold()`, for `using`: throws TimeoutError if `timeout` ms pass first.
+   *
+   * @example
+   * {
+   *   using held = slots.holdSync({ timeout: 1000 });
+   *   // ... one unit is held here ...
+   * }
+   */
+  holdSync(options?: SyncHoldOptions): HeldLock {
+    return holdSync(this, this.constructor.name, options);
   }
 
   /** Gives one unit back and wakes a waiter, if any. */

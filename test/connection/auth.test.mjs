@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 
-import { AuthenticationError, Client, Listener, TimeoutError } from '../../dist/index.js';
+import { AuthenticationError, BufferTooShortError, Client, Listener, TimeoutError, wait } from '../../dist/index.js';
 import { within } from '../helpers/methods.mjs';
 import { answerChallenge, createResponse, deliverChallenge, verifyResponse } from '../../dist/connection/auth.js';
 
@@ -171,27 +171,25 @@ describe("an empty authkey (bpo-43952)", () => {
     assert.equal(connected.reason.message, 'digest sent was rejected');
   });
 
-  it('a Listener with an empty key and a Client with none: the Client gets the challenge, accept() fails', async () => {
+  it('a Listener with an empty key and a Client with none: the Client finds the challenge, accept() fails', async () => {
     const listener = track(new Listener(undefined, { authkey: Buffer.alloc(0) }));
-    // The Client sends its data instead of an answer.
+    // The Client sends its data instead of an answer, then reads: the challenge fails the read.
     {
       const accepting = listener.accept();
       const client = track(await within(Client(listener.address), 10_000, 'Client'));
-      const challenge = await within(client.recvBytes(), 10_000, 'recvBytes');
-      assert.equal(challenge.subarray(0, 19).toString(), '#CHALLENGE#{sha256}');
       client.sendBytes(Buffer.from('hello'));
       await assert.rejects(
         within(accepting, 10_000, 'accept'),
         (e) => e instanceof AuthenticationError && /^unsupported message length, missing digest prefix/.test(e.message),
       );
-      assert.equal((await within(client.recvBytes(), 10_000, 'recvBytes')).toString(), '#FAILURE#');
+      await assert.rejects(within(client.recvBytes(), 10_000, 'recvBytes'), (e) => e instanceof AuthenticationError && /requires an authkey/.test(e.message));
     }
-    // The Client hangs up without answering.
+    // The Client reads first: the challenge fails the read and closes the connection, so accept() fails.
     {
       const accepting = listener.accept();
       const client = await within(Client(listener.address), 10_000, 'Client');
-      await within(client.recvBytes(), 10_000, 'recvBytes');
-      client.close();
+      await assert.rejects(within(client.recvBytes(), 10_000, 'recvBytes'), AuthenticationError);
+      assert.equal(client.closed, true);
       await assert.rejects(
         within(accepting, 10_000, 'accept'),
         (e) => e instanceof AuthenticationError && /^authentication handshake failed/.test(e.message),
@@ -203,7 +201,7 @@ describe("an empty authkey (bpo-43952)", () => {
       const accepting = bounded.accept();
       const client = track(await within(Client(bounded.address), 10_000, 'Client'));
       await assert.rejects(within(accepting, 10_000, 'accept'), (e) => e instanceof TimeoutError);
-      await within(client.recvBytes(), 10_000, 'recvBytes of the challenge');
+      await assert.rejects(within(client.recvBytes(), 10_000, 'recvBytes of the challenge'), AuthenticationError);
     }
   });
 
@@ -234,6 +232,74 @@ describe("an empty authkey (bpo-43952)", () => {
       const connecting = Client(listener.address, { authkey: Buffer.alloc(0), handshakeTimeout: 200 });
       track(await within(listener.accept(), 10_000, 'accept'));
       await assert.rejects(within(connecting, 10_000, 'Client'), (e) => e instanceof TimeoutError);
+    }
+  });
+});
+
+// A Client without an authkey, against a Listener that requires one: the Listener speaks first
+// (its challenge), so the Client's first read finds out and says what to do, instead of failing
+// to read the challenge as a value.
+describe('a Client without an authkey', () => {
+  const opened = [];
+  const track = (thing) => {
+    opened.push(thing);
+    return thing;
+  };
+  after(async () => {
+    for (const thing of opened.splice(0)) await thing.close();
+  });
+
+  const requiresKey = (error) =>
+    error instanceof AuthenticationError &&
+    /the listener requires an authkey/.test(error.message) &&
+    error.message.includes('Client(address, { authkey })');
+
+  for (const [read, call] of [
+    ['recv()', (c) => c.recv()],
+    ['recvBytes()', (c) => c.recvBytes()],
+    ['recvBytesInto()', (c) => c.recvBytesInto(Buffer.alloc(1024))],
+    ['recvSync()', async (c) => {
+      await c.poll(null);
+      return c.recvSync();
+    }],
+  ]) {
+    it(`against a Listener with a key: ${read} fails with AuthenticationError saying to pass { authkey }`, async () => {
+      const listener = track(new Listener(undefined, { authkey: key }));
+      const accepting = listener.accept();
+      const client = track(await within(Client(listener.address), 10_000, 'Client'));
+      await assert.rejects(within(Promise.resolve().then(() => call(client)), 10_000, read), requiresKey);
+      // Not a working connection: it is closed, and every later use says the same.
+      assert.equal(client.closed, true);
+      assert.throws(() => client.send('data'), requiresKey);
+      await assert.rejects(client.recv(), requiresKey);
+      await assert.rejects(within(accepting, 10_000, 'accept'), AuthenticationError);
+    });
+  }
+
+  it('against a Listener without a key: the first message is handed out unchanged, by every read method', async () => {
+    const listener = track(new Listener());
+    for (const [read, call, check] of [
+      ['recv()', (c) => c.recv(), (v) => assert.deepEqual(v, { first: new Map([['k', 1n]]) })],
+      ['recvBytes()', (c) => c.recvBytes(), (v) => assert.equal(v.toString(), 'raw first')],
+      ['recvBytesInto()', (c) => c.recvBytesInto(Buffer.alloc(4), 0), null],
+      ['recvSync()', async (c) => {
+        await c.poll(null);
+        return c.recvSync();
+      }, (v) => assert.deepEqual(v, { first: new Map([['k', 1n]]) })],
+    ]) {
+      const connecting = Client(listener.address);
+      const server = track(await within(listener.accept(), 10_000, 'accept'));
+      const client = track(await within(connecting, 10_000, 'Client'));
+      if (read === 'recvBytes()') server.sendBytes(Buffer.from('raw first'));
+      else if (read === 'recvBytesInto()') server.sendBytes(Buffer.from('too long for four bytes'));
+      else server.send({ first: new Map([['k', 1n]]) });
+      server.send('second');
+      assert.deepEqual(await within(wait([client], 10_000), 10_000, 'wait'), [client], `${read}: wait() sees the first message`);
+      if (check) check(await within(Promise.resolve().then(() => call(client)), 10_000, read));
+      else await assert.rejects(call(client), (e) => e instanceof BufferTooShortError && e.data.toString() === 'too long for four bytes');
+      assert.equal(await within(client.recv(), 10_000, 'recv of the second message'), 'second', read);
+      client.send('reply');
+      assert.equal(await within(server.recv(), 10_000, 'reply'), 'reply');
     }
   });
 });

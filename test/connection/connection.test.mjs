@@ -2,6 +2,7 @@
 // test_sendbytes), and bad input: wrong directions, closed ends, oversized messages, bad offsets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Socket } from 'node:net';
 import {
   Pipe,
   Connection,
@@ -238,6 +239,9 @@ test('a value that cannot be sent throws PicklingError at the call site and noth
   try {
     assert.throws(() => a.send({ s: Symbol('local') }), PicklingError);
     assert.throws(() => a.send(new WeakMap()), PicklingError);
+    const socket = new Socket();
+    assert.throws(() => a.send({ peer: socket }), (error) => error instanceof PicklingError && error.message.startsWith('Cannot send value.peer, a net.Socket'));
+    socket.destroy();
     a.send('ok');
     assert.equal(await b.recv(), 'ok');
     assert.equal(await b.poll(), false);

@@ -84,6 +84,19 @@ for (const [label, python] of PYTHONS) {
       assert.equal((await peer.exited()).code, 0);
     });
 
+    it('a TypeScript Client without a key, to a Python Listener with one, fails its first read with AuthenticationError', async () => {
+      const peer = startPython(python, 'py_listener.py', [addressArg({ host: '127.0.0.1', port: 0 }), key.toString('hex'), '1']);
+      const address = JSON.parse((await peer.nextLine()).replace(/^ADDRESS /, ''));
+      const conn = await within(Client(address), 10_000, 'Client');
+      await assert.rejects(
+        within(conn.recv(), 10_000, 'recv'),
+        (error) => error instanceof AuthenticationError && /the listener requires an authkey/.test(error.message) && error.message.includes('{ authkey }'),
+      );
+      assert.equal(conn.closed, true);
+      // The Python side's accept() ends too (EOFError: the Client closed without answering).
+      await peer.exited();
+    });
+
     it('a Python Client with an empty authkey (b"") authenticates to a TypeScript Listener with an empty key', async () => {
       // Every CPython Client runs the handshake for b'' (`if authkey is not None`), so must we.
       const listener = track(new Listener({ host: '127.0.0.1', port: 0 }, { authkey: Buffer.alloc(0) }));

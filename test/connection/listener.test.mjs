@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { sep } from 'node:path';
 import * as net from 'node:net';
 
-import { AuthenticationError, Client, Listener, ProcessError, TimeoutError } from '../../dist/index.js';
+import { AbortError, AuthenticationError, Client, Listener, ProcessError, TimeoutError } from '../../dist/index.js';
 import { within } from '../helpers/methods.mjs';
 
 const key = Buffer.from('secret');
@@ -237,5 +237,92 @@ describe('handshake faults', () => {
     served.sendBytes(Buffer.from('payload before any challenge'));
     await assert.rejects(client, (e) => e instanceof AuthenticationError && /^Protocol error, expected challenge/.test(e.message));
     served.close();
+  });
+});
+
+describe('AbortSignal', () => {
+  const isAbort = (reason) => (e) => e instanceof AbortError && e.code === 'ABORT_ERR' && e.cause === reason;
+
+  it('accept({ signal }) stops waiting and takes nothing: the next connection goes to the next accept', async () => {
+    const listener = track(new Listener({ host: '127.0.0.1', port: 0 }));
+    const controller = new AbortController();
+    const waiting = listener.accept({ signal: controller.signal });
+    controller.abort('no more');
+    await assert.rejects(within(waiting, 5_000, 'an aborted accept'), isAbort('no more'));
+    await assert.rejects(listener.accept({ signal: controller.signal }), AbortError, 'an aborted signal rejects at once');
+    const connecting = Client(listener.address);
+    const served = await within(listener.accept({ signal: new AbortController().signal }), 5_000, 'accept');
+    const client = await within(connecting, 5_000, 'Client');
+    served.send('hello');
+    assert.equal(await within(client.recv(), 5_000, 'recv'), 'hello');
+    client.close();
+    served.close();
+    await assert.rejects(listener.accept(5000), (e) => e instanceof TypeError && /AbortSignal\.timeout/.test(e.message));
+    await assert.rejects(listener.accept({ signal: 1 }), TypeError);
+  });
+
+  it('accept({ signal }) aborted during the handshake closes that connection; the listener serves the next', async () => {
+    const listener = track(new Listener({ host: '127.0.0.1', port: 0 }, { authkey: key }));
+    const controller = new AbortController();
+    const accepting = listener.accept({ signal: controller.signal });
+    const silent = await rawSocket(listener.address);
+    // The challenge arrived: the accept is in the handshake, waiting for an answer that never comes.
+    await within(new Promise((resolve) => silent.socket.once('data', resolve)), 5_000, 'the challenge');
+    controller.abort('give up');
+    await assert.rejects(within(accepting, 5_000, 'an aborted handshake'), isAbort('give up'));
+    await within(silent.ended, 5_000, 'close of the silent socket');
+    const next = listener.accept();
+    const client = await within(Client(listener.address, { authkey: key }), 5_000, 'Client');
+    const served = await within(next, 5_000, 'accept');
+    client.close();
+    served.close();
+  });
+
+  it('Client(address, { signal }) aborts a connect in progress', async () => {
+    // A queue of one pending connection, full: the kernel leaves the next connect unanswered.
+    const listener = track(new Listener({ host: '127.0.0.1', port: 0 }, { backlog: 0 }));
+    await rawSocket(listener.address);
+    const controller = new AbortController();
+    const connecting = Client(listener.address, { signal: controller.signal });
+    let settled = false;
+    connecting.then(() => (settled = true), () => (settled = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(settled, false, 'the connect is in progress');
+    controller.abort('too slow');
+    await assert.rejects(within(connecting, 5_000, 'an aborted connect'), isAbort('too slow'));
+    await assert.rejects(Client(listener.address, { signal: controller.signal }), AbortError, 'an aborted signal rejects at once');
+    await assert.rejects(Client(listener.address, { signal: {} }), TypeError);
+  });
+
+  it('Client(address, { authkey, signal }) aborts a handshake in progress and closes the socket', async () => {
+    const connected = [];
+    const server = net.createServer((socket) => connected.push(socket));
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const controller = new AbortController();
+      const connecting = Client({ host: '127.0.0.1', port: server.address().port }, { authkey: key, signal: controller.signal });
+      // The server sends no challenge: the Client waits in its handshake.
+      const socket = await within(
+        new Promise((resolve) => (connected.length > 0 ? resolve(connected[0]) : server.once('connection', resolve))),
+        5_000,
+        'the connection',
+      );
+      const closed = new Promise((resolve) => socket.once('close', resolve));
+      socket.resume();
+      controller.abort('cancelled');
+      await assert.rejects(within(connecting, 5_000, 'an aborted handshake'), isAbort('cancelled'));
+      await within(closed, 5_000, 'the client closed its socket');
+    } finally {
+      for (const socket of connected) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("CPython's positional family or authkey get the options form in the message", () => {
+    assert.throws(() => new Listener(null, 'AF_INET'), (e) => e instanceof TypeError && e.message.includes("{ family: 'AF_INET' }"));
+    return Promise.all([
+      assert.rejects(Client('/nowhere', Buffer.from('key')), (e) => e instanceof TypeError && e.message.includes('{ authkey }')),
+      assert.rejects(Client('/nowhere', 'AF_UNIX'), (e) => e instanceof TypeError && e.message.includes("{ family: 'AF_UNIX' }")),
+    ]);
   });
 });

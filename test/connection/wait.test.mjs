@@ -2,7 +2,7 @@
 // multiprocessing.connection.wait (test_wait, test_wait_timeout), plus bad input.
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { Pipe, wait, Process } from '../../dist/index.js';
+import { AbortError, Pipe, wait, Process } from '../../dist/index.js';
 import { cleanup, within } from '../helpers/methods.mjs';
 import { doNothing } from '../fixtures/process/tasks.mjs';
 
@@ -92,4 +92,33 @@ test('wait rejects what it cannot wait on', async () => {
   b.close();
   // A closed connection is never ready.
   assert.deepEqual(await within(wait([a], 20), 5_000), []);
+});
+
+test('wait(objects, { timeout, signal }) and wait(objects, timeoutMs, { signal }): a signal rejects with AbortError', async () => {
+  const [a, b] = Pipe();
+  try {
+    assert.deepEqual(await within(wait([a], { timeout: 20 }), 5_000), [], 'the options form times out with []');
+    const controller = new AbortController();
+    const waiting = wait([a], { signal: controller.signal });
+    const waitingMs = wait([a], 60_000, { signal: controller.signal });
+    controller.abort('enough');
+    for (const pending of [waiting, waitingMs]) {
+      await assert.rejects(within(pending, 5_000, 'an aborted wait'), (e) => e instanceof AbortError && e.cause === 'enough');
+    }
+    await assert.rejects(wait([a], { signal: controller.signal }), AbortError, 'an aborted signal rejects at once');
+    // A signal that is not aborted changes nothing.
+    b.send('x');
+    assert.deepEqual(await within(wait([a], { timeout: 5_000, signal: new AbortController().signal }), 10_000), [a]);
+    assert.deepEqual(await within(wait([a], 5_000, { signal: new AbortController().signal }), 10_000), [a]);
+    // No objects: with a signal there is something that ends the wait.
+    const none = new AbortController();
+    const nothing = wait([], { signal: none.signal });
+    none.abort();
+    await assert.rejects(within(nothing, 5_000, 'wait on nothing'), AbortError);
+    await assert.rejects(wait([a], { signal: 'x' }), TypeError);
+    await assert.rejects(wait([a], { timeout: 1 }, { signal: none.signal }), TypeError);
+  } finally {
+    a.close();
+    b.close();
+  }
 });

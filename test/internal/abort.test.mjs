@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
-import { AbortError, Event, Lock, Pipe, Queue, ThreadPool, wait } from '../../dist/index.js';
+import { AbortError, Event, Listener, Lock, Pipe, Queue, ThreadPool, wait } from '../../dist/index.js';
 import { onAbort } from '../../dist/internal/abort.js';
 import { slowSquare } from '../fixtures/pool/tasks.mjs';
 
@@ -37,7 +37,7 @@ test('onAbort: one listener per signal, released when nobody listens, called onc
   assert.equal(late, 1);
 });
 
-test('one signal shared by 200 pending waits of every kind cancels them all without a warning', async () => {
+test('one signal shared by 280 pending waits of every kind cancels them all without a warning', async () => {
   const { warnings, stop } = collectWarnings();
   const controller = new AbortController();
   const { signal } = controller;
@@ -46,12 +46,16 @@ test('one signal shared by 200 pending waits of every kind cancels them all with
   const event = new Event();
   const queue = new Queue();
   const [a, b] = Pipe();
+  const listener = new Listener();
   try {
     const pending = [];
     for (let i = 0; i < 40; i++) {
       pending.push(lock.acquire({ signal }));
       pending.push(event.wait({ signal }));
       pending.push(queue.get({ signal }));
+      pending.push(lock.hold({ signal }));
+      pending.push(wait([a], { signal }));
+      pending.push(listener.accept({ signal }));
     }
     const conns = [];
     for (let i = 0; i < 40; i++) conns.push(Pipe());
@@ -60,7 +64,7 @@ test('one signal shared by 200 pending waits of every kind cancels them all with
     assert.ok(getEventListeners(signal, 'abort').length <= 1, `listeners on the shared signal: ${getEventListeners(signal, 'abort').length}`);
     controller.abort();
     const outcomes = await Promise.allSettled(pending);
-    assert.equal(outcomes.length, 120);
+    assert.equal(outcomes.length, 240);
     for (const outcome of outcomes) {
       assert.equal(outcome.status, 'rejected');
       assert.ok(outcome.reason instanceof AbortError, String(outcome.reason));
@@ -77,6 +81,7 @@ test('one signal shared by 200 pending waits of every kind cancels them all with
     queue.close();
     a.close();
     b.close();
+    await listener.close();
   }
   assert.deepEqual(warnings.map((w) => w.name), []);
 });

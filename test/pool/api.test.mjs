@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PicklingError, ProcessError, RemoteError, TimeoutError } from '../../dist/index.js';
 import { forEachMethod, within } from '../helpers/methods.mjs';
-import { add, fail, failOn, identity, slowSquare, square, throwString, unsendableResult } from '../fixtures/pool/tasks.mjs';
+import { Money, add, fail, failOn, identity, slowSquare, square, throwString, total, unsendableResult } from '../fixtures/pool/tasks.mjs';
 import { SayWhenError, failWithDetails, raiseLarge, rejectAsync, whoRuns } from '../fixtures/pool/faults.mjs';
 
 const range = (n) => Array.from({ length: n }, (_, i) => i);
@@ -223,6 +223,13 @@ forEachMethod((ctx, method) => {
     const results = await Promise.allSettled([pool.apply(square, [2]), pool.apply(unsendableResult), pool.apply(square, [3])]);
     assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
     assert.deepEqual([results[0].value, results[2].value], [4, 9]);
+  });
+
+  test('instances of exported classes reach the worker and come back with their prototype', async () => {
+    const sum = await pool.apply(total, [new Money(150), new Money(250)]);
+    assert.ok(sum instanceof Money, 'the result is a Money again');
+    assert.equal(sum.cents, 400);
+    assert.deepEqual((await pool.starmap(total, [[new Money(1), new Money(2)], [new Money(3)]])).map((m) => m.cents), [3, 3]);
   });
 
   test('the pool describes itself', () => {

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Event, PicklingError, Pool, ProcessError, RemoteError, ThreadPool, getContext } from '../../dist/index.js';
 import { forEachMethod, within } from '../helpers/methods.mjs';
-import { add, identity, square } from '../fixtures/pool/tasks.mjs';
+import { add, identity, makeLocalMoney, square, total } from '../fixtures/pool/tasks.mjs';
 import { makePool } from '../fixtures/pool/faults.mjs';
 import { holdUntil } from '../fixtures/pool/dispatch.mjs';
 
@@ -136,6 +136,24 @@ forEachMethod((ctx) => {
       for await (const v of pool.imap(identity, [1, Symbol('x')])) assert.equal(v, 1);
     }, PicklingError);
     assert.deepEqual(await pool.map(square, [1, 2]), [1, 4], 'nothing was sent; the pool still serves');
+  });
+
+  test('what cannot be sent is named where the caller put it: args[i], iterable[i], initargs[i]', async () => {
+    const money = makeLocalMoney(5);
+    const refusedAt = (path) => (error) => {
+      assert.ok(error instanceof PicklingError, `${error}`);
+      assert.ok(error.message.startsWith(`Cannot send ${path}, `), error.message);
+      return true;
+    };
+    assert.throws(() => pool.applyAsync(total, [money, money]), refusedAt("args[0]"));
+    assert.match(String(await pool.apply(total, [1, { m: money }]).catch((e) => e)), /args\[1\]\.m, an instance of class 'LocalMoney'.*registerClass\(LocalMoney\)/);
+    await assert.rejects(pool.map(identity, [1, 2, 3, 4, money], { chunksize: 2 }), refusedAt('iterable[4]'));
+    await assert.rejects(pool.starmap(add, [[1, 2], [3, Symbol('s')]]), refusedAt('iterable[1][1]'));
+    await assert.rejects(async () => {
+      for await (const v of pool.imap(identity, [0, 1, 2, { deep: [money] }])) assert.ok(v < 3);
+    }, refusedAt('iterable[3].deep[0]'));
+    assert.throws(() => new ctx.Pool({ processes: 1, initializer: identity, initargs: [1, money] }), refusedAt('initargs[1]'));
+    assert.equal(await pool.apply(square, [3]), 9, 'nothing was sent; the pool still serves');
   });
 
   test('an input iterable that throws surfaces its error at its position', async () => {

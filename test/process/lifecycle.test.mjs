@@ -129,6 +129,24 @@ forEachMethod((ctx, method) => {
     assert.equal(p.exitCode, -15);
   });
 
+  test('join({ signal }) rejects with AbortError when aborted and leaves the child running', async () => {
+    const ready = reports.file('ready');
+    const p = track(new ctx.Process({ target: waitForever, args: [ready], daemon: true }));
+    p.start();
+    await reportAppears(ready);
+    const controller = new AbortController();
+    const joining = p.join({ signal: controller.signal });
+    controller.abort('stop waiting');
+    await assert.rejects(within(joining, 5_000, 'an aborted join'), (e) => e.name === 'AbortError' && e.code === 'ABORT_ERR' && e.cause === 'stop waiting');
+    assert.equal(p.isAlive(), true, 'the child runs on');
+    await assert.rejects(p.join({ signal: controller.signal }), { name: 'AbortError' }, 'an aborted signal rejects at once');
+    assert.equal(await p.join({ timeout: 10, signal: new AbortController().signal }), undefined, 'a timeout still resolves');
+    await assert.rejects(p.join({ signal: 'no' }), TypeError);
+    p.kill();
+    assert.equal(await within(p.join({ signal: new AbortController().signal }), 15_000, 'join'), undefined);
+    assert.equal(p.exitCode, -9);
+  });
+
   test('kill() gives -9 and interrupt() gives -2', async () => {
     const readyA = reports.file('ready');
     const readyB = reports.file('ready');

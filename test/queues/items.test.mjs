@@ -5,6 +5,7 @@
 // the moment of put, even if the caller changes it while the item waits for room.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Socket } from 'node:net';
 import { Queue, SimpleQueue } from '../../dist/index.js';
 import { forEachMethod, within, processStarter } from '../helpers/methods.mjs';
 import { double, echo, echoSync, Pair, sampleItems, sizedItem, takeSized } from '../fixtures/queues/items.mjs';
@@ -79,6 +80,23 @@ test('a Proxy is sent as its properties; values the codec refuses still throw at
   await assert.rejects(q.put([1, Symbol('local')]), { name: 'PicklingError' });
   assert.throws(() => q.putSync({ nested: { f: () => 1 } }), { name: 'PicklingError' });
   assert.equal(q.qsize(), 0);
+});
+
+test('an object of this process that cannot be copied is refused at put, named where it sits in the item', async () => {
+  const q = new Queue();
+  const socket = new Socket();
+  try {
+    await assert.rejects(q.put({ job: 1, reply: { socket } }), (error) => {
+      assert.equal(error.name, 'PicklingError');
+      assert.ok(error.message.startsWith('Cannot send obj.reply.socket, a net.Socket (a Node.js object), '), error.message);
+      assert.match(error.message, /Fix: .*Pipe, Queue or Connection/);
+      return true;
+    });
+    assert.equal(q.qsize(), 0, 'nothing was put');
+  } finally {
+    socket.destroy();
+    q.close();
+  }
 });
 
 test('an item is what it was when put, even when it waits for room and the caller changes it', async () => {

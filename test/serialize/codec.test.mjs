@@ -3,10 +3,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { serialize, deserialize } from 'node:v8';
+import * as net from 'node:net';
+import * as fs from 'node:fs';
+import * as vm from 'node:vm';
 import { encode, decode, prepareDecode, registerShareable, kReduce, TAG } from '../../dist/serialize/codec.js';
-import { PicklingError, TimeoutError, RemoteError, ProcessError, registerClass } from '../../dist/index.js';
+import { AsyncResult, PicklingError, Process, TimeoutError, RemoteError, ProcessError, registerClass } from '../../dist/index.js';
 import { add, Tasks, getHidden } from '../fixtures/serialize/esm/tasks.mjs';
-import { samplePoints, Segment, ValidationError } from '../fixtures/serialize/esm/values.mjs';
+import { Account, makeUnregistered, samplePoints, sampleVectors, Segment, ValidationError, Vector, Vector3 } from '../fixtures/serialize/esm/values.mjs';
 
 const TRANSPORTS = {
   'process channel (v8 serialization)': { destination: { kind: 'process' }, copy: (value) => deserialize(serialize(value)) },
@@ -84,15 +87,40 @@ for (const [name, transport] of Object.entries(TRANSPORTS)) {
       await same({ nested: [{ [TAG]: 'error', error: 'not one' }] });
     });
 
-    it('sends instances of unregistered classes as their own enumerable properties', async () => {
-      class Local {
-        constructor() {
-          this.a = 1;
-        }
-      }
-      const out = await roundTrip(new Local(), transport);
-      assert.equal(Object.getPrototypeOf(out), Object.prototype);
-      assert.deepStrictEqual(out, { a: 1 });
+    it('sends instances of exported classes with their prototype, by a reference to the class', async () => {
+      const out = await roundTrip(sampleVectors(), transport);
+      assert.ok(out.single instanceof Vector);
+      assert.equal(out.single.norm(), 5);
+      assert.ok(out.sub instanceof Vector3);
+      assert.equal(out.sub.norm(), 7);
+      assert.equal(out.square.area(), 9);
+      assert.equal(out.pair[0], out.pair[1]);
+      assert.equal(out.looped.self, out.looped);
+    });
+
+    it('keeps null-prototype objects, and plain objects made in another realm, as plain objects', async () => {
+      const bare = Object.assign(Object.create(null), { a: 1 });
+      const out = await roundTrip({ bare, foreign: vm.runInNewContext('({ a: 1, list: [{ b: 2 }] })') }, transport);
+      // As structured clone does, a null-prototype object arrives as an ordinary one.
+      assert.deepStrictEqual({ ...out.bare }, { a: 1 });
+      assert.deepStrictEqual(out.foreign, { a: 1, list: [{ b: 2 }] });
+    });
+
+    it("sends a Node.js object whose state is all in its own properties (fs.Stats) as those properties", async () => {
+      const stats = fs.statSync('/');
+      const out = await roundTrip({ stats }, transport);
+      assert.equal(Object.getPrototypeOf(out.stats), Object.prototype);
+      assert.deepStrictEqual(out.stats, { ...stats });
+    });
+
+    it('sends an error whose property cannot be sent, noting that property instead', async () => {
+      const error = new Error('request failed');
+      error.socket = new net.Socket();
+      error.status = 500;
+      const out = await roundTrip(error, transport);
+      assert.equal(out.message, 'request failed');
+      assert.equal(out.status, 500);
+      assert.equal(out.socket, '[not sent: a net.Socket (a Node.js object)]');
     });
 
     it('keeps an error: type, name, message, stack, code, own properties and cause chain', async () => {
@@ -201,6 +229,62 @@ describe('encode', () => {
       );
     });
   }
+});
+
+describe('values that cannot be sent are refused where they sit', () => {
+  /** Asserts encode(value, destination, label) throws a PicklingError whose message matches every pattern. */
+  function refuses(value, label, ...patterns) {
+    assert.throws(
+      () => encode(value, { kind: 'process' }, label),
+      (error) => {
+        assert.ok(error instanceof PicklingError, `expected a PicklingError, got ${error?.stack ?? error}`);
+        for (const pattern of patterns) assert.match(error.message, pattern);
+        return true;
+      },
+    );
+  }
+
+  it('a socket: what it is, where it is, and the fix (not an error about a Node.js internal)', () => {
+    const socket = new net.Socket();
+    refuses(
+      [1, { conn: { socket } }],
+      'args',
+      /^Cannot send args\[1\]\.conn\.socket, a net\.Socket \(a Node\.js object\), to another process: it is tied to an open resource/,
+      /Fix: pass the data it carries.*use a Pipe, Queue or Connection\.$/,
+    );
+  });
+
+  it('a file stream, instead of sending it as a junk object', async () => {
+    const stream = fs.createReadStream('/dev/null');
+    try {
+      refuses({ input: stream }, 'obj', /^Cannot send obj\.input, a fs\.ReadStream \(a Node\.js object\)/);
+    } finally {
+      stream.destroy();
+    }
+  });
+
+  it('a built-in whose state is not in properties (URL), with how to send its data', () => {
+    refuses(new Map([['home', new URL('https://example.com/')]]), 'obj', /^Cannot send obj\.get\("home"\), a URL \(a built-in object\)/, /url\.href/);
+  });
+
+  it('an instance of a class defined inside a function, or not exported, with registerClass as a fix', () => {
+    class Local {}
+    refuses({ item: new Local() }, 'obj', /^Cannot send obj\.item, an instance of class 'Local' \(defined at .*codec\.test\.mjs:\d+:\d+\)/, /defined inside a function/, /registerClass\(Local\)/);
+    refuses([makeUnregistered()], 'args', /^Cannot send args\[0\], an instance of class 'Unregistered'/, /not exported from its module/, /export class Unregistered/);
+  });
+
+  it('an instance of an exported class whose state is in private members', () => {
+    refuses({ account: new Account(10) }, 'obj', /^Cannot send obj\.account, an instance of class 'Account'/, /private members \(#balance\)/);
+  });
+
+  it("the package's objects that belong to this process: a Process, a pool's AsyncResult", () => {
+    refuses([new Process()], 'args', /^Cannot send args\[0\], a Process object/);
+    refuses({ pending: new AsyncResult() }, 'obj', /^Cannot send obj\.pending, an AsyncResult object/, /await it/);
+  });
+
+  it('names the place inside Sets, nested arrays and keys that are not identifiers', () => {
+    refuses({ 'a key': [[0, new Set([1, Symbol('s')])]] }, 'obj', /^Cannot send obj\["a key"\]\[0\]\[1\]\[\.\.\.values\(\)\]\[1\], Symbol\(s\)/);
+  });
 });
 
 describe('shareable objects', () => {

@@ -82,16 +82,20 @@ const REFUSED_TARGETS = [
   ],
 ];
 
-// [what, args, what the message says]
+// [what, args, what the message says: where the value sits in args, what it is, the fix]
 const REFUSED_ARGS = [
-  ['a symbol', [Symbol('local')], /Symbol\(local\)/],
-  ['a symbol nested in an object, array and Map', [{ deep: [new Map([['key', Symbol.for('nested')]])] }], /Symbol\(nested\)/],
-  ['a Promise', [Promise.resolve(1)], /a Promise \(await it first/],
-  ['a Promise inside an object', [{ pending: new Promise(() => {}) }], /a Promise/],
+  ['a symbol', [Symbol('local')], /^Cannot send args\[0\], Symbol\(local\), .*Fix: send a string/],
+  [
+    'a symbol nested in an object, array and Map',
+    [1, { deep: [new Map([['key', Symbol.for('nested')]])] }],
+    /^Cannot send args\[1\]\.deep\[0\]\.get\("key"\), Symbol\(nested\), /,
+  ],
+  ['a Promise', [Promise.resolve(1)], /^Cannot send args\[0\], a Promise, .*Fix: await it first/],
+  ['a Promise inside an object', [{ pending: new Promise(() => {}) }], /^Cannot send args\[0\]\.pending, a Promise/],
   ['a WeakMap', [new WeakMap()], /a WeakMap/],
-  ['a WeakSet inside an array', [[new WeakSet()]], /a WeakSet/],
+  ['a WeakSet inside an array', [[new WeakSet()]], /^Cannot send args\[0\]\[0\], a WeakSet/],
   ['a WeakRef', [new WeakRef({})], /a WeakRef/],
-  ['a closure inside args', [{ callback: makeClosure(3) }], /'closureFn'.*closure/],
+  ['a closure inside args', [{ callback: makeClosure(3) }], /^Cannot send args\[0\]\.callback, 'closureFn' .*closure/],
 ];
 
 function expectPicklingError(start, check) {

@@ -90,7 +90,13 @@ describe('a main module still in top-level await', () => {
     assert.equal(result.code, 0, result.stderr);
   });
 
-  for (const [what, article] of [['exported function', 'an'], ['exported arrow', 'an'], ['static method', 'a'], ['registered function', 'a']]) {
+  for (const [what, article] of [
+    ['exported function', 'an'],
+    ['exported arrow', 'an'],
+    ['static method', 'a'],
+    ['registered function', 'a'],
+    ['method of an exported object', 'the'],
+  ]) {
     for (const method of ALL_METHODS) {
       it(`runs ${article} ${what} of the main module on ${method}`, () => {
         assert.ok(result, 'the script ran');
@@ -107,6 +113,22 @@ describe('a main module still in top-level await', () => {
     assert.equal(report.picklingError, true);
     assert.match(report.message, /'heldArrow'/);
   });
+
+  for (const [label, where] of [
+    ['unexported-method', /^Cannot send 'run' \(defined at .*tla-main\.mjs:\d+:\d+\)/],
+    ['object-with-method-in-args', /^Cannot send args\[0\]\.run, 'run' \(defined at .*tla-main\.mjs:\d+:\d+\)/],
+  ]) {
+    it(`refuses a method of an object the main module does not export (${label}) at start(), not in the child`, () => {
+      assert.ok(result, 'the script ran');
+      const line = result.stdout.split('\n').find((l) => l.startsWith(`refused ${label} `));
+      assert.ok(line, `not refused; stdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+      const report = JSON.parse(line.slice(`refused ${label} `.length));
+      assert.equal(report.picklingError, true);
+      assert.match(report.message, where);
+      assert.match(report.message, /a method of an object \(or class\) that its module does not export/);
+      assert.match(report.message, /Fix: send data, not objects with methods/);
+    });
+  }
 
   for (const when of ['before-await', 'after-await']) {
     it(`refuses a non-exported function of the main module (${when}) with PicklingError`, () => {

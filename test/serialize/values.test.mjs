@@ -1,8 +1,10 @@
 // Arguments arrive in the child as what the parent sent: structured data, errors with their
-// details, and instances of registered classes with their prototype. The child runs the
-// checks (fixtures/serialize/esm/values.mjs) and exits 0 only if everything arrived intact.
+// details, and instances of exported or registered classes with their prototype. The child runs
+// the checks (fixtures/serialize/esm/values.mjs) and exits 0 only if everything arrived intact.
+// An instance of a class the child could not import is refused at start(), not sent as junk.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { PicklingError } from '../../dist/index.js';
 import { forEachMethod, within, cleanup } from '../helpers/methods.mjs';
 import {
   sampleValues,
@@ -13,6 +15,8 @@ import {
   checkErrors,
   samplePoints,
   checkPoints,
+  sampleVectors,
+  checkVectors,
 } from '../fixtures/serialize/esm/values.mjs';
 
 describe('values sent to a child', { concurrency: 3 }, () => {
@@ -29,7 +33,7 @@ describe('values sent to a child', { concurrency: 3 }, () => {
     }
 
     it('Map, Set, Date, BigInt, RegExp, typed arrays, cycles, undefined, NaN and -0 arrive intact', async () => {
-      assert.equal(await exitCodeOf(checkValues, [sampleValues(), new Date(NaN), makeUnregistered()]), 0, 'the child found a difference (see its stderr)');
+      assert.equal(await exitCodeOf(checkValues, [sampleValues(), new Date(NaN)]), 0, 'the child found a difference (see its stderr)');
     });
 
     it("errors keep name, message, stack, code, own properties, cause, subclass name and AggregateError's errors", async () => {
@@ -39,6 +43,24 @@ describe('values sent to a child', { concurrency: 3 }, () => {
 
     it('instances of registered classes keep their prototype: methods, getters and instanceof work', async () => {
       assert.equal(await exitCodeOf(checkPoints, [samplePoints()]), 0, 'the child found a difference (see its stderr)');
+    });
+
+    it('instances of exported classes keep their prototype without registerClass, as pickle sends them', async () => {
+      assert.equal(await exitCodeOf(checkVectors, [sampleVectors()]), 0, 'the child found a difference (see its stderr)');
+    });
+
+    it("an instance of a class the child could not import fails start() naming the argument and the fix", () => {
+      const p = new ctx.Process({ target: checkValues, args: [{}, { item: makeUnregistered() }] });
+      assert.throws(
+        () => p.start(),
+        (error) =>
+          error instanceof PicklingError &&
+          error.message.startsWith("Cannot send args[1].item, an instance of class 'Unregistered'") &&
+          /values\.mjs:\d+:\d+/.test(error.message) &&
+          error.message.includes('not exported') &&
+          error.message.includes('registerClass(Unregistered)'),
+      );
+      assert.equal(p.pid, null, 'nothing started');
     });
   });
 });
