@@ -7,9 +7,9 @@ import * as net from 'node:net';
 import { onAbort } from '../internal/abort.js';
 import { native } from '../internal/native.js';
 import { abortError } from '../synchronize/futex.js';
-import { answerChallenge, checkAuthkey, deliverChallenge } from './auth.js';
-import { Connection, ownedReads, socketFromFd } from './connection.js';
-import { ClientConnection } from './client-connection.js';
+import { AuthenticationError } from '../errors.js';
+import { answerChallenge, checkAuthkey, deliverChallenge, isChallenge } from './auth.js';
+import { Connection, kCheckFirstMessage, ownedReads, socketFromFd } from './connection.js';
 import { authenticate, checkSignal, isAbstract, parseAddress, systemError, type Address, type Family, unixPathBytes } from './listener.js';
 
 /**
@@ -47,6 +47,13 @@ function connectSocket(options: net.NetConnectOpts, signal: AbortSignal | undefi
       resolve(socket);
     });
   });
+}
+
+function authkeyRequired(): AuthenticationError {
+  return new AuthenticationError(
+    "the listener requires an authkey: its first message is the challenge of the authentication handshake (CPython's #CHALLENGE#). " +
+      'Fix: pass the listener\'s key to the client, Client(address, { authkey })',
+  );
 }
 
 /** Checks Client's options; CPython's positional family or authkey get the object form in the message. */
@@ -110,8 +117,13 @@ export async function Client(address: Address, options: ClientOptions = {}): Pro
     socket = await connectSocket({ host: parsed.host, port: parsed.port, family: parsed.family === 'AF_INET6' ? 6 : 4 }, signal);
   }
 
-  if (authkey === undefined) return new ClientConnection(socket);
   const connection = new Connection(socket);
+  if (authkey === undefined) {
+    // A listener that requires a key speaks first, with its challenge; a keyless client would
+    // otherwise read it as a broken message.
+    connection[kCheckFirstMessage]((first) => (isChallenge(first) ? authkeyRequired() : null));
+    return connection;
+  }
   await authenticate(
     connection,
     async () => {

@@ -132,6 +132,13 @@ class FdSource implements SyncByteSource {
   }
 }
 
+/**
+ * @internal Sets a check that sees the first message before any read hands it out; an Error it
+ * returns fails that read and every later use, and closes the connection (a keyless Client
+ * meeting a listener's authentication challenge).
+ */
+export const kCheckFirstMessage = Symbol('mp.checkFirstMessage');
+
 type ConnectionState =
   | { kind: 'fd'; fd: number; readable: boolean; writable: boolean }
   | { kind: 'shared'; address: string; id: number; readable: boolean; writable: boolean }
@@ -282,6 +289,9 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
   readonly #notify = new Set<Notify>();
   /** Reads run one after another, so concurrent `recv`s take messages in call order. */
   #readChain: Promise<unknown> = Promise.resolve();
+  /** See kCheckFirstMessage. */
+  #firstCheck: ((message: Buffer) => Error | null) | null = null;
+  #refusal: Error | null = null;
 
   /**
    * Takes a connected stream socket over.
@@ -458,7 +468,7 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
   /** Receives one message sent with `send` and rebuilds its value. */
   async recv(options?: RecvOptions): Promise<unknown> {
     const signal = signalOf(options);
-    const payload = await this.#serial(() => this.#readMessage(undefined, signal), signal);
+    const payload = await this.#serial(() => this.#readChecked(undefined, signal), signal);
     let modules: ModuleNeed[];
     let value: unknown;
     let plain: boolean;
@@ -479,7 +489,7 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
       if (!isInteger(maxLength)) throw new TypeError('maxLength must be an integer');
       if (maxLength < 0) throw new RangeError('negative maxlength');
     }
-    return this.#serial(() => this.#readMessage(maxLength ?? undefined, signal), signal);
+    return this.#serial(() => this.#readChecked(maxLength ?? undefined, signal), signal);
   }
 
   /** Copies one message into `buf` at byte `offset`; resolves with its length in bytes. */
@@ -489,7 +499,7 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     if (!isInteger(offset)) throw new TypeError('offset must be an integer');
     if (offset < 0) throw new RangeError('negative offset');
     if (offset > target.byteLength) throw new RangeError('offset too large');
-    const message = await this.#serial(() => this.#readMessage(undefined, signal), signal);
+    const message = await this.#serial(() => this.#readChecked(undefined, signal), signal);
     if (offset + message.length > target.byteLength) throw new BufferTooShortError(message);
     target.set(message, offset);
     return message.length;
@@ -609,7 +619,27 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
   // ---------------------------------------------------------------- internals
 
   #checkClosed(): void {
-    if (this.#closed) throw closedError();
+    if (this.#closed) throw this.#refusal ?? closedError();
+  }
+
+  [kCheckFirstMessage](check: (message: Buffer) => Error | null): void {
+    this.#firstCheck = check;
+  }
+
+  /** Runs the first-message check (once) on a message about to be handed out. */
+  #checked(message: Buffer): Buffer {
+    const check = this.#firstCheck;
+    if (check === null) return message;
+    this.#firstCheck = null;
+    const refusal = check(message);
+    if (refusal === null) return message;
+    this.#refusal = refusal;
+    this.close();
+    throw refusal;
+  }
+
+  async #readChecked(maxLength: number | undefined, signal: AbortSignal | undefined): Promise<Buffer> {
+    return this.#checked(await this.#readMessage(maxLength, signal));
   }
 
   #checkWritable(): void {
@@ -1114,6 +1144,10 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
 
   /** Blocks until the next whole message is here and returns its bytes (reading the fd directly). */
   #messageSync(maxLength: number | undefined): Buffer {
+    return this.#checked(this.#rawMessageSync(maxLength));
+  }
+
+  #rawMessageSync(maxLength: number | undefined): Buffer {
     for (;;) {
       const header = this.#header(maxLength);
       if (header) {
