@@ -106,7 +106,10 @@ export async function buildNative(args: readonly string[]): Promise<number> {
     console.error(error.message);
     return 1;
   }
-  console.log(`multiprocessing-ts: compiling the native addon in ${NATIVE_DIR} for Node.js ${process.version} (ABI ${process.versions.modules})`);
+  console.log(
+    `multiprocessing-ts: compiling the native addon in ${NATIVE_DIR} for Node.js ${process.version} (ABI ${process.versions.modules}),\n` +
+      `  with node-gyp ${found.nodeGyp} and the headers in ${join(found.nodedir, 'include', 'node')}`,
+  );
   const result = spawnSync(
     process.execPath,
     [found.nodeGyp, 'rebuild', '--directory', NATIVE_DIR, `--nodedir=${found.nodedir}`, '--jobs=max'],

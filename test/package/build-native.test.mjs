@@ -2,7 +2,7 @@
 // addon into the installed package (node-gyp from npm, this Node's headers), which then prefers it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ESM_RESULT, environment, lastJsonLine, npmCli, ok, onPath, packed, seconds } from '../helpers/package.mjs';
 
 const toolchain = ['make', 'g++', 'python3'].every((tool) => onPath(tool));
@@ -27,6 +27,8 @@ test(
       timeout: 300_000,
     });
     t.diagnostic(`build-native: ${seconds(started)}`);
+    // npx hands npm's own node-gyp over (npm_config_node_gyp).
+    assert.ok(built.stdout.includes(`with node-gyp ${join(dirname(dirname(npmCli)), 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')}`), built.stdout);
     const compiled = join(app, 'node_modules', 'multiprocessing-ts', 'native', 'build', 'Release', 'mp_native.node');
     assert.ok(built.stdout.includes(`built ${compiled}`), built.stdout);
     const doctor = await ok(join(app, 'node_modules', '.bin', 'multiprocessing-ts'), ['doctor', '--json'], { cwd: app, env });
