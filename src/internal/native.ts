@@ -8,7 +8,7 @@
  * which is what someone editing the C++ wants).
  */
 import { createRequire } from 'node:module';
-import { sep } from 'node:path';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface NativeAddon {
@@ -112,7 +112,7 @@ const require = createRequire(import.meta.url);
 let status: NativeStatus | undefined;
 let addon: NativeAddon | undefined;
 
-/** glibc's version, or 'musl' (or another libc) when Node's report names none. */
+/** 'glibc <version>', or 'musl (or another libc than glibc)' when Node's report names no glibc. */
 export function libcName(): string {
   const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
   return header?.glibcVersionRuntime ? `glibc ${header.glibcVersionRuntime}` : 'musl (or another libc than glibc)';
@@ -147,12 +147,15 @@ function load(): NativeStatus {
     addon = require(path) as NativeAddon;
     return { available: true, path, origin };
   } catch (error) {
+    // A local build made for another Node (an upgrade since) also lands here: compiling again fixes
+    // it, and so does removing it where a prebuilt binary fits.
+    const alternative = origin === 'compiled' ? `, or delete ${join(NATIVE_DIR, 'build')} to use the prebuilt one` : '';
     return {
       available: false,
       reason:
         `the ${origin} native addon ${path} does not load on ${runtimeTarget()}: ` +
-        `${(error as Error).message.split('\n')[0]}. ` +
-        `Run \`${BUILD_COMMAND}\` to compile one for this machine (needs python3, make and a C++ compiler).`,
+        `${(error as Error).message.replace(/\s*\n\s*/g, ' ').replace(/\.$/, '')}. ` +
+        `Run \`${BUILD_COMMAND}\` to compile one for this machine (needs python3, make and a C++ compiler)${alternative}.`,
       cause: error,
     };
   }

@@ -2,10 +2,14 @@
 // platform, architecture, ABI and libc) and what is said when none loads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sep } from 'node:path';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUILD_COMMAND, NATIVE_DIR, nativeStatus } from '../../dist/internal/native.js';
 import { runScript } from '../helpers/run-script.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
 const fixture = fileURLToPath(new URL('../fixtures/internal/native-status.mjs', import.meta.url));
 
@@ -43,3 +47,29 @@ test('MULTIPROCESSING_TS_NATIVE=0 turns the addon off, and native() says so', as
   assert.equal(status.reason, 'the native addon is turned off (MULTIPROCESSING_TS_NATIVE=0)');
   assert.equal(status.thrown, `multiprocessing-ts: ${status.reason}`);
 });
+
+test(
+  'a local build for another Node ABI is reported with both fixes: compile again, or remove it',
+  { skip: process.platform === 'linux' && process.arch === 'x64' ? false : 'uses the x64 prebuilt binaries' },
+  async () => {
+    // A copy of the package whose native/build holds a binary of another ABI, as after a Node upgrade.
+    const copy = mkdtempSync(join(tmpdir(), 'mp-native-'));
+    try {
+      cpSync(join(root, 'dist'), join(copy, 'dist'), { recursive: true });
+      cpSync(join(root, 'package.json'), join(copy, 'package.json'));
+      symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'));
+      const other = readdirSync(join(NATIVE_DIR, 'prebuilds', 'linux-x64')).find((name) => !name.includes(`.abi${process.versions.modules}.`));
+      mkdirSync(join(copy, 'native', 'build', 'Release'), { recursive: true });
+      cpSync(join(NATIVE_DIR, 'prebuilds', 'linux-x64', other), join(copy, 'native', 'build', 'Release', 'mp_native.node'));
+      const result = await runScript(join(copy, 'dist', 'cli', 'main.js'), { args: ['doctor', '--json'], timeout: 60_000 });
+      const report = JSON.parse(result.stdout);
+      assert.equal(report.native.loaded, false);
+      const compiled = join(copy, 'native', 'build', 'Release', 'mp_native.node');
+      assert.ok(report.native.reason.startsWith(`the compiled native addon ${compiled} does not load on linux-`), report.native.reason);
+      assert.match(report.native.reason, /NODE_MODULE_VERSION \d+\. This version of Node\.js requires NODE_MODULE_VERSION/);
+      assert.ok(report.native.reason.endsWith(`Run \`${BUILD_COMMAND}\` to compile one for this machine (needs python3, make and a C++ compiler), or delete ${join(copy, 'native', 'build')} to use the prebuilt one.`), report.native.reason);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  },
+);
