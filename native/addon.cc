@@ -49,7 +49,7 @@ void SetMethod(v8::Isolate* isolate, v8::Local<v8::Object> target, const char* n
 }  // namespace mp
 
 NODE_MODULE_INIT(/* exports, module, context */) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
   mp::InitProcessOps(isolate, exports);
   mp::InitShm(isolate, exports);
   mp::InitFutex(isolate, exports);

@@ -347,8 +347,10 @@ void WaiterThread::Run() {
   }
 }
 
+// The functions' data is the address of their thread's Waiters, as a BigInt: v8::External, the
+// usual holder, changes its API across the V8 versions of the Node majors the addon supports.
 Waiters* WaitersOf(const v8::FunctionCallbackInfo<v8::Value>& args) {
-  return static_cast<Waiters*>(args.Data().As<v8::External>()->Value());
+  return reinterpret_cast<Waiters*>(static_cast<uintptr_t>(args.Data().As<v8::BigInt>()->Uint64Value()));
 }
 
 // futexWaitAsync(view, index, expected, timeoutMs, callback) -> id; callback(result) later on
@@ -377,7 +379,8 @@ void FutexCancel(const v8::FunctionCallbackInfo<v8::Value>& args) {
 void InitFutex(v8::Isolate* isolate, v8::Local<v8::Object> exports) {
   SetMethod(isolate, exports, "futexWaitSync", FutexWaitSync);
   SetMethod(isolate, exports, "futexWake", FutexWake);
-  v8::Local<v8::External> waiters = v8::External::New(isolate, new Waiters(isolate));
+  v8::Local<v8::BigInt> waiters =
+      v8::BigInt::NewFromUnsigned(isolate, reinterpret_cast<uintptr_t>(new Waiters(isolate)));
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
   for (auto [name, callback] : {std::pair<const char*, v8::FunctionCallback>{"futexWaitAsync", FutexWaitAsync},
                                 {"futexCancel", FutexCancel}}) {

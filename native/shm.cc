@@ -3,9 +3,10 @@
 // as real SharedArrayBuffers (Atomics work on them, worker_threads share them).
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/stat.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <string>
@@ -44,6 +45,40 @@ void OpenProcessFd(const v8::FunctionCallbackInfo<v8::Value>& args) {
   args.GetReturnValue().Set(v8::Integer::New(isolate, result));
 }
 
+// Named POSIX segments are files under /dev/shm, which is all glibc's and musl's shm_open and
+// shm_unlink do. Doing it here keeps the addon off glibc 2.34's new symbols for them, so one
+// binary loads on every glibc Node itself runs on (2.28 and later). The errors are glibc's: leading
+// slashes are dropped; an empty name or one with a '/' inside is EINVAL to open and ENOENT to
+// unlink; opening a directory is EINVAL; a name too long is the kernel's ENAMETOOLONG.
+bool ShmPath(const std::string& name, std::string* path) {
+  size_t start = name.find_first_not_of('/');
+  if (start == std::string::npos || name.find('/', start) != std::string::npos) return false;
+  *path = "/dev/shm/" + name.substr(start);
+  return true;
+}
+
+int OpenShm(const std::string& name, int flags, mode_t mode) {
+  std::string path;
+  if (!ShmPath(name, &path)) {
+    errno = EINVAL;
+    return -1;
+  }
+  int fd = open(path.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0 && errno == EISDIR) errno = EINVAL;
+  return fd;
+}
+
+int UnlinkShm(const std::string& name) {
+  std::string path;
+  if (!ShmPath(name, &path)) {
+    errno = ENOENT;
+    return -1;
+  }
+  int rc = unlink(path.c_str());
+  if (rc != 0 && errno == EPERM) errno = EACCES;
+  return rc;
+}
+
 // shmOpen(name, create, exclusive) -> fd for a named POSIX segment (name starts with '/').
 void ShmOpen(const v8::FunctionCallbackInfo<v8::Value>& args) {
   v8::Isolate* isolate = args.GetIsolate();
@@ -52,7 +87,7 @@ void ShmOpen(const v8::FunctionCallbackInfo<v8::Value>& args) {
   bool create = args.Length() > 1 && args[1]->IsTrue();
   bool exclusive = args.Length() > 2 && args[2]->IsTrue();
   int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0) | (exclusive ? O_EXCL : 0);
-  int fd = shm_open(name.c_str(), flags, 0600);
+  int fd = OpenShm(name, flags, 0600);
   if (fd < 0) return ThrowErrno(isolate, errno, "shm_open");
   args.GetReturnValue().Set(v8::Integer::New(isolate, fd));
 }
@@ -61,7 +96,7 @@ void ShmUnlink(const v8::FunctionCallbackInfo<v8::Value>& args) {
   v8::Isolate* isolate = args.GetIsolate();
   std::string name;
   if (!ReadString(args, 0, &name)) return ThrowType(isolate, "shmUnlink(name)");
-  if (shm_unlink(name.c_str()) != 0) return ThrowErrno(isolate, errno, "shm_unlink");
+  if (UnlinkShm(name) != 0) return ThrowErrno(isolate, errno, "shm_unlink");
 }
 
 void Truncate(const v8::FunctionCallbackInfo<v8::Value>& args) {
@@ -89,9 +124,12 @@ void FdSize(const v8::FunctionCallbackInfo<v8::Value>& args) {
   v8::Isolate* isolate = args.GetIsolate();
   int64_t fd;
   if (!ReadNumber(args, 0, &fd)) return ThrowType(isolate, "fdSize(fd)");
-  struct stat st;
-  if (fstat(static_cast<int>(fd), &st) != 0) return ThrowErrno(isolate, errno, "fstat");
-  args.GetReturnValue().Set(v8::Number::New(isolate, static_cast<double>(st.st_size)));
+  // statx (Linux 4.11) by system call rather than fstat, which glibc 2.33 made a new symbol.
+  struct statx st;
+  if (syscall(SYS_statx, static_cast<int>(fd), "", AT_EMPTY_PATH, STATX_SIZE, &st) != 0) {
+    return ThrowErrno(isolate, errno, "fstat");
+  }
+  args.GetReturnValue().Set(v8::Number::New(isolate, static_cast<double>(st.stx_size)));
 }
 
 void CloseFd(const v8::FunctionCallbackInfo<v8::Value>& args) {

@@ -5,11 +5,13 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
 #include <mutex>
 #include <poll.h>
 #include <random>
 #include <string>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -206,12 +208,24 @@ void DupFd(const v8::FunctionCallbackInfo<v8::Value>& args) {
 // The fd sharer, as CPython's resource_sharer: shareFd keeps a duplicate of an fd until another
 // process of the same user asks for it by id over an abstract Unix socket served by one
 // background thread; the duplicate travels with SCM_RIGHTS and is closed here once sent.
+// A seed from the kernel (getrandom, glibc 2.25): std::random_device would tie the addon to the
+// newest glibc it was built on (arc4random, 2.36).
+uint64_t RandomSeed() {
+  uint64_t seed = 0;
+  ssize_t got;
+  do {
+    got = getrandom(&seed, sizeof(seed), 0);
+  } while (got < 0 && errno == EINTR);
+  if (got != static_cast<ssize_t>(sizeof(seed))) seed ^= static_cast<uint64_t>(getpid()) << 32 ^ static_cast<uint64_t>(time(nullptr));
+  return seed;
+}
+
 struct Sharer {
   std::mutex mutex;
   int listener = -1;
   std::string address;  // abstract: starts with '\0'
   std::unordered_map<uint64_t, int> fds;
-  std::mt19937_64 random{std::random_device{}()};
+  std::mt19937_64 random{RandomSeed()};
 };
 
 Sharer& sharer() {

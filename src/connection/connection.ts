@@ -622,6 +622,7 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     if (this.#closed) throw this.#refusal ?? closedError();
   }
 
+  /** @internal See kCheckFirstMessage. */
   [kCheckFirstMessage](check: (message: Buffer) => Error | null): void {
     this.#firstCheck = check;
   }

@@ -1,8 +1,15 @@
 /**
- * The native addon, built at install time by node-gyp. It supplies what Node cannot:
- * the parent-death signal and non-reaping exit checks (and, later, shared memory and futexes).
+ * The native addon. It supplies what Node cannot: memfd and named shared memory mapped as
+ * SharedArrayBuffers, futexes, socket pairs and fd passing, the parent-death signal.
+ *
+ * The package ships it prebuilt for Linux x64 and arm64 (glibc) for each Node ABI, under
+ * `native/prebuilds/`; `npx multiprocessing-ts build-native` compiles it into `native/build/`
+ * for anything else, and a compiled addon is preferred over a prebuilt one (node-gyp-build's rule,
+ * which is what someone editing the C++ wants).
  */
 import { createRequire } from 'node:module';
+import { join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface NativeAddon {
   /** Arms PR_SET_PDEATHSIG; returns the parent pid seen afterwards. */
@@ -78,15 +85,43 @@ export interface NativeError extends Error {
 
 /** Whether the addon loaded, and if not, why (shown by errors and `multiprocessing-ts doctor`). */
 export type NativeStatus =
-  | { available: true; path: string }
+  | {
+      available: true;
+      /** The binary that loaded. */
+      path: string;
+      /** Shipped in the package (`native/prebuilds/`), or compiled on this machine (`native/build/`). */
+      origin: 'prebuilt' | 'compiled';
+    }
   | { available: false; reason: string; cause?: unknown };
 
 /** `MULTIPROCESSING_TS_NATIVE=0` runs without the addon, as on a platform it does not support. */
 export const NATIVE_ENV = 'MULTIPROCESSING_TS_NATIVE';
 
+/** The command that compiles the addon for this machine. */
+export const BUILD_COMMAND = 'npx multiprocessing-ts build-native';
+
+/** The package's native/ directory: binding.gyp, the sources, prebuilds/ and a local build/. */
+export const NATIVE_DIR = fileURLToPath(new URL('../../native', import.meta.url));
+
+interface NodeGypBuild {
+  /** The path of the binary that fits this process, or throws when none does. */
+  resolve(dir: string): string;
+}
+
 const require = createRequire(import.meta.url);
 let status: NativeStatus | undefined;
 let addon: NativeAddon | undefined;
+
+/** 'glibc <version>', or 'musl (or another libc than glibc)' when Node's report names no glibc. */
+export function libcName(): string {
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  return header?.glibcVersionRuntime ? `glibc ${header.glibcVersionRuntime}` : 'musl (or another libc than glibc)';
+}
+
+/** Where this process stands, as the prebuilt binaries are told apart. */
+export function runtimeTarget(): string {
+  return `${process.platform}-${process.arch}, Node ${process.versions.node} (ABI ${process.versions.modules}), ${libcName()}`;
+}
 
 function load(): NativeStatus {
   if (process.env[NATIVE_ENV] === '0') {
@@ -95,16 +130,32 @@ function load(): NativeStatus {
   if (process.platform !== 'linux') {
     return { available: false, reason: `the native addon supports Linux only, and this is ${process.platform}-${process.arch}` };
   }
-  const path = '../../build/Release/mp_native.node';
+  let path: string;
   try {
-    addon = require(path) as NativeAddon;
-    return { available: true, path: require.resolve(path) };
+    path = (require('node-gyp-build') as NodeGypBuild).resolve(NATIVE_DIR);
   } catch (error) {
     return {
       available: false,
       reason:
-        'the native addon is not built (build/Release/mp_native.node). ' +
-        'Run `npm rebuild multiprocessing-ts` (needs python3, make and a C++ compiler).',
+        `the package has no prebuilt native addon for ${runtimeTarget()}, and none was compiled here. ` +
+        `Run \`${BUILD_COMMAND}\` (needs python3, make and a C++ compiler).`,
+      cause: error,
+    };
+  }
+  const origin = path.includes(`${sep}prebuilds${sep}`) ? 'prebuilt' : 'compiled';
+  try {
+    addon = require(path) as NativeAddon;
+    return { available: true, path, origin };
+  } catch (error) {
+    // A local build made for another Node (an upgrade since) also lands here: compiling again fixes
+    // it, and so does removing it where a prebuilt binary fits.
+    const alternative = origin === 'compiled' ? `, or delete ${join(NATIVE_DIR, 'build')} to use the prebuilt one` : '';
+    return {
+      available: false,
+      reason:
+        `the ${origin} native addon ${path} does not load on ${runtimeTarget()}: ` +
+        `${(error as Error).message.replace(/\s*\n\s*/g, ' ').replace(/\.$/, '')}. ` +
+        `Run \`${BUILD_COMMAND}\` to compile one for this machine (needs python3, make and a C++ compiler)${alternative}.`,
       cause: error,
     };
   }
