@@ -1,7 +1,8 @@
 /**
  * Waiting on a word of shared memory until another process or thread changes it. Sync waits
- * block the calling thread in the kernel; async waits are served by the addon's waiter threads
- * and settle on this thread's event loop (a pending one keeps the process alive).
+ * block the calling thread; async waits settle on this thread's event loop (a pending one keeps
+ * the process alive). futex-backends.ts does the sleeping: kernel futexes through the addon, or
+ * V8's Atomics where the addon is not available (threads only).
  *
  * Before a wait sleeps, it may spin: re-read the word for a bounded moment (spin.ts decides when
  * and how long). Sync waits spin in a tight loop; async waits look once per turn of the event
@@ -9,13 +10,11 @@
  */
 import { AbortError } from '../errors.js';
 import { onAbort } from '../internal/abort.js';
-import { native } from '../internal/native.js';
 import { spinUntil, spinUntilAsync } from '../internal/spin.js';
+import { futexBackend, type WaitResult } from './futex-backends.js';
 
 export { SPIN_LIMIT_US } from '../internal/spin.js';
-
-export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
-const RESULTS: readonly WaitResult[] = ['ok', 'not-equal', 'timed-out'];
+export type { WaitResult } from './futex-backends.js';
 
 /** A point in time a blocking call must give up at; null means never. */
 export class Deadline {
@@ -71,11 +70,11 @@ export function spinWhileEqualAsync(
 }
 
 export function waitSync(view: Int32Array, index: number, expected: number, timeoutMs: number | null): WaitResult {
-  return RESULTS[native().futexWaitSync(view, index, expected, timeoutMs ?? -1)]!;
+  return futexBackend().waitSync(view, index, expected, timeoutMs);
 }
 
 export function wake(view: Int32Array, index: number, count = 1): number {
-  return native().futexWake(view, index, count);
+  return futexBackend().wake(view, index, count);
 }
 
 export function abortError(signal: AbortSignal): AbortError {
@@ -93,15 +92,16 @@ export function waitAsync(
   if (signal?.aborted) return Promise.reject(abortError(signal));
   if (Atomics.load(view, index) !== expected) return Promise.resolve('not-equal');
   return new Promise((resolve, reject) => {
-    const id = native().futexWaitAsync(view, index, expected, timeoutMs ?? -1, (result) => {
+    let unwatch: (() => void) | undefined;
+    const cancel = futexBackend().waitAsync(view, index, expected, timeoutMs, (result) => {
       unwatch?.();
-      resolve(RESULTS[result]!);
+      resolve(result);
     });
-    const unwatch =
-      signal &&
-      onAbort(signal, () => {
-        native().futexCancel(id);
+    if (signal) {
+      unwatch = onAbort(signal, () => {
+        cancel();
         reject(abortError(signal));
       });
+    }
   });
 }
