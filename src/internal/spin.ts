@@ -41,23 +41,34 @@ let sinceProbe = 0;
 // there are CPUs (the kernel's instantaneous count, looked at every LOOK_EVERY_MS), a spinner would
 // hold a CPU the peer needs, so waits sleep at once (as Go spins only while a CPU is idle). The
 // count is a snapshot, often of a moment's crowd: once crowded, it is looked at again sooner.
+// Where the kernel does not publish the count (no /proc/loadavg: macOS, Windows, some sandboxes),
+// the credit alone decides; the file is not looked for again.
 const LOOK_EVERY_MS = 50;
 const LOOK_AGAIN_CROWDED_MS = 1;
 let nextLook = 0;
 let crowded = false;
+let canCount = true;
 
-function runnableThreads(): number {
+/** Threads runnable now, or null where that cannot be known. */
+function runnableThreads(): number | null {
   try {
     const match = / (\d+)\//.exec(readFileSync('/proc/loadavg', 'latin1'));
-    return match ? Number(match[1]) : 0;
+    if (match) return Number(match[1]);
   } catch {
-    return 0; // not Linux, or no /proc: rely on the credit alone
+    // not Linux, or no /proc
   }
+  return null;
 }
 
 function isCrowded(now: number): boolean {
-  if (now >= nextLook) {
-    crowded = runnableThreads() > CPUS;
+  if (canCount && now >= nextLook) {
+    const runnable = runnableThreads();
+    if (runnable === null) {
+      canCount = false;
+      crowded = false;
+      return false;
+    }
+    crowded = runnable > CPUS;
     nextLook = now + (crowded ? LOOK_AGAIN_CROWDED_MS : LOOK_EVERY_MS);
   }
   return crowded;
