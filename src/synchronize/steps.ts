@@ -4,7 +4,7 @@
  * A 'spin' step re-reads a word for a bounded moment before sleeping: Sync twins in a tight loop,
  * async waits once per turn of the event loop (so it goes on meanwhile).
  */
-import { spinWhileEqual, spinWhileEqualAsync, waitAsync, waitSync } from './futex.js';
+import { abortError, spinWhileEqual, spinWhileEqualAsync, waitAsync, waitSync } from './futex.js';
 
 /** One blocking operation an algorithm needs; the driver performs it in the kernel or on the event loop. */
 export type Step =
@@ -55,6 +55,9 @@ export async function runAsync<T>(steps: Steps<T>, signal: AbortSignal | undefin
           : step.op === 'spin'
             ? await spinWhileEqualAsync(step.view, step.index, step.expected, step.timeout, signal)
             : await step.async();
+      // A spin ends early on abort without throwing: the abort wins over what it may have seen
+      // meanwhile, as it does over a futex wait's wake-up (the algorithm then passes that on).
+      if (step.op === 'spin' && signal?.aborted) throw abortError(signal);
     } catch (error) {
       result = steps.throw(error);
       continue;

@@ -4,8 +4,10 @@
 // across a wait, and AbortSignal cancellation that neither keeps nor loses a notification.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import { AbortError, Condition, Lock, ProcessError, RLock, RawArray, Semaphore } from '../../dist/index.js';
 import { forEachMethod, processStarter } from '../helpers/methods.mjs';
+import { runScript } from '../helpers/run-script.mjs';
 import {
   expectNotOwned,
   notifyOnce,
@@ -15,6 +17,7 @@ import {
 } from '../fixtures/synchronize/conditions.mjs';
 
 const { start, join } = processStarter();
+const WITHOUT_LOADAVG = fileURLToPath(new URL('../fixtures/internal/without-loadavg.mjs', import.meta.url));
 
 /** The number of waiters a condition reports (CPython's repr: `<Condition(<lock>, n)>`). */
 function waiters(cond) {
@@ -148,6 +151,14 @@ test('a notification is not lost to a waiter aborted after it was notified', asy
   assert.equal(await live, true, 'the live waiter got the one notification');
   cond.release();
   assert.equal(waiters(cond), 0);
+});
+
+test('a waiter aborted during its spin, after it was notified, rejects; the live waiter gets the notification', async () => {
+  // The test above, where waits always spin first (the program hides /proc/loadavg, so spinning is
+  // not turned off by a busy machine): an abort seen by the spin wins, as it does over a sleep.
+  const { code, stdout, stderr } = await runScript(WITHOUT_LOADAVG, { args: ['condition'] });
+  assert.equal(code, 0, stderr);
+  assert.deepEqual(JSON.parse(stdout), { aborted: 'AbortError', live: true, looks: 1 });
 });
 
 forEachMethod((ctx) => {
