@@ -13,6 +13,7 @@ import type { StartMessage } from '../process/popen.js';
 import { markAsChild, whileBootstrapping } from '../process/state.js';
 import { setDefaultStartMethod } from '../process/start-method.js';
 import { setInheritedTracker } from '../resource-tracker/client.js';
+import { adoptLocalBlocks } from '../shared/local-blocks.js';
 
 let failing = false;
 
@@ -63,6 +64,7 @@ export async function runChild(message: StartMessage, options: { sameProcess: bo
   );
   applyLogSettings(prep.log);
   setInheritedTracker(prep.resourceTracker);
+  adoptLocalBlocks(prep.sharedMemory);
   adoptEnvironment(prep.env);
   // As CPython's children: the default context is the one this process was started with.
   setDefaultStartMethod(prep.startMethod, true);

@@ -43,6 +43,8 @@ export interface PreparationData {
   env: Record<string, string>;
   /** Where the child writes to the program's resource tracker (a process of ours and its fd). */
   resourceTracker?: { pid: number; fd: number };
+  /** A thread child's copy of the named shared memory its parent thread knew (only without the addon: local-blocks.ts). */
+  sharedMemory?: Array<[string, SharedArrayBuffer]>;
 }
 
 /** The process object as the child rebuilds it: a target with args, or a subclass instance. */

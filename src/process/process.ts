@@ -20,6 +20,7 @@ import { checkOptionsObject, validateTimeout } from '../internal/validate.js';
 import { onAbort } from '../internal/abort.js';
 import { abortError } from '../synchronize/futex.js';
 import { trackerInfoForChild } from '../resource-tracker/client.js';
+import { localBlocksForThread } from '../shared/local-blocks.js';
 
 /**
  * A function a {@link Process} runs: a top-level function exported from its module (or made
@@ -307,6 +308,7 @@ export class Process<A extends unknown[] = any[]> {
         cwd: process.cwd(),
         env: { ...process.env } as Record<string, string>,
         resourceTracker: trackerInfoForChild(method === 'thread' ? 'thread' : 'process'),
+        sharedMemory: method === 'thread' ? localBlocksForThread() : undefined,
       },
       payload,
       modules,

@@ -20,8 +20,8 @@
  * throws RangeError('bytes/str item exceeds available storage').
  */
 import { Buffer } from 'node:buffer';
-import { kReduce, registerShareable } from '../serialize/codec.js';
-import { SharedMemory } from './shared-memory.js';
+import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
+import { blockState, receiveBlock, SharedMemory, type BlockState } from './shared-memory.js';
 
 /**
  * What a {@link ShareableList} holds: CPython's `int`, `float`, `bool`, `None`, `str` and `bytes`.
@@ -350,8 +350,8 @@ export class ShareableList {
   }
 
   /** @internal */
-  [kReduce](): { type: string; state: { name: string } } {
-    return { type: 'ShareableList', state: { name: this.shm.name } };
+  [kReduce](destination: Destination): { type: string; state: BlockState } {
+    return { type: 'ShareableList', state: blockState(this.shm, destination) };
   }
 
   /** CPython's repr: `ShareableList([1, 2.5, "x", null], name='psm_1a2b3c4d')`. */
@@ -360,4 +360,7 @@ export class ShareableList {
   }
 }
 
-registerShareable('ShareableList', (state) => new ShareableList(null, { name: (state as { name: string }).name }));
+registerShareable('ShareableList', (state) => {
+  receiveBlock(state as BlockState);
+  return new ShareableList(null, { name: (state as BlockState).name });
+});

@@ -17,13 +17,18 @@
  * Sent to another process or thread as a Process arg, it arrives attached to the same name
  * (untracked there). So do typed arrays, DataViews and Buffers over its `buf`: a worker process
  * writing into one writes into the segment, never into a copy.
+ *
+ * Without the native addon (a platform it does not support, or MULTIPROCESSING_TS_NATIVE=0) there
+ * are only threads, and a block is a SharedArrayBuffer whose name each thread knows from its own
+ * registry (local-blocks.ts): Python cannot see it, and the resource tracker is not involved.
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
 import { ProcessError } from '../errors.js';
-import { native, type NativeError } from '../internal/native.js';
+import { hasNative, native, type NativeError } from '../internal/native.js';
 import { track as trackResource, untrack as untrackResource } from '../resource-tracker/client.js';
-import { kReduce, registerShareable, registerSharedViewReducer } from '../serialize/codec.js';
+import { kReduce, registerShareable, registerSharedViewReducer, type Destination } from '../serialize/codec.js';
+import { openLocalBlock, receiveLocalBlock, unlinkLocalBlock } from './local-blocks.js';
 import { makeView, viewBytes, viewKind, viewLength, type ViewKind } from './shared-views.js';
 
 /**
@@ -77,6 +82,74 @@ function randomName(): string {
   return `psm_${randomBytes(4).toString('hex')}`;
 }
 
+/** Where named blocks live: POSIX shared memory (/dev/shm) through the addon, or this thread's registry. */
+interface BlockStore {
+  /** The block's memory; `size` bytes when `create` (failing if the name is taken). Throws errors with an errno. */
+  open(name: string, create: boolean, size: number): SharedArrayBuffer;
+  unlink(name: string): void;
+  /** Whether the resource tracker watches its blocks. */
+  readonly tracked: boolean;
+  /** Whether a block sent to a thread carries its memory (the name alone means nothing there). */
+  readonly carried: boolean;
+}
+
+const posixStore: BlockStore = {
+  open(name, create, size) {
+    const addon = native();
+    const fd = addon.shmOpen(`/${name}`, create, create);
+    try {
+      if (create) addon.truncate(fd, size);
+      const actual = addon.fdSize(fd);
+      if (actual === 0) throw new RangeError(`cannot map shared memory '${name}': it is empty (0 bytes)`);
+      return addon.mapShared(fd, actual);
+    } catch (error) {
+      if (create) {
+        try {
+          addon.shmUnlink(`/${name}`);
+        } catch {
+          // already gone
+        }
+      }
+      throw error;
+    } finally {
+      // The mapping keeps the memory; the fd is not needed once it exists.
+      addon.closeFd(fd);
+    }
+  },
+  unlink: (name) => native().shmUnlink(`/${name}`),
+  tracked: true,
+  carried: false,
+};
+
+const localStore: BlockStore = {
+  open: openLocalBlock,
+  unlink: unlinkLocalBlock,
+  tracked: false,
+  carried: true,
+};
+
+function store(): BlockStore {
+  return hasNative() ? posixStore : localStore;
+}
+
+/** @internal What a SharedMemory (or a ShareableList) travels as: its name, and its memory where the name alone is not enough. */
+export interface BlockState {
+  name: string;
+  buffer?: SharedArrayBuffer;
+}
+
+let memoryOf: (shm: SharedMemory) => SharedArrayBuffer;
+
+/** @internal What `shm` travels as to `destination` (a ShareableList travels as its block). */
+export function blockState(shm: SharedMemory, destination: Destination): BlockState {
+  return destination.kind === 'thread' && store().carried ? { name: shm.name, buffer: memoryOf(shm) } : { name: shm.name };
+}
+
+/** @internal Makes an arriving block's name known here, when it came with its memory. */
+export function receiveBlock(state: BlockState): void {
+  if (state.buffer) receiveLocalBlock(state.name, state.buffer);
+}
+
 /**
  * A named block of shared memory (CPython's `multiprocessing.shared_memory.SharedMemory`): a
  * POSIX segment, `/dev/shm/<name>`, that any process on the machine can attach to by name,
@@ -94,6 +167,10 @@ function randomName(): string {
  * - Sent to another process or thread (as a Process argument, in a queue...), it arrives attached
  *   to the same segment. So do typed arrays, DataViews and Buffers over its `buf`: a child
  *   writing into one writes into the segment, not into a copy.
+ * - Without the native addon (threads only), a block lives in this process's memory and its name
+ *   is known per thread: to the thread that made it, to threads started after that (they inherit
+ *   their parent's names), and to threads it is sent to; `unlink()` removes the name in the
+ *   calling thread. Python cannot see it, and no resource tracker is involved.
  *
  * @category Shared memory
  * @example
@@ -126,6 +203,7 @@ function randomName(): string {
 export class SharedMemory {
   readonly #name: string;
   readonly #size: number;
+  readonly #memory: SharedArrayBuffer;
   #buf: Uint8Array | null;
 
   /**
@@ -147,44 +225,25 @@ export class SharedMemory {
     if (typeof track !== 'boolean') throw new TypeError('track must be a boolean');
     const given = name === null ? null : checkName(name);
 
-    const addon = native();
+    const blocks = store();
     let chosen: string;
-    let fd: number;
+    let buffer: SharedArrayBuffer;
     for (;;) {
       chosen = given ?? randomName();
       try {
-        fd = addon.shmOpen(`/${chosen}`, create, create);
+        buffer = blocks.open(chosen, create, size);
         break;
       } catch (error) {
         if (given === null && (error as NativeError).errno === constants.errno.EEXIST) continue;
-        throw osError(error, `/${chosen}`);
+        throw error instanceof RangeError ? error : osError(error, `/${chosen}`);
       }
-    }
-    let buffer: SharedArrayBuffer;
-    let actual: number;
-    try {
-      if (create) addon.truncate(fd, size);
-      actual = addon.fdSize(fd);
-      if (actual === 0) throw new RangeError(`cannot map shared memory '${chosen}': it is empty (0 bytes)`);
-      buffer = addon.mapShared(fd, actual);
-    } catch (error) {
-      if (create) {
-        try {
-          addon.shmUnlink(`/${chosen}`);
-        } catch {
-          // already gone
-        }
-      }
-      throw error instanceof RangeError ? error : osError(error, `/${chosen}`);
-    } finally {
-      // The mapping keeps the memory; the fd is not needed once it exists.
-      addon.closeFd(fd);
     }
     this.#name = chosen;
-    this.#size = actual;
+    this.#size = buffer.byteLength;
+    this.#memory = buffer;
     this.#buf = new Uint8Array(buffer);
     nameOfBuffer.set(buffer, chosen);
-    if (track) trackResource(chosen, 'shared_memory');
+    if (track && blocks.tracked) trackResource(chosen, 'shared_memory');
   }
 
   /**
@@ -224,12 +283,13 @@ export class SharedMemory {
    * closed). Call it once across all processes; a second call throws FileNotFoundError.
    */
   unlink(): void {
+    const blocks = store();
     try {
-      native().shmUnlink(`/${this.#name}`);
+      blocks.unlink(this.#name);
     } catch (error) {
       throw osError(error, `/${this.#name}`);
     }
-    untrackResource(this.#name, 'shared_memory');
+    if (blocks.tracked) untrackResource(this.#name, 'shared_memory');
   }
 
   /** Closes this handle (it never unlinks: the segment may still be in use elsewhere). */
@@ -238,8 +298,12 @@ export class SharedMemory {
   }
 
   /** @internal */
-  [kReduce](): { type: string; state: { name: string } } {
-    return { type: 'SharedMemory', state: { name: this.#name } };
+  [kReduce](destination: Destination): { type: string; state: BlockState } {
+    return { type: 'SharedMemory', state: blockState(this, destination) };
+  }
+
+  static {
+    memoryOf = (shm) => shm.#memory;
   }
 
   /** CPython's repr: `SharedMemory('psm_1a2b3c4d', size=1024)`. */
@@ -248,7 +312,10 @@ export class SharedMemory {
   }
 }
 
-registerShareable('SharedMemory', (state) => new SharedMemory({ name: (state as { name: string }).name, track: false }));
+registerShareable('SharedMemory', (state) => {
+  receiveBlock(state as BlockState);
+  return new SharedMemory({ name: (state as BlockState).name, track: false });
+});
 
 /** The segment name behind each buffer a SharedMemory maps in this process. */
 const nameOfBuffer = new WeakMap<SharedArrayBuffer, string>();
