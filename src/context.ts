@@ -27,12 +27,12 @@ import { wait } from './connection/wait.js';
 import { RawArray, RawValue, SharedArray, Value } from './shared/sharedctypes.js';
 import type { StartMethod } from './process/popen.js';
 import {
-  backendFor,
+  availableStartMethods,
   defaultStartMethod,
   forkServer,
   setDefaultStartMethod,
-  START_METHODS,
   validateStartMethod,
+  warmUp,
 } from './process/start-method.js';
 
 /**
@@ -109,11 +109,12 @@ export function setForkserverPreload(moduleSpecifiers: readonly string[]): void 
 }
 
 /**
- * Start methods this platform offers, the default first (CPython's `get_all_start_methods()`).
+ * Start methods this platform offers, the default first (CPython's `get_all_start_methods()`):
+ * only `'thread'` where the native addon is not available.
  * @category Contexts
  */
 export function getAllStartMethods(): StartMethod[] {
-  return [...START_METHODS];
+  return availableStartMethods();
 }
 
 /**
@@ -309,7 +310,7 @@ class DefaultContext extends BaseContext {
 
   setStartMethod(method: StartMethod | null, options: { force?: boolean } = {}): void {
     setDefaultStartMethod(method, options.force === true);
-    if (method !== null) backendFor(method).ensureRunning?.();
+    if (method !== null) warmUp(method);
   }
 }
 
@@ -321,7 +322,7 @@ export const defaultContext = new DefaultContext();
  * The context of a start method (CPython's `get_context()`): an object with the package's API
  * whose `Process` and `Pool` use that method. Without a method: the default start method's
  * context, which fixes the default if it was not set yet. `'fork'` is refused: V8 cannot fork.
- * @param method `'spawn'` (the default), `'forkserver'` or `'thread'`.
+ * @param method `'spawn'` (the default; `'thread'` without the native addon), `'forkserver'` or `'thread'`.
  * @category Contexts
  * @example
  * ```ts
@@ -343,7 +344,7 @@ export function getContext(method?: StartMethod | null): ConcreteContext {
   const chosen = method === undefined || method === null ? defaultStartMethod() : validateStartMethod(method);
   let context = concrete.get(chosen);
   if (!context) concrete.set(chosen, (context = new ConcreteContext(chosen)));
-  backendFor(chosen).ensureRunning?.();
+  warmUp(chosen);
   return context;
 }
 

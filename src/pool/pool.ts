@@ -9,6 +9,7 @@ import { getContext, type BaseContext } from '../context.js';
 import type { StartMethod } from '../process/popen.js';
 import type { Process } from '../process/process.js';
 import { cpuCount } from '../context.js';
+import { checkCanStart } from '../process/start-method.js';
 import { abortError } from '../synchronize/futex.js';
 import { AsyncResult, checkCallbacks, type Callbacks } from './async-result.js';
 import { PoolCore, type Chunk } from './core.js';
@@ -226,6 +227,7 @@ export class Pool {
       if (maxTasks < 1) throw new RangeError('maxTasksPerChild must be a positive integer or null');
     }
     const { method, ProcessClass } = resolveContext(options.context ?? (new.target as typeof Pool).defaultContext);
+    checkCanStart(method);
     this.#core = new PoolCore({
       processes: count,
       ProcessClass: ProcessClass as never,

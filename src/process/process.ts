@@ -14,7 +14,7 @@ import { encode, type Destination } from '../serialize/codec.js';
 import { refuseInstances } from '../serialize/instances.js';
 import { childMark, isBootstrapping, nextChildIdentity, selfInfo } from './state.js';
 import type { ExitStatus, Popen, ProcessPayload, StartMessage, StartMethod } from './popen.js';
-import { backendFor, defaultStartMethod } from './start-method.js';
+import { backendFor, checkCanStart, defaultStartMethod } from './start-method.js';
 import { Sentinel } from './sentinel.js';
 import { checkOptionsObject, validateTimeout } from '../internal/validate.js';
 import { onAbort } from '../internal/abort.js';
@@ -290,6 +290,7 @@ export class Process<A extends unknown[] = any[]> {
     if (selfInfo().daemon) throw new ProcessError('daemonic processes are not allowed to have children');
     if (isBootstrapping()) throw new ProcessError(BOOTSTRAP_MESSAGE);
     const method = s.method ?? defaultStartMethod();
+    checkCanStart(method);
     const backend = backendFor(method);
     const transfer: Transferable[] = [];
     const { payload, modules } = payloadOf(this, s, method, transfer);

@@ -7,7 +7,8 @@
  * The reader frees the block as it takes the item; a block never read is freed by the resource
  * tracker when the program ends (which then warns, as for any shared memory left behind).
  * MULTIPROCESSING_TS_QUEUE_SPILL=0 in the environment turns this off: large items then wait in the
- * outbox, as CPython's feeder keeps them, and stream through the ring as readers drain it.
+ * outbox, as CPython's feeder keeps them, and stream through the ring as readers drain it. So does
+ * running without the native addon (no named blocks; only threads, which end with the program).
  *
  * Blocks are written and read with pwrite/pread, never mapped: their pages are freed as soon as the
  * reader unlinks the block, not when a garbage collector gets to a mapping.
@@ -16,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { readSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { ProcessError } from '../errors.js';
-import { native, type NativeError } from '../internal/native.js';
+import { hasNative, native, type NativeError } from '../internal/native.js';
 import { track, untrack } from '../resource-tracker/client.js';
 import type { Message } from './channel.js';
 import type { Frame } from './framing.js';
@@ -48,7 +49,7 @@ function createBlock(): { name: string; fd: number } {
  */
 export function spill(frame: Frame): Frame {
   const bytes = frame.bytes;
-  if (bytes.length < SPILL_FROM || process.env.MULTIPROCESSING_TS_QUEUE_SPILL === '0') return frame;
+  if (bytes.length < SPILL_FROM || process.env.MULTIPROCESSING_TS_QUEUE_SPILL === '0' || !hasNative()) return frame;
   const addon = native();
   let block: { name: string; fd: number };
   try {

@@ -16,12 +16,15 @@
  *
  * Writes are synchronous and each message is one write() of at most 512 bytes (atomic on a pipe),
  * so a registration is on record before the call returns.
+ *
+ * Without the native addon there is no tracker: no processes, and named shared memory lives in
+ * the program's own memory (shared/local-blocks.ts), gone with it. Nothing here is then called.
  */
 import { spawn } from 'node:child_process';
 import { getLogger } from '../logging.js';
 import { closeSync, fstatSync, openSync, constants as fsConstants, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { native } from '../internal/native.js';
+import { hasNative, native } from '../internal/native.js';
 
 /** What the tracker knows how to remove. */
 export type ResourceType = 'shared_memory';
@@ -174,6 +177,7 @@ function splitKey(key: string): [string, ResourceType] {
  * only needs the inherited location in case this process has not opened it yet.
  */
 export function trackerInfoForChild(kind: 'process' | 'thread'): TrackerInfo | undefined {
+  if (!hasNative()) return undefined;
   if (kind === 'process') {
     try {
       return { pid: process.pid, fd: writerFd() };
