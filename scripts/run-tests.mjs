@@ -1,5 +1,9 @@
 // Runs the whole suite against the built package, then fails the run if anything leaked:
 // child processes still alive or shared-memory segments left in /dev/shm.
+//
+// `--no-addon` runs it as on a platform without the native addon (MULTIPROCESSING_TS_NATIVE=0):
+// the thread context only. Tests that need the addon skip themselves (`needsAddon` and
+// `forEachMethod` in test/helpers/methods.mjs), so the same files run in both passes.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,13 +40,21 @@ function strayProcesses() {
   return strays;
 }
 
+const args = process.argv.slice(2);
+const noAddon = args.includes('--no-addon');
+const given = args.filter((arg) => arg !== '--no-addon');
 const shmBefore = new Set(shmEntries());
-const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : testFiles(join(root, 'test')).sort();
-const result = spawnSync(
-  process.execPath,
-  ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
-  { stdio: 'inherit', cwd: root, env: { ...process.env, MP_TEST_RUN: RUN_MARKER.split('=')[1] } },
-);
+const files = given.length > 0 ? given : testFiles(join(root, 'test')).sort();
+const env = { ...process.env, MP_TEST_RUN: RUN_MARKER.split('=')[1] };
+if (noAddon) {
+  env.MULTIPROCESSING_TS_NATIVE = '0';
+  console.log('Running without the native addon (MULTIPROCESSING_TS_NATIVE=0): the thread context only.\n');
+}
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files], {
+  stdio: 'inherit',
+  cwd: root,
+  env,
+});
 
 const problems = [];
 // Children get a moment to die after the suite: a parent-death signal is delivered asynchronously.
@@ -66,5 +78,5 @@ if (problems.length > 0) {
   }
   process.exit(1);
 }
-console.log('\nLeak check passed: no child processes or shared memory left behind.');
+console.log(`\nLeak check passed${noAddon ? ' (without the native addon)' : ''}: no child processes or shared memory left behind.`);
 process.exit(result.status ?? 1);

@@ -1,14 +1,36 @@
 // The start-method matrix: a behaviour is written once and run on every start method it applies to,
 // as CPython's suite installs each test class for processes, threads and managers.
+//
+// Without the native addon (MULTIPROCESSING_TS_NATIVE=0: `npm run test:no-addon`) only the thread
+// context works: forEachMethod runs only 'thread', and a test that needs the addon says so itself
+// with the `needsAddon` option.
 import { afterEach, describe } from 'node:test';
 import { getContext } from '../../dist/index.js';
+import { nativeStatus } from '../../dist/internal/native.js';
 
-export const ALL_METHODS = ['spawn', 'forkserver', 'thread'];
-export const PROCESS_METHODS = ['spawn', 'forkserver'];
+const status = nativeStatus();
 
-/** Runs `body(ctx, method)` inside a describe block per start method. */
+/** True when the suite runs without the native addon: threads only. */
+export const NO_ADDON = !status.available;
+
+/**
+ * Test option for what needs the native addon (processes, sockets, Listener/Client, /dev/shm,
+ * the resource tracker, Python): `test(name, needsAddon, fn)` or `{ ...needsAddon, timeout }`.
+ */
+export const needsAddon = { skip: NO_ADDON ? `needs the native addon (${status.reason})` : false };
+
+/** The start methods that can start children here. */
+export const ALL_METHODS = runnableMethods(['spawn', 'forkserver', 'thread']);
+export const PROCESS_METHODS = runnableMethods(['spawn', 'forkserver']);
+
+/** The methods of `methods` that can start children here: all of them, or only 'thread' without the addon. */
+export function runnableMethods(methods) {
+  return NO_ADDON ? methods.filter((method) => method === 'thread') : methods;
+}
+
+/** Runs `body(ctx, method)` inside a describe block per start method (only 'thread' without the addon). */
 export function forEachMethod(body, methods = ALL_METHODS) {
-  for (const method of methods) {
+  for (const method of runnableMethods(methods)) {
     describe(method, () => body(getContext(method), method));
   }
 }
