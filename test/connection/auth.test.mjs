@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 
 import { AuthenticationError, BufferTooShortError, Client, Listener, TimeoutError, wait } from '../../dist/index.js';
-import { within } from '../helpers/methods.mjs';
+import { needsAddon, within } from '../helpers/methods.mjs';
 import { answerChallenge, createResponse, deliverChallenge, verifyResponse } from '../../dist/connection/auth.js';
 
 const key = Buffer.from('secret');
@@ -127,7 +127,7 @@ describe('handshake between two ends', () => {
 // the handshake there while a Client with b'' runs it, and both wait forever. 3.13 tests
 // `is not None`, as checkAuthkey does here: an empty key is a key. A mismatch (a key on one side
 // only) must fail the side that authenticates, not hang it.
-describe("an empty authkey (bpo-43952)", () => {
+describe("an empty authkey (bpo-43952)", needsAddon, () => {
   const opened = [];
   const track = (thing) => {
     opened.push(thing);
@@ -239,7 +239,7 @@ describe("an empty authkey (bpo-43952)", () => {
 // A Client without an authkey, against a Listener that requires one: the Listener speaks first
 // (its challenge), so the Client's first read finds out and says what to do, instead of failing
 // to read the challenge as a value.
-describe('a Client without an authkey', () => {
+describe('a Client without an authkey', needsAddon, () => {
   const opened = [];
   const track = (thing) => {
     opened.push(thing);

@@ -5,11 +5,13 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { EOFError, ProcessError } from '../../dist/index.js';
-import { within } from '../helpers/methods.mjs';
+import { needsAddon, within } from '../helpers/methods.mjs';
 import { closeFd, connectionAndFd, rawPair, readAll } from '../fixtures/connection/raw.mjs';
 
 const PEER = new URL('../fixtures/connection/py_peer.py', import.meta.url).pathname;
 const hasPython = spawnSync('python3', ['-c', 'import multiprocessing.connection'], { stdio: 'ignore' }).status === 0;
+/** CPython at the other end of a socket pair: needs python3 and the addon (raw fds). */
+const pythonOverSockets = { skip: needsAddon.skip || (!hasPython && 'python3 not found') };
 const children = [];
 after(() => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -29,7 +31,7 @@ function python(mode, fd) {
   return { child, exited, stdout: () => stdout };
 }
 
-test('TypeScript frames are exactly CPython frames (checked byte by byte)', { skip: !hasPython && 'python3 not found' }, async () => {
+test('TypeScript frames are exactly CPython frames (checked byte by byte)', pythonOverSockets, async () => {
   const [conn, fd] = connectionAndFd();
   const peer = python('raw-dump', fd);
   conn.sendBytes(Buffer.from('hello'));
@@ -41,7 +43,7 @@ test('TypeScript frames are exactly CPython frames (checked byte by byte)', { sk
   assert.equal(stdout.trim(), '0000000568656c6c6f' + '00000000' + '00000002' + '0201');
 });
 
-test('CPython echoes what TypeScript sends: empty, small and large messages both ways', { skip: !hasPython && 'python3 not found' }, async () => {
+test('CPython echoes what TypeScript sends: empty, small and large messages both ways', pythonOverSockets, async () => {
   const [conn, fd] = connectionAndFd();
   const peer = python('echo', fd);
   try {
@@ -56,7 +58,7 @@ test('CPython echoes what TypeScript sends: empty, small and large messages both
   }
 });
 
-test('TypeScript reads what CPython sends, then EOFError', { skip: !hasPython && 'python3 not found' }, async () => {
+test('TypeScript reads what CPython sends, then EOFError', pythonOverSockets, async () => {
   const [conn, fd] = connectionAndFd();
   const peer = python('send', fd);
   try {
@@ -73,7 +75,7 @@ test('TypeScript reads what CPython sends, then EOFError', { skip: !hasPython &&
   }
 });
 
-test('the 12-byte header form is accepted for any size', { skip: !hasPython && 'python3 not found' }, async () => {
+test('the 12-byte header form is accepted for any size', pythonOverSockets, async () => {
   const [conn, fd] = connectionAndFd();
   const peer = python('long-header', fd);
   try {
@@ -85,7 +87,7 @@ test('the 12-byte header form is accepted for any size', { skip: !hasPython && '
   }
 });
 
-test('a peer killed mid-message gives "got end of file during message", without hanging', { skip: !hasPython && 'python3 not found' }, async () => {
+test('a peer killed mid-message gives "got end of file during message", without hanging', pythonOverSockets, async () => {
   const [conn, fd] = connectionAndFd();
   const peer = python('half-then-hang', fd);
   try {
@@ -102,7 +104,7 @@ test('a peer killed mid-message gives "got end of file during message", without 
   }
 });
 
-test('garbage and truncated frames from a raw socket give clear errors, never a hang', async () => {
+test('garbage and truncated frames from a raw socket give clear errors, never a hang', needsAddon, async () => {
   // A negative length other than -1 reads as an empty message (as CPython), then framing goes on.
   {
     const [conn, raw] = rawPair();
@@ -161,7 +163,7 @@ test('garbage and truncated frames from a raw socket give clear errors, never a 
   }
 });
 
-test('TypeScript send output reaches a raw reader intact', async () => {
+test('TypeScript send output reaches a raw reader intact', needsAddon, async () => {
   const [conn, raw] = rawPair();
   const all = readAll(raw);
   conn.sendBytes(Buffer.from('ab'));
@@ -170,7 +172,7 @@ test('TypeScript send output reaches a raw reader intact', async () => {
   raw.destroy();
 });
 
-test('recvBytesSync blocks in the kernel until CPython sends', { skip: !hasPython && 'python3 not found' }, async () => {
+test('recvBytesSync blocks in the kernel until CPython sends', pythonOverSockets, async () => {
   const [conn, fd] = connectionAndFd();
   const peer = python('send', fd);
   try {

@@ -4,7 +4,7 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { BufferTooShortError, EOFError, Listener, Pipe, ProcessError, getContext } from '../../dist/index.js';
-import { cleanup, forEachMethod, within } from '../helpers/methods.mjs';
+import { cleanup, forEachMethod, needsAddon, within } from '../helpers/methods.mjs';
 import { echoBytesSync, mixedSizes, numberedBytes, recvSyncThenAsync, sendNumbered } from '../fixtures/connection/tasks.mjs';
 import { greet } from '../fixtures/connection/greet.mjs';
 
@@ -96,7 +96,7 @@ test('every size arrives whole and in order with await recvBytes (sent back to b
   }
 });
 
-test('received messages are never overwritten by later reads (a child sends 300 mixed sizes to a Listener; all kept, checked at the end)', async () => {
+test('received messages are never overwritten by later reads (a child sends 300 mixed sizes to a Listener; all kept, checked at the end)', needsAddon, async () => {
   // Connections read many messages per read into shared buffers; a message handed out must stay
   // as it was while later messages arrive behind it.
   const count = 300;
@@ -192,7 +192,7 @@ test('a blocking read while part of a sent message is still queued: a clear erro
   }
 });
 
-test('a peer that closes in the middle of a large message: "got end of file during message" (await and blocking)', async () => {
+test('a peer that closes in the middle of a large message: "got end of file during message" (await and blocking)', needsAddon, async () => {
   const { rawPair } = await import('../fixtures/connection/raw.mjs');
   for (const mode of ['async', 'sync']) {
     const [conn, raw] = rawPair();

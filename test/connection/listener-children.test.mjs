@@ -3,7 +3,7 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuthenticationError, Client, Listener, ProcessError } from '../../dist/index.js';
-import { cleanup, forEachMethod, within } from '../helpers/methods.mjs';
+import { cleanup, forEachMethod, needsAddon, within } from '../helpers/methods.mjs';
 import { serveOne } from '../fixtures/connection/tasks.mjs';
 
 const started = [];
@@ -23,7 +23,7 @@ function start(ctx, target, args) {
 const key = Buffer.from('listener key');
 
 forEachMethod((ctx, method) => {
-  test('a TCP Listener with an authkey accepts in the child; the parent accepts again afterwards', async () => {
+  test('a TCP Listener with an authkey accepts in the child; the parent accepts again afterwards', needsAddon, async () => {
     const listener = new Listener({ host: '127.0.0.1', port: 0 }, { authkey: key });
     listeners.push(listener);
     const p = start(ctx, serveOne, [listener, false]);
@@ -52,7 +52,7 @@ forEachMethod((ctx, method) => {
     assert.notEqual(q.exitCode, 0, 'the child accept failed the handshake');
   });
 
-  test('a Unix Listener at a temporary path accepts in the child; closing the copy there keeps the path', async () => {
+  test('a Unix Listener at a temporary path accepts in the child; closing the copy there keeps the path', needsAddon, async () => {
     const listener = new Listener();
     listeners.push(listener);
     assert.equal(listener.family, 'AF_UNIX');
@@ -71,7 +71,7 @@ forEachMethod((ctx, method) => {
   });
 });
 
-test('an idle Listener leaves connections to whoever accepts; a closed one cannot be passed', async () => {
+test('an idle Listener leaves connections to whoever accepts; a closed one cannot be passed', needsAddon, async () => {
   const listener = new Listener({ host: '127.0.0.1', port: 0 });
   listeners.push(listener);
   // Connected before anyone accepts: the connection waits in the kernel for the next accept.

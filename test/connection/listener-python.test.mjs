@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { AuthenticationError, Client, Listener } from '../../dist/index.js';
-import { within } from '../helpers/methods.mjs';
+import { needsAddon, within } from '../helpers/methods.mjs';
 import { PYTHONS, addressArg, killPythons, startPython } from '../fixtures/connection/listener/peers.mjs';
 
 const key = Buffer.from('secret key');
@@ -23,7 +23,7 @@ after(async () => {
 });
 
 for (const [label, python] of PYTHONS) {
-  describe(`with CPython ${label}`, () => {
+  describe(`with CPython ${label}`, needsAddon, () => {
     it('a Python Client authenticates to a TypeScript Listener and exchanges bytes', async () => {
       const listener = track(new Listener({ host: '127.0.0.1', port: 0 }, { authkey: key }));
       const peer = startPython(python, 'py_client.py', [addressArg(listener.address), key.toString('hex')]);
@@ -122,7 +122,7 @@ for (const [label, python] of PYTHONS) {
   });
 }
 
-describe('Unix sockets with CPython', () => {
+describe('Unix sockets with CPython', needsAddon, () => {
   const python = PYTHONS.at(-1)[1];
 
   it('a Python Client reaches a Listener on a default (temporary path) address', async () => {

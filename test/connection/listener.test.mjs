@@ -7,7 +7,7 @@ import { sep } from 'node:path';
 import * as net from 'node:net';
 
 import { AbortError, AuthenticationError, Client, Listener, ProcessError, TimeoutError } from '../../dist/index.js';
-import { within } from '../helpers/methods.mjs';
+import { needsAddon, within } from '../helpers/methods.mjs';
 
 const key = Buffer.from('secret');
 const listeners = [];
@@ -42,7 +42,7 @@ async function rawSocket(address) {
   return { socket, received: () => Buffer.concat(received), ended };
 }
 
-describe('binding', () => {
+describe('binding', needsAddon, () => {
   it('binds at once: the address (with the real port) is there when the constructor returns', async () => {
     const listener = track(new Listener({ host: '127.0.0.1', port: 0 }));
     assert.equal(listener.address.host, '127.0.0.1');
@@ -132,7 +132,7 @@ describe('binding', () => {
   });
 });
 
-describe('closing', () => {
+describe('closing', needsAddon, () => {
   it('rejects pending and later accepts once closed', async () => {
     const listener = new Listener({ host: '127.0.0.1', port: 0 });
     const pending = listener.accept();
@@ -149,7 +149,7 @@ describe('closing', () => {
   });
 });
 
-describe('handshake faults', () => {
+describe('handshake faults', needsAddon, () => {
   it('a client that never answers times out, and the listener keeps serving others meanwhile', async () => {
     const listener = track(new Listener({ host: '127.0.0.1', port: 0 }, { authkey: key, handshakeTimeout: 500 }));
     const silentAccept = listener.accept();
@@ -240,7 +240,7 @@ describe('handshake faults', () => {
   });
 });
 
-describe('AbortSignal', () => {
+describe('AbortSignal', needsAddon, () => {
   const isAbort = (reason) => (e) => e instanceof AbortError && e.code === 'ABORT_ERR' && e.cause === reason;
 
   it('accept({ signal }) stops waiting and takes nothing: the next connection goes to the next accept', async () => {

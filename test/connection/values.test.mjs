@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pipe } from '../../dist/index.js';
-import { within } from '../helpers/methods.mjs';
+import { needsAddon, within } from '../helpers/methods.mjs';
 
 function tricky() {
   const nullProto = Object.create(null);
@@ -82,7 +82,7 @@ test('many small messages in a row keep their order and values', async () => {
   }
 });
 
-test('async iteration ends cleanly when the peer closes while it waits, and fails on a truncated message', async () => {
+test('async iteration ends cleanly when the peer closes while it waits, and fails on a truncated message', needsAddon, async () => {
   const [a, b] = Pipe();
   const got = [];
   const loop = (async () => {

@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Event, PicklingError, Pool, ProcessError, RemoteError, ThreadPool, getContext } from '../../dist/index.js';
-import { forEachMethod, within } from '../helpers/methods.mjs';
+import { forEachMethod, runnableMethods, within } from '../helpers/methods.mjs';
 import { add, identity, makeLocalMoney, square, total } from '../fixtures/pool/tasks.mjs';
 import { makePool } from '../fixtures/pool/faults.mjs';
 import { holdUntil } from '../fixtures/pool/dispatch.mjs';
@@ -52,7 +52,7 @@ describe('constructor arguments are checked before any worker starts (test_make_
 
   test('a closure as initializer is refused at construction with PicklingError naming the fix', () => {
     const init = (value) => value;
-    for (const context of ['spawn', 'thread']) {
+    for (const context of runnableMethods(['spawn', 'thread'])) {
       let made;
       try {
         made = new Pool({ processes: 2, context, initializer: init });

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, watch } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runScript } from '../helpers/run-script.mjs';
-import { within } from '../helpers/methods.mjs';
+import { needsAddon, within } from '../helpers/methods.mjs';
 import { track, untrack } from '../../dist/resource-tracker/client.js';
 import { native } from '../../dist/internal/native.js';
 
@@ -83,7 +83,8 @@ function finish(result, marker) {
   return { ...result, names, created, warnings };
 }
 
-describe('segments of a main process that ends', () => {
+// The resource tracker exists only with the native addon: without it nothing outlives the program.
+describe('segments of a main process that ends', needsAddon, () => {
   it('are removed after SIGKILL, with one warning naming them', async () => {
     const { signal, names, created, warnings, stderr } = await run('main-killed');
     assert.equal(signal, 'SIGKILL');
@@ -156,7 +157,7 @@ describe('segments of a main process that ends', () => {
 });
 
 for (const method of ['spawn', 'forkserver', 'thread']) {
-  describe(`segments created by a ${method} child`, () => {
+  describe(`segments created by a ${method} child`, needsAddon, () => {
     it('are removed when the child and the main process are SIGKILLed', async () => {
       const { names, created, warnings, stderr } = await run('child-crashes', method);
       assert.equal(names.length, 1);
@@ -182,7 +183,7 @@ for (const method of ['spawn', 'forkserver', 'thread']) {
 }
 
 for (const method of ['spawn', 'thread']) {
-  it(`segments created by a spawn grandchild (through a ${method} child) are removed after a crash`, async () => {
+  it(`segments created by a spawn grandchild (through a ${method} child) are removed after a crash`, needsAddon, async () => {
     const { names, created, warnings, stderr } = await run('grandchild-crashes', method);
     assert.equal(names.length, 1);
     assert.deepEqual(created, names, stderr);
@@ -191,7 +192,7 @@ for (const method of ['spawn', 'thread']) {
   });
 }
 
-describe('track() and untrack() reject bad input', () => {
+describe('track() and untrack() reject bad input', needsAddon, () => {
   it('names that are not strings, empty, or hold newlines or NUL', () => {
     assert.throws(() => track(42, 'shared_memory'), TypeError);
     assert.throws(() => track('', 'shared_memory'), TypeError);

@@ -8,11 +8,13 @@ import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { runnableMethods } from '../helpers/methods.mjs';
 import { runScript } from '../helpers/run-script.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../fixtures/serialize/', import.meta.url));
 const TSC = `${ROOT}node_modules/.bin/tsc`;
+const METHODS = runnableMethods(['spawn', 'thread']);
 
 // [case label printed by the fixtures, what it is, exit code the child ends with]
 const CASES = [
@@ -62,10 +64,10 @@ describe('TypeScript run with node --import tsx', () => {
   let result;
 
   before(async () => {
-    result = await runScript(main, { execArgv: ['--import', 'tsx'], args: ['spawn,thread'], cwd: ROOT, timeout: 60_000 });
+    result = await runScript(main, { execArgv: ['--import', 'tsx'], args: [METHODS.join(',')], cwd: ROOT, timeout: 60_000 });
   });
 
-  checkCases(() => result, ['spawn', 'thread'], [...CASES, ['typed-destructuring', 'a function with typed destructured parameters', 6]]);
+  checkCases(() => result, METHODS, [...CASES, ['typed-destructuring', 'a function with typed destructured parameters', 6]]);
 
   for (const [label, definition, says] of [
     ['notExported', 'function notExported(', /it is not exported from its module/],
@@ -99,7 +101,7 @@ for (const [format, description] of [
     before(async () => {
       rmSync(out, { recursive: true, force: true });
       await execFileAsync(TSC, ['-p', project], { cwd: ROOT });
-      result = await runScript(`${out}/main.js`, { args: ['spawn,thread'], cwd: ROOT, timeout: 60_000 });
+      result = await runScript(`${out}/main.js`, { args: [METHODS.join(',')], cwd: ROOT, timeout: 60_000 });
     });
 
     it(`tsc emitted ${format === 'esm' ? 'ES module' : 'CommonJS'} code`, () => {
@@ -111,6 +113,6 @@ for (const [format, description] of [
       }
     });
 
-    checkCases(() => result, ['spawn', 'thread']);
+    checkCases(() => result, METHODS);
   });
 }

@@ -8,11 +8,11 @@ import { serialize } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { Lock, RawArray } from '../../dist/index.js';
 import { encode } from '../../dist/serialize/codec.js';
-import { within } from '../helpers/methods.mjs';
+import { needsAddon, within } from '../helpers/methods.mjs';
 
 const receiver = fileURLToPath(new URL('../fixtures/core/running-receiver.mjs', import.meta.url));
 
-test('a Lock and a RawArray sent to a running process are the same lock and memory there', async (t) => {
+test('a Lock and a RawArray sent to a running process are the same lock and memory there', needsAddon, async (t) => {
   const lock = new Lock();
   const counter = RawArray('i', 1);
   counter[0] = 41;

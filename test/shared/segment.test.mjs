@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { runScript } from '../helpers/run-script.mjs';
-import { within } from '../helpers/methods.mjs';
+import { needsAddon, within } from '../helpers/methods.mjs';
 import { Segment, allocate, words, waitAsync, wake } from '../fixtures/core/segments.mjs';
 
 const programs = fileURLToPath(new URL('../fixtures/core/segment-programs.mjs', import.meta.url));
@@ -14,14 +14,14 @@ test('a segment rejects sizes that are not positive integers', () => {
   for (const size of [0, -1, 1.5, Number.NaN]) assert.throws(() => Segment.create(size), RangeError);
 });
 
-test('another process maps the same memory through a handle, and its wake ends our async wait', async () => {
+test('another process maps the same memory through a handle, and its wake ends our async wait', needsAddon, async () => {
   const { code, stdout, stderr } = await runScript(programs, { args: ['await-wake'] });
   assert.equal(code, 0, stderr);
   assert.match(stdout, /^read 0$/m);
   assert.match(stdout, /^result (ok|not-equal) value 1$/m);
 });
 
-test('attaching after the sharing process has exited is a clear error', async () => {
+test('attaching after the sharing process has exited is a clear error', needsAddon, async () => {
   const holder = spawn(process.execPath, [programs, 'hold'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const line = await within(
     new Promise((resolve) => holder.stdout.once('data', (chunk) => resolve(String(chunk).trim()))),

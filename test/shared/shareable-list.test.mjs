@@ -8,7 +8,7 @@ import { Buffer } from 'node:buffer';
 import { serialize, deserialize } from 'node:v8';
 import { ShareableList, SharedMemory } from '../../dist/index.js';
 import { encode, decode } from '../../dist/serialize/codec.js';
-import { cleanup, forEachMethod, within } from '../helpers/methods.mjs';
+import { cleanup, forEachMethod, needsAddon, within } from '../helpers/methods.mjs';
 import { editList } from '../fixtures/shared/tasks.mjs';
 import { hasPython, python, segmentNames } from '../fixtures/shared/python.mjs';
 
@@ -268,7 +268,7 @@ describe('passed to children', { concurrency: 3 }, () => {
   });
 });
 
-describe('interoperability with CPython', { skip: !hasPython && 'python3 with multiprocessing.shared_memory is not available' }, () => {
+describe('interoperability with CPython', { skip: needsAddon.skip || (!hasPython && 'python3 with multiprocessing.shared_memory is not available') }, () => {
   test('python attaches to a list made here, reads every item, and changes some', () => {
     const sl = list([7, 'hi', bytes('ab'), 1.5, null, true, -(2n ** 62n), 'héllo wörld']);
     try {

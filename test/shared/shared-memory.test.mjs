@@ -10,7 +10,7 @@ import { serialize, deserialize } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { SharedMemory } from '../../dist/index.js';
 import { encode, decode } from '../../dist/serialize/codec.js';
-import { cleanup, forEachMethod, within } from '../helpers/methods.mjs';
+import { cleanup, forEachMethod, needsAddon, within } from '../helpers/methods.mjs';
 import { writeByName, writeToSent } from '../fixtures/shared/tasks.mjs';
 import { hasPython, python, segmentNames } from '../fixtures/shared/python.mjs';
 import { runScript } from '../helpers/run-script.mjs';
@@ -216,7 +216,7 @@ describe('passed to children', { concurrency: 3 }, () => {
   });
 });
 
-describe('interoperability with CPython', { skip: !hasPython && 'python3 with multiprocessing.shared_memory is not available' }, () => {
+describe('interoperability with CPython', { skip: needsAddon.skip || (!hasPython && 'python3 with multiprocessing.shared_memory is not available') }, () => {
   test('python attaches by name to a segment made here, reads its bytes and writes back', () => {
     const sms = create({ size: 64 });
     try {
@@ -285,7 +285,7 @@ except FileNotFoundError:
   });
 });
 
-describe('track: what the resource tracker removes once a program has ended', () => {
+describe('track: what the resource tracker removes once a program has ended', needsAddon, () => {
   test('segments it created, and ones it attached to with track: true; not ones it attached to, nor track: false', async () => {
     const attach = create({ size: 8, track: false });
     const attachTracked = create({ size: 8, track: false });
