@@ -6,18 +6,16 @@
 // with the `needsAddon` option.
 import { afterEach, describe } from 'node:test';
 import { getContext } from '../../dist/index.js';
-import { nativeStatus } from '../../dist/internal/native.js';
-
-const status = nativeStatus();
+import { hasNative } from '../../dist/internal/native.js';
 
 /** True when the suite runs without the native addon: threads only. */
-export const NO_ADDON = !status.available;
+export const NO_ADDON = !hasNative();
 
 /**
  * Test option for what needs the native addon (processes, sockets, Listener/Client, /dev/shm,
  * the resource tracker, Python): `test(name, needsAddon, fn)` or `{ ...needsAddon, timeout }`.
  */
-export const needsAddon = { skip: NO_ADDON ? `needs the native addon (${status.reason})` : false };
+export const needsAddon = { skip: NO_ADDON && 'needs the native addon' };
 
 /** The start methods that can start children here. */
 export const ALL_METHODS = runnableMethods(['spawn', 'forkserver', 'thread']);
