@@ -198,7 +198,8 @@ function signalChild(p: Process, kind: 'terminate' | 'kill' | 'interrupt'): void
  *   the calling thread instead. Timeouts are milliseconds.
  * - `start()` is synchronous, as CPython's, and the child runs in a new Node.js process
  *   (`'spawn'`, the default), a pre-warmed spare process (`'forkserver'`) or a worker thread
- *   (`'thread'`); see {@link getContext}.
+ *   (`'thread'`); see {@link getContext}. Without the native addon only `'thread'` can start (it
+ *   is then the default); the others throw a {@link ProcessError} at `start()` saying why.
  * - `await using p = new Process(...)` terminates the child if it still runs, then releases it.
  *
  * A child whose parent dies exits too. Daemon children are terminated when the parent exits.
