@@ -19,7 +19,7 @@ import { childExit, holdChild, type Process } from '../process/process.js';
 import type { ExitStatus, StartMethod } from '../process/popen.js';
 import { RawArray } from '../shared/sharedctypes.js';
 import { decode, encode, type Destination, type Encoded } from '../serialize/codec.js';
-import { linkPair, prepare, type Link } from './link.js';
+import { encodeForLink, linkPair, prepare, type Link, type Prepared } from './link.js';
 import { DONE_HEADER, Kind, MAX_CHUNK_ID, Mode, RUNNING, STATUS_WORDS, RESULT_FIELDS, type FromWorker, type WireResult } from './protocol.js';
 import { isPlainList, packNumbers } from './plain.js';
 import { remoteError } from './remote.js';
@@ -51,7 +51,7 @@ export interface Chunk {
   mode: Mode;
   /** Number of items. */
   size: number;
-  items: Encoded;
+  items: Prepared;
   /** The items are plain data (plain.ts): sent as they are, not encoded. */
   plain: boolean;
   /** The work it holds by its function's measured item time, when sent (ms); NaN: not measured yet. */
@@ -177,7 +177,7 @@ export class PoolCore {
     this.#nextChunkId = id >= MAX_CHUNK_ID ? 1 : id + 1;
     const plain = isPlainList(items);
     const label = first === null ? ['args'] : (i: number) => `iterable[${first + i}]`;
-    const encoded = plain ? { value: (mode === Mode.Single && packNumbers(items)) || items, modules: [] } : encode(items, this.destination, label);
+    const encoded = plain ? { value: (mode === Mode.Single && packNumbers(items)) || items, modules: [] } : encodeForLink(items, this.destination, label);
     return { id, job, index, fnId, mode, size: items.length, items: encoded, plain, costMs: NaN };
   }
 
@@ -552,7 +552,7 @@ export class PoolCore {
 
   #send(slot: Slot, chunks: Chunk[]): void {
     const fns: Array<[number, unknown]> = [];
-    const parts: Encoded[] = [];
+    const parts: Prepared[] = [];
     const due = this.#replyDue(chunks);
     const wire: unknown[] = [Kind.Run, 0, due ? 1 : 0];
     for (const chunk of chunks) {
@@ -563,7 +563,7 @@ export class PoolCore {
         parts.push(fn);
       }
       wire.push(chunk.id, chunk.fnId, chunk.mode, chunk.items.value, !chunk.plain);
-      if (chunk.items.modules.length > 0) parts.push(chunk.items);
+      if (chunk.items.modules.length > 0 || chunk.items.transfer) parts.push(chunk.items);
     }
     if (fns.length > 0) wire[1] = fns;
     slot.link.send(prepare(wire, parts), true, due);

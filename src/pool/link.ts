@@ -8,11 +8,11 @@
  */
 import { Socket } from 'node:net';
 import v8 from 'node:v8';
-import { MessageChannel, MessagePort } from 'node:worker_threads';
+import { MessageChannel, MessagePort, type Transferable } from 'node:worker_threads';
 import { native } from '../internal/native.js';
 import { spinUntilAsync } from '../internal/spin.js';
 import { jsonExact } from '../serialize/json-exact.js';
-import { decode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination, type Encoded, type ModuleNeed } from '../serialize/codec.js';
+import { decode, encode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination, type Label, type ModuleNeed } from '../serialize/codec.js';
 
 const HEADER = 4;
 const NO_MODULES: ModuleNeed[] = [];
@@ -36,6 +36,8 @@ export interface LinkHandlers {
 export interface Prepared {
   value: unknown;
   modules: readonly ModuleNeed[];
+  /** What moves to a worker thread with the message (the MessagePorts of a Pipe end in it). */
+  transfer?: readonly Transferable[];
 }
 
 /** [modules to import first, value, raw: deliver the value as it came instead of decoding it] */
@@ -267,8 +269,9 @@ class PortLink extends Receiver implements Link {
   send(prepared: Prepared, raw = false, replyDue = false): void {
     if (this.closed) return;
     this.expectReply(replyDue);
-    if (raw && prepared.modules.length === 0 && Array.isArray(prepared.value)) this.#port.postMessage(prepared.value);
-    else this.#port.postMessage(raw ? { modules: prepared.modules, value: prepared.value, raw: true } : { modules: prepared.modules, value: prepared.value });
+    const { transfer } = prepared;
+    if (raw && prepared.modules.length === 0 && Array.isArray(prepared.value)) this.#port.postMessage(prepared.value, transfer);
+    else this.#port.postMessage(raw ? { modules: prepared.modules, value: prepared.value, raw: true } : { modules: prepared.modules, value: prepared.value }, transfer);
   }
 
   ref(): void {
@@ -334,10 +337,26 @@ export function linkPair(toThread: boolean, handlers: LinkHandlers): [Link, Link
   return [new SocketLink(mine, handlers), new LinkEnd(theirs, null)];
 }
 
-/** Joins encoded parts into one message, merging the modules they need. */
-export function prepare(value: unknown, parts: readonly Encoded[]): Prepared {
+/**
+ * Encodes `value` for the other end of a link. To a thread, objects that must move with the
+ * message rather than be copied (a Pipe end between threads: its MessagePorts) are listed in
+ * `transfer`.
+ */
+export function encodeForLink(value: unknown, destination: Destination, label?: Label): Prepared {
+  if (destination.kind !== 'thread') return encode(value, destination, label);
+  const transfer: Transferable[] = [];
+  const encoded = encode(value, { kind: 'thread', transfer }, label);
+  return transfer.length > 0 ? { ...encoded, transfer } : encoded;
+}
+
+/** Joins encoded parts into one message, merging the modules they need and what they transfer. */
+export function prepare(value: unknown, parts: readonly Prepared[]): Prepared {
   if (parts.length === 0) return { value, modules: [] };
   const modules = new Map<string, ModuleNeed>();
-  for (const part of parts) for (const need of part.modules) modules.set(need.url, need);
-  return { value, modules: [...modules.values()] };
+  let transfer: Transferable[] | undefined;
+  for (const part of parts) {
+    for (const need of part.modules) modules.set(need.url, need);
+    if (part.transfer) (transfer ??= []).push(...part.transfer);
+  }
+  return transfer ? { value, modules: [...modules.values()], transfer } : { value, modules: [...modules.values()] };
 }

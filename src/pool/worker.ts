@@ -6,8 +6,8 @@
 import v8 from 'node:v8';
 import { PicklingError } from '../errors.js';
 import { getLogger } from '../logging.js';
-import { decode, encode, type Destination, type Encoded } from '../serialize/codec.js';
-import { openLink, prepare, type LinkEnd } from './link.js';
+import { decode, encode, type Destination } from '../serialize/codec.js';
+import { encodeForLink, openLink, prepare, type LinkEnd, type Prepared } from './link.js';
 import { isPacked, isPlainList, packNumbers } from './plain.js';
 import { CHUNK_FIELDS, IN_POOL_WORKER, Kind, Mode, RUN_HEADER, RUNNING, type ToWorker, type WireChunk, type WireResult } from './protocol.js';
 
@@ -34,13 +34,14 @@ function describe(value: unknown): string {
 }
 
 /** Encodes a result, checking the clone too, so one bad result fails alone instead of its whole batch. */
-function encodeChecked(value: WireResult, destination: Destination): Encoded {
-  const encoded = encode(value, destination, [null, null, 'result']);
-  v8.serialize(encoded.value);
+function encodeChecked(value: WireResult, destination: Destination): Prepared {
+  const encoded = encodeForLink(value, destination, [null, null, 'result']);
+  // What moves with the message (a Pipe end's MessagePorts) is not cloned, and v8 cannot serialize it.
+  if (!encoded.transfer) v8.serialize(encoded.value);
   return encoded;
 }
 
-function sendableResult(result: WireResult, destination: Destination): Encoded {
+function sendableResult(result: WireResult, destination: Destination): Prepared {
   try {
     return encodeChecked(result, destination);
   } catch (error) {
@@ -73,7 +74,7 @@ export async function poolWorker(
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
 
-  const send = (message: unknown[]): void => link.send(encode(message, destination));
+  const send = (message: unknown[]): void => link.send(encodeForLink(message, destination));
 
   const sendResults = (results: WireResult[]): void => {
     const flat: unknown[] = [Kind.Done, 0];
@@ -89,7 +90,7 @@ export async function poolWorker(
     flat[1] = 1;
     try {
       // Encoding and the link's own serialization both fail before anything is written.
-      link.send(encode(flat, destination), true, quick);
+      link.send(encodeForLink(flat, destination), true, quick);
     } catch {
       const parts = results.map((result) => sendableResult(result, destination));
       link.send(prepare([Kind.Done, 1, ...parts.flatMap((part) => part.value as unknown[])], parts), true, quick);

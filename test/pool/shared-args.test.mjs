@@ -3,9 +3,10 @@
 // worker as a working handle on the same resource, on every start method.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lock, Pipe, Queue, RawArray, RemoteError, SharedMemory, Value } from '../../dist/index.js';
+import { EOFError, Lock, Pipe, Queue, RawArray, RemoteError, SharedMemory, Value } from '../../dist/index.js';
+import { portPipe } from '../../dist/connection/pipe.js';
 import { forEachMethod, within } from '../helpers/methods.mjs';
-import { addUnderLock, putSquare, sendOver, sumBytes, writeByte, writeInto } from '../fixtures/pool/shared-tasks.mjs';
+import { addUnderLock, pipeBack, putSquare, sendOver, sumBytes, writeByte, writeInto } from '../fixtures/pool/shared-tasks.mjs';
 
 const range = (n) => Array.from({ length: n }, (_, i) => i);
 const BOUND = 15_000;
@@ -64,6 +65,27 @@ forEachMethod((ctx, method) => {
       writer.close();
     }
   });
+
+  if (method === 'thread') {
+    // The Pipe between threads (what Pipe() is without the addon): its ends move with the message.
+    test('a Pipe end between threads goes to a worker in task args, and another comes back as a result', async () => {
+      const [reader, writer] = portPipe(false);
+      try {
+        assert.equal(await within(pool.apply(sendOver, [writer, 'through a moved end']), BOUND, 'apply with a port end'), true);
+        assert.equal(await within(reader.recv(), BOUND, 'recv'), 'through a moved end');
+        assert.equal(writer.closed, true, 'the end moved to the worker is closed here');
+      } finally {
+        reader.close();
+      }
+      const returned = await within(pool.apply(pipeBack, ['made in a worker']), BOUND, 'apply returning a port end');
+      try {
+        assert.equal(await within(returned.recv(), BOUND, 'recv on the returned end'), 'made in a worker');
+        await assert.rejects(within(returned.recv(), BOUND, 'end of file'), EOFError);
+      } finally {
+        returned.close();
+      }
+    });
+  }
 
   test('a RawArray and its subarray in task args are the same memory, not a copy: the parent sees the worker’s writes', async () => {
     const ints = RawArray('i', 8);
