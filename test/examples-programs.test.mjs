@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Client } from '../dist/index.js';
-import { within } from './helpers/methods.mjs';
+import { needsAddon, within } from './helpers/methods.mjs';
 import { groupAlive, pidAlive, runScript, startScript } from './helpers/run-script.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -259,7 +259,7 @@ describe('examples: shared-memory-barrier-prefix-sum', () => {
   });
 });
 
-describe('examples: listener-kv-server and listener-kv-client', () => {
+describe('examples: listener-kv-server and listener-kv-client', needsAddon, () => {
   test('clients with the key share one store, in turn and at once; a wrong key gets AuthenticationError; SIGTERM stops the server', async (t) => {
     const server = startScript(compiled('listener-kv-server'), { cwd: root });
     t.after(() => server.stop());

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EOFError, PicklingError, ProcessError, getContext } from '../../dist/index.js';
 import { portPipe } from '../../dist/connection/pipe.js';
-import { processStarter, within } from '../helpers/methods.mjs';
+import { needsAddon, processStarter, within } from '../helpers/methods.mjs';
 import { echo, echoBytesSync, mixedSizes, numberedBytes, sendAndEnd } from '../fixtures/connection/tasks.mjs';
 import { spin } from '../fixtures/pool/tasks.mjs';
 
@@ -101,7 +101,8 @@ test('a thread killed while holding an end is end of file for the other end', as
   a.close();
 });
 
-test('an end cannot go to a process, and a moved end is closed here', async () => {
+// Starting a process at all needs the addon (without it start() refuses first, with a ProcessError).
+test('an end cannot go to a process, and a moved end is closed here', needsAddon, async () => {
   const [a, b] = portPipe();
   try {
     const spawned = new (getContext('spawn').Process)({ target: echo, args: [b] });
