@@ -16,7 +16,7 @@ import {
   getLogger,
   logToStderr,
 } from '../dist/index.js';
-import { cleanup, forEachMethod, within } from './helpers/methods.mjs';
+import { cleanup, forEachMethod, needsAddon, within } from './helpers/methods.mjs';
 import { runScript } from './helpers/run-script.mjs';
 import { readReport, reportDir } from './fixtures/process/observe.mjs';
 import { reportLogLevel } from './fixtures/process/tasks.mjs';
@@ -123,6 +123,7 @@ forEachMethod((ctx) => {
 
 // NODE_DEBUG=multiprocessing (Node's util.debuglog convention) turns the debug log on in every
 // process and thread of a program, with no code: `MULTIPROCESSING <pid>: [LEVEL/Name] message`.
+// The programs start spawn children (and the resource tracker): they need the addon.
 const debugProgram = fileURLToPath(new URL('./fixtures/process/programs/debug-log.mjs', import.meta.url));
 
 function runDebugProgram(nodeDebug) {
@@ -137,7 +138,7 @@ function runDebugProgram(nodeDebug) {
   });
 }
 
-test('NODE_DEBUG=multiprocessing: every process and thread prints its DEBUG records and up, prefixed as debuglog does', async () => {
+test('NODE_DEBUG=multiprocessing: every process and thread prints its DEBUG records and up, prefixed as debuglog does', needsAddon, async () => {
   const { lines, stderr, parent, child, worker } = await runDebugProgram('multiprocessing');
   const has = (line) => assert.ok(lines.includes(line), `stderr has ${JSON.stringify(line)}:\n${stderr}`);
   // The parent: process start, exit and join; the resource tracker; the pool and its workers.
@@ -160,7 +161,7 @@ test('NODE_DEBUG=multiprocessing: every process and thread prints its DEBUG reco
   for (const line of lines) assert.match(line, /^MULTIPROCESSING \d+: \[(DEBUG|INFO|WARNING)\/[\w-]+\] /);
 });
 
-test('NODE_DEBUG=multiprocessing* adds SUBDEBUG; other sections, or none, leave the program silent', async () => {
+test('NODE_DEBUG=multiprocessing* adds SUBDEBUG; other sections, or none, leave the program silent', needsAddon, async () => {
   const all = await runDebugProgram('net,multiprocessing*');
   assert.ok(all.lines.includes(`MULTIPROCESSING ${all.parent}: [SUBDEBUG/MainProcess] a subdebug record`), all.stderr);
   for (const nodeDebug of [undefined, 'net']) {
@@ -169,7 +170,7 @@ test('NODE_DEBUG=multiprocessing* adds SUBDEBUG; other sections, or none, leave 
   }
 });
 
-test('with logToStderr() too, each record is printed once, by the debug log', async () => {
+test('with logToStderr() too, each record is printed once, by the debug log', needsAddon, async () => {
   const program = fileURLToPath(new URL('./fixtures/process/programs/logging-child.mjs', import.meta.url));
   const { code, stderr } = await runScript(program, { args: ['spawn', String(INFO)], env: { NODE_DEBUG: 'multiprocessing' }, timeout: 20_000 });
   assert.equal(code, 0, stderr);

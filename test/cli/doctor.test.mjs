@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { needsAddon } from '../helpers/methods.mjs';
 import { runScript } from '../helpers/run-script.mjs';
 
 const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -14,7 +15,7 @@ function okOf(checks) {
   return Object.fromEntries(Object.entries(checks).map(([name, check]) => [name, check.ok]));
 }
 
-test('doctor --json: the addon, shared memory and all three start methods work, exit code 0', async () => {
+test('doctor --json: the addon, shared memory and all three start methods work, exit code 0', needsAddon, async () => {
   const result = await runScript(cli, { args: ['doctor', '--json'], timeout: TIMEOUT });
   assert.equal(result.code, 0, result.stderr);
   const report = JSON.parse(result.stdout);
@@ -30,7 +31,7 @@ test('doctor --json: the addon, shared memory and all three start methods work, 
   assert.deepEqual(Object.keys(report.toolchain).sort(), ['cxx', 'make', 'missing', 'python']);
 });
 
-test('doctor prints one line per check for people', async () => {
+test('doctor prints one line per check for people', needsAddon, async () => {
   const result = await runScript(cli, { args: ['doctor'], timeout: TIMEOUT });
   assert.equal(result.code, 0, result.stderr);
   const text = result.stdout;

@@ -7,6 +7,7 @@ import { getEventListeners } from 'node:events';
 import { AbortError, Event, Listener, Lock, Pipe, Queue, ThreadPool, wait } from '../../dist/index.js';
 import { onAbort } from '../../dist/internal/abort.js';
 import { slowSquare } from '../fixtures/pool/tasks.mjs';
+import { needsAddon } from '../helpers/methods.mjs';
 
 function collectWarnings() {
   const warnings = [];
@@ -37,7 +38,8 @@ test('onAbort: one listener per signal, released when nobody listens, called onc
   assert.equal(late, 1);
 });
 
-test('one signal shared by 280 pending waits of every kind cancels them all without a warning', async () => {
+// Among the kinds: Listener.accept, which needs the addon.
+test('one signal shared by 280 pending waits of every kind cancels them all without a warning', needsAddon, async () => {
   const { warnings, stop } = collectWarnings();
   const controller = new AbortController();
   const { signal } = controller;

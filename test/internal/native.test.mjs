@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUILD_COMMAND, NATIVE_DIR, nativeStatus } from '../../dist/internal/native.js';
+import { needsAddon } from '../helpers/methods.mjs';
 import { runScript } from '../helpers/run-script.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -19,7 +20,7 @@ async function statusWith(env) {
   return JSON.parse(result.stdout);
 }
 
-test('the addon loads from the package, and says whether it is the prebuilt or a local build', () => {
+test('the addon loads from the package, and says whether it is the prebuilt or a local build', needsAddon, () => {
   const status = nativeStatus();
   assert.equal(status.available, true, status.reason);
   assert.ok(status.path.startsWith(NATIVE_DIR + sep), status.path);
@@ -28,7 +29,7 @@ test('the addon loads from the package, and says whether it is the prebuilt or a
   if (expected === 'prebuilt') assert.match(status.path, new RegExp(`linux-${process.arch}\\${sep}node\\.abi${process.versions.modules}\\.glibc\\.node$`));
 });
 
-test('with no binary for this machine, the package still imports, and the reason names the target and the fix', async () => {
+test('with no binary for this machine, the package still imports, and the reason names the target and the fix', needsAddon, async () => {
   // node-gyp-build takes the architecture from npm_config_arch: one with no prebuilt binaries,
   // and prebuilt binaries only (a local build would be found first).
   const status = await statusWith({ npm_config_arch: 'riscv64', PREBUILDS_ONLY: '1' });
@@ -50,7 +51,7 @@ test('MULTIPROCESSING_TS_NATIVE=0 turns the addon off, and native() says so', as
 
 test(
   'a local build for another Node ABI is reported with both fixes: compile again, or remove it',
-  { skip: process.platform === 'linux' && process.arch === 'x64' ? false : 'uses the x64 prebuilt binaries' },
+  { skip: needsAddon.skip || (process.platform === 'linux' && process.arch === 'x64' ? false : 'uses the x64 prebuilt binaries') },
   async () => {
     // A copy of the package whose native/build holds a binary of another ABI, as after a Node upgrade.
     const copy = mkdtempSync(join(tmpdir(), 'mp-native-'));

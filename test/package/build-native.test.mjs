@@ -3,6 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
+import { needsAddon } from '../helpers/methods.mjs';
 import { ESM_RESULT, environment, lastJsonLine, npmCli, ok, onPath, packed, seconds } from '../helpers/package.mjs';
 
 const toolchain = ['make', 'g++', 'python3'].every((tool) => onPath(tool));
@@ -16,7 +17,7 @@ after(() => pack?.remove());
 
 test(
   'npx multiprocessing-ts build-native compiles into the installed package, which then prefers it',
-  { skip: toolchain ? false : 'make, g++ and python3 are needed on PATH' },
+  { skip: needsAddon.skip || (toolchain ? false : 'make, g++ and python3 are needed on PATH') },
   async (t) => {
     const app = await pack.npmInstall('build-native-app');
     const env = environment();

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { needsAddon } from '../helpers/methods.mjs';
 import { runCommand } from '../helpers/run-script.mjs';
 import { ESM_RESULT, environment, installedVersion, lastJsonLine, npmCli, ok, onPath, packed, root, seconds } from '../helpers/package.mjs';
 
@@ -88,7 +89,7 @@ describe('npm, with only node on PATH', () => {
     assert.match(result.stderr, /if \(state === 0\) throw new ProcessError\('semaphore or lock released too many times'\);/);
   });
 
-  test('its doctor reports the prebuilt addon and working start methods', async () => {
+  test('its doctor reports the prebuilt addon and working start methods', needsAddon, async () => {
     const bin = join(app, 'node_modules', '.bin', 'multiprocessing-ts');
     const result = await ok(bin, ['doctor', '--json'], { cwd: app, env: environment(pack.nodeOnlyPath) });
     const report = JSON.parse(result.stdout);
