@@ -590,6 +590,7 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
    * A Connection passed to a child (as a Process argument, or inside a message) arrives there as
    * a Connection on the same socket; both ends stay usable (as CPython's duplicated handles).
    * Bytes this end already read ahead stay here: hand a connection over before reading from it.
+   * (A Pipe end between threads made without the native addon moves instead, with those bytes.)
    */
   [kReduce](destination: Destination): { type: string; state: ConnectionState } {
     this.#checkClosed();
@@ -597,10 +598,14 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     const writable = this.#writable;
     if (this.#socket instanceof PortSocket) {
       if (destination.kind !== 'thread' || !destination.transfer) {
-        throw new PicklingError('Cannot send this Connection to a process: it is a Pipe between threads (no native addon here).');
+        throw new PicklingError(
+          'Cannot send this Connection: it is a Pipe end between threads (made without the native addon), which travels only as ' +
+            'an argument of a thread Process or a ThreadPool call, not to a process nor inside a message.',
+        );
       }
-      // A port cannot be duplicated: the end moves to the receiving thread and is closed here.
-      const state = this.#socket.detach();
+      // A port cannot be duplicated: the end moves to the receiving thread, with the bytes this
+      // end has read ahead, and is closed here.
+      const state = this.#socket.detach(this.#chunks);
       destination.transfer.push(state.data, state.life);
       this.#closed = true;
       this.#readable = false;

@@ -25,6 +25,8 @@ export interface PortEndState {
   bell: Int32Array;
   /** 0 or 1: which of the doorbell's slots this end reads. */
   side: number;
+  /** Bytes read from the port before the end moved, to be read first. */
+  pending: Uint8Array | null;
 }
 
 /** Where blocking reads of a Connection take their bytes: a socket's fd, or a PortSocket. */
@@ -67,6 +69,9 @@ export class PortSocket extends EventEmitter implements SyncByteSource {
     this.#life = state.life;
     this.#bell = state.bell;
     this.#side = state.side;
+    if (state.pending !== null && state.pending.byteLength > 0) {
+      this.#leftover = Buffer.from(state.pending.buffer, state.pending.byteOffset, state.pending.byteLength);
+    }
     this.#life.on('close', () => {
       this.#peerGone = true;
       this.#pump();
@@ -81,8 +86,8 @@ export class PortSocket extends EventEmitter implements SyncByteSource {
     const life = new MessageChannel();
     const bell = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT));
     return [
-      new PortSocket({ data: data.port1, life: life.port1, bell, side: 0 }),
-      new PortSocket({ data: data.port2, life: life.port2, bell, side: 1 }),
+      new PortSocket({ data: data.port1, life: life.port1, bell, side: 0, pending: null }),
+      new PortSocket({ data: data.port2, life: life.port2, bell, side: 1, pending: null }),
     ];
   }
 
@@ -93,8 +98,10 @@ export class PortSocket extends EventEmitter implements SyncByteSource {
   // ------------------------------------------------------------ writing
 
   write(chunk: Uint8Array, callback?: (error?: Error | null) => void): boolean {
-    if (this.destroyed || this.writableEnded) {
-      const error = new Error('write after end');
+    if (this.destroyed || this.writableEnded || this.#peerClosed()) {
+      // As a socket whose peer is gone: the Connection learns it from 'error' (EPIPE).
+      const error = Object.assign(new Error('the connection is broken: the other end was closed'), { code: 'EPIPE' });
+      if (!this.destroyed) this.emit('error', error);
       if (callback) queueMicrotask(() => callback(error));
       return false;
     }
@@ -259,13 +266,19 @@ export class PortSocket extends EventEmitter implements SyncByteSource {
 
   // ------------------------------------------------------------ travelling
 
-  /** Gives up this end so another thread can own it; this object is closed afterwards. */
-  detach(): PortEndState {
+  /**
+   * Gives up this end so another thread can own it, with the bytes read ahead (the Connection's,
+   * then this socket's); this object is closed afterwards.
+   */
+  detach(readAhead: readonly Uint8Array[]): PortEndState {
     if (this.destroyed) throw new Error('this connection is closed');
     this.#stopWatching();
     this.destroyed = true;
     this.writableEnded = true;
     this.#life.removeAllListeners('close');
-    return { data: this.#data, life: this.#life, bell: this.#bell, side: this.#side };
+    const unread = this.#leftover === null ? readAhead : [...readAhead, this.#leftover];
+    this.#leftover = null;
+    const pending = unread.length === 0 ? null : Buffer.concat(unread);
+    return { data: this.#data, life: this.#life, bell: this.#bell, side: this.#side, pending };
   }
 }
