@@ -12,7 +12,7 @@ import * as net from 'node:net';
 
 import { AbortError, AuthenticationError, ProcessError, TimeoutError } from '../errors.js';
 import { onAbort } from '../internal/abort.js';
-import { native, type NativeError } from '../internal/native.js';
+import { native, nativeStatus, type NativeError } from '../internal/native.js';
 import { abortError } from '../synchronize/futex.js';
 import { answerChallenge, checkAuthkey, deliverChallenge } from './auth.js';
 import { Connection, socketFromFd } from './connection.js';
@@ -315,6 +315,17 @@ export class Listener implements AsyncDisposable {
       this.#address = adopted.address;
       this.#family = adopted.family;
       return;
+    }
+
+    const status = nativeStatus();
+    if (!status.available) {
+      // Binding at once (as CPython, so `address` is known on return) takes the addon's sockets.
+      throw new ProcessError(
+        `A Listener needs the native addon: ${status.reason}. Between threads of this program use Pipe() or a Queue; ` +
+          "to serve other programs, listen with node:net and wrap each accepted socket: new Connection(socket) " +
+          '(Client() connects to TCP and Unix socket addresses without the addon).',
+        { cause: status.cause },
+      );
     }
 
     let parsed: Parsed;

@@ -57,6 +57,12 @@ test('a Pool that would start process workers throws the same error at construct
     assert.match(seen.get(what).error.message, /Cannot send shared memory .* to another process or through a Queue: the native addon is turned off/);
     assert.match(seen.get(what).error.message, /getContext\('thread'\)/);
   }
+  // A Listener binds with the addon's sockets: one clear error, naming what works instead.
+  assert.equal(seen.get('listening'), undefined);
+  const listener = seen.get('listener refused');
+  assert.equal(listener?.error.name, 'ProcessError');
+  assert.ok(listener.error.message.includes(REASON));
+  assert.match(listener.error.message, /Pipe\(\).*new Connection\(socket\)/);
   // No process was started: no forkserver spares, no resource tracker.
   const { pids } = seen.get('child processes');
   if (pids !== null) assert.deepEqual(pids, []);

@@ -46,6 +46,9 @@ test('the tarball holds the compiled code, the CLI, the native sources and prebu
   for (const script of ['preinstall', 'install', 'postinstall']) assert.equal(manifest.scripts?.[script], undefined, `a ${script} script`);
   assert.equal(manifest.os, undefined, '"os" keeps the package off other platforms');
   assert.equal(manifest.gypfile, undefined);
+  assert.match(manifest.repository?.url ?? '', /github\.com/, 'repository');
+  assert.ok(manifest.keywords?.includes('multiprocessing'), 'keywords');
+  assert.equal(manifest.license, 'MIT');
   assert.deepEqual(manifest.bin, { 'multiprocessing-ts': 'dist/cli/main.js' });
 });
 
