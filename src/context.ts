@@ -3,14 +3,18 @@
  * context objects. `getContext('thread').Process` starts worker threads; the package root is
  * the default context, whose method is fixed by `setStartMethod` or on first use.
  */
-import { availableParallelism, cpus } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as errors from './errors.js';
 import { ProcessError } from './errors.js';
 import { getLogger, logToStderr } from './logging.js';
-import { activeChildren, builtinProcessClass, currentProcess, Process } from './process/process.js';
+import { activeChildren, currentProcess, Process } from './process/process.js';
+import { ForkServerProcess, PROCESS_CLASSES, SpawnProcess, ThreadProcess } from './process/process-classes.js';
+import { cpuCount } from './process/cpu-count.js';
+
+export { SpawnProcess, ForkServerProcess, ThreadProcess } from './process/process-classes.js';
+export { cpuCount } from './process/cpu-count.js';
 import { parentProcess } from './process/parent-process.js';
 import { setExecutable } from './process/exec-options.js';
 import { Lock } from './synchronize/lock.js';
@@ -35,51 +39,6 @@ import {
   warmUp,
 } from './process/start-method.js';
 
-/**
- * A {@link Process} that always starts as a fresh Node.js process (CPython's
- * `multiprocessing.context.SpawnProcess`); `getContext('spawn').Process`.
- * @category Contexts
- */
-export class SpawnProcess extends Process {
-  /** `'spawn'`. */
-  static override readonly startMethod: StartMethod = 'spawn';
-}
-/**
- * A {@link Process} that always starts from a pre-warmed spare process (CPython's
- * `multiprocessing.context.ForkServerProcess`); `getContext('forkserver').Process`.
- * @category Contexts
- */
-export class ForkServerProcess extends Process {
-  /** `'forkserver'`. */
-  static override readonly startMethod: StartMethod = 'forkserver';
-}
-/**
- * A {@link Process} that always runs in a `worker_threads` Worker of this process;
- * `getContext('thread').Process`. The successor of CPython's `multiprocessing.dummy.Process`,
- * but truly parallel.
- * @category Contexts
- */
-export class ThreadProcess extends Process {
-  /** `'thread'`. */
-  static override readonly startMethod: StartMethod = 'thread';
-}
-builtinProcessClass(SpawnProcess);
-builtinProcessClass(ForkServerProcess);
-builtinProcessClass(ThreadProcess);
-
-const PROCESS_CLASSES: Record<StartMethod, typeof Process> = {
-  spawn: SpawnProcess,
-  forkserver: ForkServerProcess,
-  thread: ThreadProcess,
-};
-
-/**
- * Number of CPUs of the machine (CPython's `cpu_count()`).
- * @category Processes
- */
-export function cpuCount(): number {
-  return cpus().length || availableParallelism();
-}
 
 /** A preload specifier as the spares import it: resolved from the current directory, as CPython's module names. */
 function resolvePreload(specifier: string): string | null {

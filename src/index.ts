@@ -71,6 +71,7 @@ export {
   Pool,
   ThreadPool,
   type PoolOptions,
+  type PoolContext,
   type CallOptions,
   type MapOptions,
   type ImapOptions,

@@ -5,17 +5,27 @@
  */
 import { ProcessError } from '../errors.js';
 import { getLogger } from '../logging.js';
-import { getContext, type BaseContext } from '../context.js';
 import type { StartMethod } from '../process/popen.js';
 import type { Process } from '../process/process.js';
-import { cpuCount } from '../context.js';
-import { checkCanStart } from '../process/start-method.js';
+import { cpuCount } from '../process/cpu-count.js';
+import { PROCESS_CLASSES } from '../process/process-classes.js';
+import { checkCanStart, defaultStartMethod, validateStartMethod, warmUp } from '../process/start-method.js';
 import { abortError } from '../synchronize/futex.js';
 import { AsyncResult, checkCallbacks, type Callbacks } from './async-result.js';
 import { PoolCore, type Chunk } from './core.js';
 import { ApplyJob, ImapIterator, ListJob, type Progress } from './jobs.js';
 import { IN_POOL_WORKER, Mode } from './protocol.js';
 import { refuseInstances } from '../serialize/instances.js';
+
+/**
+ * A context a Pool can use: what `getContext(method)` returns, or the package root's default
+ * context (anything that names its start method).
+ * @category Pools
+ */
+export interface PoolContext {
+  /** The start method of the workers. */
+  getStartMethod(): StartMethod | null;
+}
 
 /**
  * Options of {@link Pool}: CPython's `Pool(processes, initializer, initargs, maxtasksperchild,
@@ -32,7 +42,7 @@ export interface PoolOptions {
   /** Tasks (chunks) a worker runs before it is replaced by a fresh one; default: no limit. */
   maxTasksPerChild?: number | null;
   /** The context (or start method) the workers are started with; default: the default context. */
-  context?: BaseContext | StartMethod | null;
+  context?: PoolContext | StartMethod | null;
 }
 
 /**
@@ -135,14 +145,16 @@ function isIterable(value: unknown): value is Input<unknown> {
   );
 }
 
-function resolveContext(context: PoolOptions['context']): { method: StartMethod; ProcessClass: ReturnType<typeof getContext>['Process'] } {
-  let chosen: ReturnType<typeof getContext>;
-  if (context === undefined || context === null) chosen = getContext();
-  else if (typeof context === 'string') chosen = getContext(context);
-  else if (typeof context === 'object' && typeof (context as BaseContext).getStartMethod === 'function') {
-    chosen = getContext((context as BaseContext).getStartMethod() ?? undefined);
+function resolveContext(context: PoolOptions['context']): { method: StartMethod; ProcessClass: typeof Process } {
+  let method: StartMethod;
+  if (context === undefined || context === null) method = defaultStartMethod();
+  else if (typeof context === 'string') method = validateStartMethod(context);
+  else if (typeof context === 'object' && typeof (context as PoolContext).getStartMethod === 'function') {
+    const chosen = (context as PoolContext).getStartMethod();
+    method = chosen === null ? defaultStartMethod() : validateStartMethod(chosen);
   } else throw new TypeError('context must be a context (getContext(...)) or a start method name');
-  return { method: chosen.getStartMethod(), ProcessClass: chosen.Process };
+  warmUp(method);
+  return { method, ProcessClass: PROCESS_CLASSES[method] };
 }
 
 /**
@@ -187,7 +199,7 @@ function resolveContext(context: PoolOptions['context']): { method: StartMethod;
  */
 export class Pool {
   /** @internal The context pools of this class use when none is given (set by `ctx.Pool`). */
-  static readonly defaultContext: BaseContext | StartMethod | null = null;
+  static readonly defaultContext: PoolContext | StartMethod | null = null;
   readonly #core: PoolCore;
 
   /**
@@ -457,7 +469,7 @@ export class ThreadPool extends Pool {
 const boundPools = new WeakMap<object, typeof Pool>();
 
 /** @internal `ctx.Pool`: a Pool class whose pools use that context unless told otherwise. */
-export function poolClassFor(context: BaseContext): typeof Pool {
+export function poolClassFor(context: PoolContext): typeof Pool {
   let cls = boundPools.get(context);
   if (!cls) {
     cls = class extends Pool {
