@@ -123,19 +123,24 @@ describe('handshake between two ends', () => {
   });
 });
 
+/** For the tests of a describe block: `track(thing)` returns it and closes it after the block. */
+function closedAfterward() {
+  const opened = [];
+  after(async () => {
+    for (const thing of opened.splice(0)) await thing.close();
+  });
+  return (thing) => {
+    opened.push(thing);
+    return thing;
+  };
+}
+
 // bpo-43952: CPython 3.11/3.12's Listener tests `if self._authkey:`, so an authkey of b'' skips
 // the handshake there while a Client with b'' runs it, and both wait forever. 3.13 tests
 // `is not None`, as checkAuthkey does here: an empty key is a key. A mismatch (a key on one side
 // only) must fail the side that authenticates, not hang it.
 describe("an empty authkey (bpo-43952)", needsAddon, () => {
-  const opened = [];
-  const track = (thing) => {
-    opened.push(thing);
-    return thing;
-  };
-  after(async () => {
-    for (const thing of opened.splice(0)) await thing.close();
-  });
+  const track = closedAfterward();
 
   it('a Listener and a Client with an empty key run the handshake and exchange a message', async () => {
     for (const [listenerKey, clientKey] of [
@@ -240,14 +245,7 @@ describe("an empty authkey (bpo-43952)", needsAddon, () => {
 // (its challenge), so the Client's first read finds out and says what to do, instead of failing
 // to read the challenge as a value.
 describe('a Client without an authkey', needsAddon, () => {
-  const opened = [];
-  const track = (thing) => {
-    opened.push(thing);
-    return thing;
-  };
-  after(async () => {
-    for (const thing of opened.splice(0)) await thing.close();
-  });
+  const track = closedAfterward();
 
   const requiresKey = (error) =>
     error instanceof AuthenticationError &&
