@@ -8,7 +8,7 @@ import { BufferTooShortError, EOFError, PicklingError, ProcessError } from '../e
 import { decode, encode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination, type ModuleNeed } from '../serialize/codec.js';
 import { jsonExact } from '../serialize/json-exact.js';
 import { kWaitable, type Waitable } from '../process/sentinel.js';
-import { validateTimeout } from '../internal/validate.js';
+import { validateSignal, validateTimeout } from '../internal/validate.js';
 import { onAbort } from '../internal/abort.js';
 import { abortError } from '../synchronize/futex.js';
 import { hasNative, native } from '../internal/native.js';
@@ -212,9 +212,7 @@ function parsePayload(payload: Buffer): [ModuleNeed[], unknown, boolean] {
 function signalOf(options: RecvOptions | undefined): AbortSignal | undefined {
   if (options === undefined || options === null) return undefined;
   if (typeof options !== 'object') throw new TypeError('options must be an object like { signal }');
-  const { signal } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
-  return signal;
+  return validateSignal(options.signal);
 }
 
 function isInteger(value: unknown): value is number {
@@ -478,7 +476,7 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
       throw new ProcessError(`received a message that is not a value sent with send(): ${(error as Error).message}`, { cause: error });
     }
     if (plain) return value;
-    if (modules.length > 0) await prepareDecode(modules);
+    if (modules.length > 0 && !modulesReady(modules)) await prepareDecode(modules);
     return decode(value);
   }
 
@@ -644,8 +642,9 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     throw refusal;
   }
 
-  async #readChecked(maxLength: number | undefined, signal: AbortSignal | undefined): Promise<Buffer> {
-    return this.#checked(await this.#readMessage(maxLength, signal));
+  #readChecked(maxLength: number | undefined, signal: AbortSignal | undefined): Promise<Buffer> {
+    const read = this.#readMessage(maxLength, signal);
+    return this.#firstCheck === null ? read : read.then((message) => this.#checked(message));
   }
 
   #checkWritable(): void {

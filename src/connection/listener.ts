@@ -12,6 +12,7 @@ import * as net from 'node:net';
 
 import { AbortError, AuthenticationError, ProcessError, TimeoutError } from '../errors.js';
 import { onAbort } from '../internal/abort.js';
+import { refuseTimeout, validateSignal } from '../internal/validate.js';
 import { native, nativeStatus, type NativeError } from '../internal/native.js';
 import { abortError } from '../synchronize/futex.js';
 import { answerChallenge, checkAuthkey, deliverChallenge } from './auth.js';
@@ -221,11 +222,6 @@ export async function authenticate(
   }
 }
 
-/** Checks the `signal` option of a call: an AbortSignal or nothing. */
-export function checkSignal(signal: unknown): AbortSignal | undefined {
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
-  return signal;
-}
 
 /** What a Listener handed to a child carries (the listening socket travels as an fd). */
 type ListenerState = {
@@ -400,14 +396,20 @@ export class Listener implements AsyncDisposable {
       );
     }
     if (options !== undefined && options !== null && typeof options !== 'object') throw new TypeError('Listener.accept() options must be an object like { signal }');
-    const signal = checkSignal(options?.signal);
+    refuseTimeout(options, 'Listener.accept()', "CPython's accept() has none either; pass { signal: AbortSignal.timeout(ms) } to bound the wait");
+    const signal = validateSignal(options?.signal);
     if (this.#closed) throw new ProcessError('listener is closed');
     if (signal?.aborted) throw abortError(signal);
     const socket = await this.#next(signal);
     if (signal?.aborted) {
-      // Aborted in the same turn the connection came: it stays for the next accept.
-      this.#arrived.unshift(socket);
-      socket.unref();
+      // Aborted in the same turn the connection came: it stays for the next accept (unless the
+      // listener closed meanwhile, which has let go of what had arrived).
+      if (this.#closed) {
+        socket.destroy();
+      } else {
+        this.#arrived.unshift(socket);
+        socket.unref();
+      }
       throw abortError(signal);
     }
     this.#lastAccepted =

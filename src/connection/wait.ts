@@ -5,7 +5,7 @@
  */
 import { onAbort } from '../internal/abort.js';
 import { abortError } from '../synchronize/futex.js';
-import { validateTimeout } from '../internal/validate.js';
+import { validateSignal, validateTimeout } from '../internal/validate.js';
 import { kWaitable, type Waitable as WaitableObject } from '../process/sentinel.js';
 
 export { kWaitable, type WaitableObject };
@@ -39,8 +39,7 @@ function parseWaitArguments(second: unknown, third: unknown): { timeout: number 
   if (options !== undefined && options !== null && typeof options !== 'object') {
     throw new TypeError('wait() options must be an object like { signal }');
   }
-  const signal = (options as { signal?: unknown } | null | undefined)?.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
+  const signal = validateSignal((options as { signal?: unknown } | null | undefined)?.signal);
   return { timeout: validateTimeout(timeoutMs, second !== null && typeof second === 'object' ? 'timeout' : 'timeoutMs'), signal };
 }
 

@@ -66,3 +66,19 @@ export function checkOptionsObject<T extends object>(
   }
   throw new TypeError(`${call} options must be an object like ${shape}, not ${typeof given}`);
 }
+
+/** An AbortSignal option: undefined, or a signal (anything else is a TypeError). */
+export function validateSignal(signal: unknown): AbortSignal | undefined {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
+  return signal;
+}
+
+/**
+ * Refuses a `timeout` option where the call has none, rather than ignoring it (an ignored
+ * timeout waits forever); `instead` says what bounds the wait there.
+ */
+export function refuseTimeout(options: object | null | undefined, call: string, instead: string): void {
+  if (options !== null && options !== undefined && 'timeout' in options && (options as { timeout?: unknown }).timeout !== undefined) {
+    throw new TypeError(`${call} takes no timeout: ${instead}`);
+  }
+}

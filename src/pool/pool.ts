@@ -4,6 +4,7 @@
  * hanging. Every call takes an AbortSignal; `imap` reads its input lazily.
  */
 import { ProcessError } from '../errors.js';
+import { validateSignal } from '../internal/validate.js';
 import { getLogger } from '../logging.js';
 import type { StartMethod } from '../process/popen.js';
 import type { Process } from '../process/process.js';
@@ -130,8 +131,7 @@ function checkOptions<T extends object>(options: T | undefined, call: string): T
     throw new TypeError(`${call} takes an options object, not a function: pass callbacks as { callback, errorCallback }`);
   }
   if (options === null || typeof options !== 'object') throw new TypeError(`${call} options must be an object`);
-  const signal = (options as CallOptions).signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
+  validateSignal((options as CallOptions).signal);
   const progress = (options as MapOptions).onProgress;
   if (progress !== undefined && typeof progress !== 'function') throw new TypeError('onProgress must be a function');
   return options;

@@ -16,7 +16,7 @@ import { childMark, isBootstrapping, nextChildIdentity, selfInfo } from './state
 import type { ExitStatus, Popen, ProcessPayload, StartMessage, StartMethod } from './popen.js';
 import { backendFor, checkCanStart, defaultStartMethod } from './start-method.js';
 import { Sentinel } from './sentinel.js';
-import { checkOptionsObject, validateTimeout } from '../internal/validate.js';
+import { checkOptionsObject, validateSignal, validateTimeout } from '../internal/validate.js';
 import { onAbort } from '../internal/abort.js';
 import { abortError } from '../synchronize/futex.js';
 import { trackerInfoForChild } from '../resource-tracker/client.js';
@@ -338,8 +338,7 @@ export class Process<A extends unknown[] = any[]> {
     const given = checkOptionsObject(options, 'Process.join()', 'timeout', '{ timeout, signal }');
     const popen = joinable(this);
     const timeout = validateTimeout(given?.timeout);
-    const signal = given?.signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
+    const signal = validateSignal(given?.signal);
     if (signal?.aborted) throw abortError(signal);
     if (popen.poll() === null) {
       holdRef(this, +1);

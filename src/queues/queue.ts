@@ -44,7 +44,7 @@ import { PicklingError, ProcessError, QueueEmptyError, QueueFullError } from '..
 import { decode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination } from '../serialize/codec.js';
 import { abortError, spinWhileEqual, spinWhileEqualAsync, waitAsync, waitSync, type WaitResult } from '../synchronize/futex.js';
 import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from '../synchronize/options.js';
-import { checkOptionsObject } from '../internal/validate.js';
+import { checkOptionsObject, refuseTimeout } from '../internal/validate.js';
 import { runAsync, runSync, type Step, type Steps } from '../synchronize/steps.js';
 import { SEM_VALUE_MAX } from '../synchronize/semaphore.js';
 import { kWaitable } from '../process/sentinel.js';
@@ -694,6 +694,7 @@ export class SimpleQueue<T = unknown> extends QueueCore<T> {
       );
     }
     const given = checkOptionsObject(options, 'SimpleQueue.get()', 'timeout', '{ signal }');
+    refuseTimeout(given, 'SimpleQueue.get()', "CPython's SimpleQueue.get() has none either; use a Queue for get({ timeout }) (milliseconds), or pass { signal: AbortSignal.timeout(ms) }");
     return this.getAsync(given?.signal ? { signal: given.signal } : undefined);
   }
 

@@ -8,7 +8,7 @@
  */
 import { MessagePort, type Transferable } from 'node:worker_threads';
 import { PicklingError } from '../errors.js';
-import { describeFunction, loadModule, resolveLoadedFunction, type FunctionRef } from './function-ref.js';
+import { describeClass, describeFunction, loadModule, resolveLoadedFunction, syncModuleExports, type FunctionRef } from './function-ref.js';
 import { classRef, resolveClass, type ClassRef } from './class-ref.js';
 import { errorFromWire, errorToWire, type WireError } from './error-wire.js';
 import { instanceClass } from './instances.js';
@@ -216,12 +216,18 @@ export function encode(value: unknown, destination: Destination = { kind: 'proce
    * request object on an HTTP error, say) arrives as a note saying so, and the error still goes.
    */
   const walkErrorPart = (v: unknown): unknown => {
+    const seenBefore = seen.size;
+    const modulesBefore = modules.size;
     try {
       return walk(v);
     } catch (error) {
       const subject = refusedSubject(error);
       if (subject === null) throw error;
       offender = null;
+      // What the failed part had half-encoded must not stand in for those objects elsewhere in
+      // the value (Maps keep insertion order: the last entries are this part's).
+      for (const key of [...seen.keys()].slice(seenBefore)) seen.delete(key);
+      for (const key of [...modules.keys()].slice(modulesBefore)) modules.delete(key);
       return `[not sent: ${subject}]`;
     }
   };
@@ -268,11 +274,20 @@ export function encode(value: unknown, destination: Destination = { kind: 'proce
     if (v instanceof Error) {
       const out = { [TAG]: 'error', error: undefined as unknown as WireError };
       seen.set(v, out);
-      out.error = errorToWire(v, walkErrorPart, (cls) => {
-        const ref = classRef(cls);
-        need(ref.url, ref.format);
-        return ref;
-      });
+      out.error = errorToWire(
+        v,
+        walkErrorPart,
+        (cls) => {
+          const ref = classRef(cls);
+          need(ref.url, ref.format);
+          return ref;
+        },
+        (cls) => {
+          const ref = exportedErrorClass(cls);
+          if (ref !== null) need(ref.url, ref.format);
+          return ref ?? undefined;
+        },
+      );
       return out;
     }
     const container = copyContainer(v, seen, walk);
@@ -340,7 +355,31 @@ export async function prepareDecode(modules: readonly ModuleNeed[]): Promise<voi
 
 /** @internal Whether every module an encoded value needs is loaded already, so `decode` can run without `prepareDecode`. */
 export function modulesReady(modules: readonly ModuleNeed[]): boolean {
-  return modules.every(({ url }) => moduleExports.has(url));
+  for (const { url } of modules) {
+    if (moduleExports.has(url)) continue;
+    // Imported by the program itself (statically, say): no async load needed to use it.
+    const exports = syncModuleExports(url);
+    if (exports === undefined) return false;
+    moduleExports.set(url, exports);
+  }
+  return true;
+}
+
+/** Error classes exported from their modules (as pickle sends an exception's class), or null. */
+const errorClasses = new WeakMap<Function, FunctionRef | null>();
+
+function exportedErrorClass(cls: Function): FunctionRef | null {
+  let ref = errorClasses.get(cls);
+  if (ref === undefined) {
+    try {
+      ref = describeClass(cls);
+    } catch {
+      // Not exported (or a built-in's): the error travels as its nearest built-in or package class.
+      ref = null;
+    }
+    errorClasses.set(cls, ref);
+  }
+  return ref;
 }
 
 /** @internal */
@@ -386,7 +425,7 @@ export function decode(value: unknown): unknown {
         return out;
       }
       case 'error': {
-        const out = errorFromWire(tagged.error, walk, resolveClass);
+        const out = errorFromWire(tagged.error, walk, resolveClass, (ref) => resolveLoadedFunction(ref, moduleExports.get(ref.url)));
         seen.set(v, out);
         return out;
       }

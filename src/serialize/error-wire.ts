@@ -6,6 +6,7 @@ import * as errors from '../errors.js';
 import { brandError } from '../errors.js';
 import { isRegisteredClass } from './registry.js';
 import type { ClassRef } from './class-ref.js';
+import type { FunctionRef } from './function-ref.js';
 
 export interface WireError {
   /** The nearest built-in or package error class to rebuild with. */
@@ -18,6 +19,8 @@ export interface WireError {
   cause: unknown;
   errors: unknown[] | undefined;
   cls: ClassRef | undefined;
+  /** The error's class, exported from its module (when not registered). */
+  exported?: FunctionRef;
 }
 
 const BUILTIN: Record<string, ErrorConstructor | AggregateErrorConstructor> = {
@@ -47,6 +50,7 @@ export function errorToWire(
   error: Error,
   walk: (value: unknown) => unknown,
   refOf: (cls: Function) => ClassRef,
+  exportedRefOf: (cls: Function) => FunctionRef | undefined,
 ): WireError {
   const props: Record<string, unknown> = {};
   for (const key of Object.keys(error)) {
@@ -55,6 +59,10 @@ export function errorToWire(
   const code = (error as { code?: unknown }).code;
   if (code !== undefined && !('code' in props)) props.code = walk(code);
   const ctor = (Object.getPrototypeOf(error) as { constructor?: Function } | null)?.constructor;
+  const registered = ctor !== undefined && isRegisteredClass(ctor);
+  // A class of its own (not a built-in's or this package's) may be found by its export, as pickle finds it.
+  const own = ctor !== undefined && !registered && BUILTIN[ctor.name] !== ctor && PACKAGE[ctor.name] !== ctor;
+  const exported = own ? exportedRefOf(ctor) : undefined;
   return {
     base: baseName(error),
     name: String(error.name),
@@ -64,7 +72,8 @@ export function errorToWire(
     hasCause: 'cause' in error,
     cause: 'cause' in error ? walk(error.cause) : undefined,
     errors: error instanceof AggregateError ? (walk(error.errors) as unknown[]) : undefined,
-    cls: ctor && isRegisteredClass(ctor) ? refOf(ctor) : undefined,
+    cls: registered ? refOf(ctor) : undefined,
+    ...(exported ? { exported } : {}),
   };
 }
 
@@ -76,13 +85,21 @@ export function errorFromWire(
   wire: WireError,
   walk: (value: unknown) => unknown,
   resolveClass: (ref: ClassRef) => Function,
+  resolveExported: (ref: FunctionRef) => Function,
 ): Error {
   const base = BUILTIN[wire.base] ?? Error;
-  const target = wire.cls ? resolveClass(wire.cls) : (PACKAGE[wire.base] ?? base);
+  let target = wire.cls ? resolveClass(wire.cls) : (PACKAGE[wire.base] ?? base);
+  if (wire.exported) {
+    try {
+      target = resolveExported(wire.exported);
+    } catch {
+      // The class cannot be found here: the error still arrives, as its nearest known class.
+    }
+  }
   // A real Error object (internal error slot, proper inspect output) whose prototype is the
   // target class, built without running that class's constructor (which may need arguments).
   const error: Error = Reflect.construct(base, wire.base === 'AggregateError' ? [[], wire.message] : [wire.message], target);
-  if (PACKAGE[wire.base] || wire.cls) brandError(error);
+  if (PACKAGE[wire.base] || wire.cls || wire.exported) brandError(error);
   if (error.name !== wire.name) define(error, 'name', wire.name);
   define(error, 'stack', wire.stack);
   if (wire.hasCause) define(error, 'cause', walk(wire.cause));

@@ -173,6 +173,14 @@ function moduleExports(url: string): ExportsLookup {
   }
 }
 
+/**
+ * The exports of the module at `url` if this process has it already (or can load it at once, as
+ * `require()` does): what lets a blocking read rebuild a value without an async import first.
+ */
+export function syncModuleExports(url: string): unknown {
+  return url.startsWith('file:') ? moduleExports(url).exports : undefined;
+}
+
 /** The reference a child uses to find `fn`; throws PicklingError with the reason and the fix. */
 export function describeFunction(fn: Function): FunctionRef {
   return describe(fn, 'function');

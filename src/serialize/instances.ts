@@ -104,7 +104,7 @@ function checkNoPrivateMembers(instance: object, cls: Function): void {
   if (names.length === 0) return;
   throw refusal(
     `an instance of class '${cls.name}'`,
-    `its state includes private members (${names.join(', ')}), which only its constructor can set: a copy would arrive without them`,
+    `it has private members (${names.join(', ')}), which exist only on instances its constructor made: a copy would arrive without them (private accessors and methods would throw there)`,
     'keep what must travel in ordinary properties, or send plain data and rebuild the object in the child',
   );
 }

@@ -107,10 +107,10 @@ function describe(objectId: string): LocateResult {
 
 /**
  * Runs `inspect` with `value` as a remote object of the session (its object id); returns
- * `fallback` when the inspector is unavailable or fails.
+ * `fallback(reason)` when the inspector is unavailable or fails.
  */
-function withRemote<T>(value: unknown, fallback: T, inspect: (objectId: string) => T): T {
-  if (!ensureSession()) return fallback;
+function withRemote<T>(value: unknown, fallback: (reason: string) => T, inspect: (objectId: string) => T): T {
+  if (!ensureSession()) return fallback(sessionError ?? 'inspector unavailable');
   const holder = globalThis as Record<symbol, unknown>;
   holder[PROBE_KEY] = value;
   try {
@@ -120,9 +120,9 @@ function withRemote<T>(value: unknown, fallback: T, inspect: (objectId: string) 
       silent: true,
     });
     const objectId = evaluated.result.objectId;
-    return objectId ? inspect(objectId) : fallback;
-  } catch {
-    return fallback;
+    return objectId ? inspect(objectId) : fallback('inspector returned no object id');
+  } catch (error) {
+    return fallback((error as Error).message);
   } finally {
     delete holder[PROBE_KEY];
     try {
@@ -135,13 +135,12 @@ function withRemote<T>(value: unknown, fallback: T, inspect: (objectId: string) 
 
 export function locateFunction(fn: Function): LocateResult {
   if (!ensureSession()) return { kind: 'unavailable', reason: sessionError ?? 'inspector unavailable' };
-  let failure = 'inspector returned no object id';
-  return withRemote<LocateResult>(fn, { kind: 'unavailable', reason: failure }, (objectId) => {
+  const unavailable = (reason: string): LocateResult => ({ kind: 'unavailable', reason });
+  return withRemote<LocateResult>(fn, unavailable, (objectId) => {
     try {
       return describe(objectId);
     } catch (error) {
-      failure = (error as Error).message;
-      return { kind: 'unavailable', reason: failure };
+      return unavailable((error as Error).message);
     }
   });
 }
@@ -151,7 +150,7 @@ export function locateFunction(fn: Function): LocateResult {
  * unavailable). A copy of its own properties would arrive without them.
  */
 export function privateMembers(object: object): string[] {
-  return withRemote(object, [], (objectId) => {
+  return withRemote(object, () => [], (objectId) => {
     const found = post<{ privateProperties?: Array<{ name: string }> }>('Runtime.getProperties', { objectId, ownProperties: true });
     return (found.privateProperties ?? []).map((member) => member.name);
   });
@@ -174,7 +173,7 @@ const HOLDS_PROBE = `function () {
  * namespace cannot be read yet); null when that scope cannot be read.
  */
 export function moduleBindingsHolding(fn: Function): string[] | null {
-  return withRemote<string[] | null>(fn, null, (objectId) => {
+  return withRemote<string[] | null>(fn, () => null, (objectId) => {
     const internal = properties(objectId).internalProperties ?? [];
     const scopesId = internal.find((p) => p.name === '[[Scopes]]')?.value?.objectId;
     if (!scopesId) return null;

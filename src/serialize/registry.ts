@@ -83,8 +83,9 @@ export function lookupRegisteredFunction(url: string, name: string): Function | 
 
 /**
  * Makes instances of `cls` arrive in other processes with their prototype (methods, getters,
- * `instanceof`). Call it at module top level; the class need not be exported. Without it, an
- * instance arrives as a plain object with the same own fields (structured clone's rule).
+ * `instanceof`) when the class is not exported. Call it at module top level. An exported class
+ * needs no registration (it travels by a reference to its export, as pickle sends a class); an
+ * instance of a class that is neither exported nor registered is refused with a PicklingError.
  * @param cls The class (its instances' own fields must be sendable values).
  * @category Sending functions and classes
  * @example

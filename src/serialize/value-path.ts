@@ -95,6 +95,8 @@ export function pathTo(root: unknown, target: unknown, label: Label): string | n
   const steps: Step[] = [];
   const search = (value: unknown): boolean => {
     if (Object.is(value, target)) return true;
+    // A value nested deeper than any message should name is left unnamed (and the stack safe).
+    if (steps.length >= MAX_DEPTH) return false;
     if (value === null || typeof value !== 'object' || seen.has(value)) return false;
     seen.add(value);
     for (const [step, child] of children(value)) {
@@ -107,12 +109,23 @@ export function pathTo(root: unknown, target: unknown, label: Label): string | n
   if (!search(root)) return null;
   if (typeof label === 'string' || label === null) {
     if (steps.length === 0) return label;
-    return `${label ?? 'value'}${steps.map(render).join('')}`;
+    return `${label ?? 'value'}${renderAll(steps)}`;
   }
   const [first, ...rest] = steps;
   if (first === undefined || first.kind !== 'index') return null;
   const name = typeof label === 'function' ? label(first.index) : label[first.index];
   if (name === undefined) return null;
-  if (name === null) return rest.length === 0 ? null : `[${first.index}]${rest.map(render).join('')}`;
-  return `${name}${rest.map(render).join('')}`;
+  if (name === null) return rest.length === 0 ? null : `[${first.index}]${renderAll(rest)}`;
+  return `${name}${renderAll(rest)}`;
+}
+
+/** How deep the search for a refused value goes. */
+const MAX_DEPTH = 200;
+/** Steps shown at each end of a long path (the middle is counted, not written). */
+const SHOWN = 8;
+
+function renderAll(steps: readonly Step[]): string {
+  if (steps.length <= 2 * SHOWN + 1) return steps.map(render).join('');
+  const hidden = steps.length - 2 * SHOWN;
+  return `${steps.slice(0, SHOWN).map(render).join('')}…(${hidden} more steps)…${steps.slice(-SHOWN).map(render).join('')}`;
 }

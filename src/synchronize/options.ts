@@ -1,5 +1,5 @@
 /** The `{ block, timeout, signal }` options every blocking call takes, checked once. */
-import { checkOptionsObject, validateTimeout, type PositionalHabit } from '../internal/validate.js';
+import { checkOptionsObject, validateSignal, validateTimeout, type PositionalHabit } from '../internal/validate.js';
 
 /**
  * The options of a call that may wait (CPython's `block` and `timeout` arguments, plus a signal).
@@ -55,8 +55,8 @@ export function parseBlocking(
     const cancel = method.includes('Sync(') ? '' : ', signal';
     given = checkOptionsObject(options, `${owner}.${method}`, habit, habit === 'block' ? `{ block, timeout${cancel} }` : `{ timeout${cancel} }`)!;
   }
-  const { block = true, timeout, signal } = given;
+  const { block = true, timeout } = given;
   if (typeof block !== 'boolean') throw new TypeError('block must be a boolean');
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal');
+  const signal = validateSignal(given.signal);
   return { block, timeout: block ? validateTimeout(timeout) : 0, signal };
 }

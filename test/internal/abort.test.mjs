@@ -39,7 +39,7 @@ test('onAbort: one listener per signal, released when nobody listens, called onc
 });
 
 // Among the kinds: Listener.accept, which needs the addon.
-test('one signal shared by 280 pending waits of every kind cancels them all without a warning', needsAddon, async () => {
+test('one signal shared by 240 pending waits of every kind cancels them all without a warning', needsAddon, async () => {
   const { warnings, stop } = collectWarnings();
   const controller = new AbortController();
   const { signal } = controller;

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import {
   Barrier,
   BoundedSemaphore,
+  Client,
+  Listener,
   Condition,
   Event,
   JoinableQueue,
@@ -18,7 +20,7 @@ import {
   Semaphore,
   SimpleQueue,
 } from '../../dist/index.js';
-import { cleanup, within } from '../helpers/methods.mjs';
+import { cleanup, needsAddon, within } from '../helpers/methods.mjs';
 import { waitForever } from '../fixtures/process/tasks.mjs';
 import { square } from '../fixtures/pool/tasks.mjs';
 
@@ -131,4 +133,24 @@ describe('Pool', () => {
     await refused(() => other.join(5), 'Pool.join() takes no arguments');
     await within(other.join(), 20_000, 'join of a closed pool');
   });
+});
+
+// Calls that have no timeout refuse one given as an option, rather than ignoring it and waiting
+// forever; the message says what bounds the wait there.
+test('a timeout where the call has none: SimpleQueue.get, Listener.accept, Client', needsAddon, async () => {
+  const sq = new SimpleQueue();
+  const listener = new Listener(['127.0.0.1', 0]);
+  try {
+    await refused(() => sq.get({ timeout: 10 }), 'SimpleQueue.get() takes no timeout', 'use a Queue', 'AbortSignal.timeout(ms)');
+    await refused(() => listener.accept({ timeout: 100 }), 'Listener.accept() takes no timeout', 'AbortSignal.timeout(ms)');
+    await refused(() => Client(listener.address, { timeout: 100 }), 'Client() takes no timeout', 'handshakeTimeout');
+    // What they do take still works.
+    const controller = new AbortController();
+    const taking = sq.get({ signal: controller.signal });
+    controller.abort();
+    await assert.rejects(within(taking, 2_000), (e) => e.name === 'AbortError');
+  } finally {
+    sq.close();
+    await listener.close();
+  }
 });
