@@ -13,10 +13,14 @@ if (boot.tsxLoader) {
   register();
 }
 const { runChild } = await import('./run.js');
+const { closeOwnedEnds } = await import('../connection/port-socket.js');
 
 parentPort!.once('message', (start: ThreadStart) => {
   // Record the exit code where the parent's joinSync() can see it without its event loop.
   process.once('exit', (code) => {
+    // Pipe ends between threads this thread still holds: their peers see end of file, even in
+    // a blocking read (a killed thread runs nothing: then only async reads see it).
+    closeOwnedEnds();
     Atomics.store(start.status, 1, code);
     Atomics.store(start.status, 0, 1);
     Atomics.notify(start.status, 0);

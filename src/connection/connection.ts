@@ -419,6 +419,12 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
   #write(payload: Uint8Array, copy: boolean): void {
     if (this.#writeError) throw this.#writeError;
     const socket = this.#socket;
+    if (socket instanceof PortSocket) {
+      // As a socket whose peer is gone (EPIPE): this send fails, what already arrived stays readable.
+      if (socket.peerClosed()) throw (this.#writeError = brokenError());
+      socket.writeFrame(encodeHeader(payload.byteLength), payload);
+      return;
+    }
     if (socket.destroyed || socket.writableEnded) throw brokenError();
     const headerSize = payload.byteLength <= MAX_SHORT_LENGTH ? 4 : 12;
     const total = headerSize + payload.byteLength;
@@ -601,15 +607,24 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
             'an argument of a thread Process or a ThreadPool call, not to a process nor inside a message.',
         );
       }
+      this.#releaseNow();
+      if (this.#pendingCount > 0 || this.#queuedReads > 0) {
+        throw new ProcessError('Cannot send this Pipe end while a recv or poll on it is pending: await or abort it first (the end moves to the receiving thread).');
+      }
       // A port cannot be duplicated: the end moves to the receiving thread, with the bytes this
-      // end has read ahead, and is closed here.
-      const state = this.#socket.detach(this.#chunks);
+      // end has read ahead, and is closed here (taken back if the value is not sent after all).
+      const socket = this.#socket;
+      const state = socket.detach(this.#chunks);
       destination.transfer.push(state.data, state.life);
       this.#closed = true;
       this.#readable = false;
       this.#chunks = [];
       this.#buffered = 0;
-      this.#wake();
+      destination.undo?.push(() => {
+        socket.reattach(state);
+        this.#closed = false;
+        this.#readable = readable;
+      });
       return { type: 'Connection', state: { kind: 'port', readable, writable, ...state } };
     }
     const fd = this.fileno();
@@ -1075,6 +1090,8 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     const timeout = validateTimeout(timeoutMs, 'timeoutMs');
     this.#checkClosed();
     this.#checkReadable();
+    // A read's hold, kept for a recv that follows at once, would leave its watch armed.
+    this.#releaseNow();
     if (this.isReady()) return true;
     const source = this.#source();
     if (source === null) throw new ProcessError('this connection has no file descriptor to block on');

@@ -40,11 +40,28 @@ export interface SyncByteSource {
   pollReadable(timeoutMs: number): boolean;
 }
 
-function exactCopy(bytes: Uint8Array): Uint8Array {
-  // A view's message would clone its whole backing store (a Buffer pool slab): copy the bytes alone.
-  const copy = new Uint8Array(bytes.byteLength);
-  copy.set(bytes);
+/** One owned buffer of exactly these bytes (a view's message would clone its whole backing store). */
+function joined(chunks: readonly Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const chunk of chunks) size += chunk.byteLength;
+  const copy = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    copy.set(chunk, at);
+    at += chunk.byteLength;
+  }
   return copy;
+}
+
+/**
+ * The ends this thread owns, closed when the thread finishes (see closeOwnedEnds): a peer
+ * blocked in a read sleeps on the doorbell, which only a close() rings.
+ */
+const owned = new Set<PortSocket>();
+
+/** Closes the ends this thread still owns: its peers' reads see end of file, blocking ones too. */
+export function closeOwnedEnds(): void {
+  for (const socket of [...owned]) socket.destroy();
 }
 
 export class PortSocket extends EventEmitter implements SyncByteSource {
@@ -58,6 +75,8 @@ export class PortSocket extends EventEmitter implements SyncByteSource {
   #watch: AbortController | null = null;
   #peerGone = false;
   #ended = false;
+  /** Writes held by cork() until uncork(): sent as one message (a frame's header with its body). */
+  #corked: Uint8Array[] | null = null;
   destroyed = false;
   writableEnded = false;
   readonly connecting = false;
@@ -78,6 +97,7 @@ export class PortSocket extends EventEmitter implements SyncByteSource {
     });
     this.#life.start();
     this.#life.unref();
+    owned.add(this);
   }
 
   /** Two connected ends. */
@@ -97,25 +117,48 @@ export class PortSocket extends EventEmitter implements SyncByteSource {
 
   // ------------------------------------------------------------ writing
 
+  /** Whether the other end was closed (or its thread ended): writes are pointless (the Connection says EPIPE). */
+  peerClosed(): boolean {
+    return this.#peerClosed();
+  }
+
+  /** One framed message as one port message: the header and its payload, copied once. */
+  writeFrame(header: Uint8Array, payload: Uint8Array): void {
+    this.#post([header, payload]);
+  }
+
   write(chunk: Uint8Array, callback?: (error?: Error | null) => void): boolean {
-    if (this.destroyed || this.writableEnded || this.#peerClosed()) {
-      // As a socket whose peer is gone: the Connection learns it from 'error' (EPIPE).
-      const error = Object.assign(new Error('the connection is broken: the other end was closed'), { code: 'EPIPE' });
-      if (!this.destroyed) this.emit('error', error);
+    if (this.destroyed || this.writableEnded) {
+      const error = new Error('write after end');
       if (callback) queueMicrotask(() => callback(error));
       return false;
     }
-    const copy = exactCopy(chunk);
-    this.#data.postMessage(copy, [copy.buffer as ArrayBuffer]);
-    const peer = 1 - this.#side;
-    Atomics.add(this.#bell, SENT + peer, 1);
-    wake(this.#bell, SENT + peer, 1);
+    // Held by reference until uncork(), which (as a socket's) comes before the caller goes on.
+    if (this.#corked !== null) this.#corked.push(chunk);
+    else this.#post([chunk]);
     if (callback) queueMicrotask(() => callback(null));
     return true;
   }
 
-  cork(): void {}
-  uncork(): void {}
+  cork(): void {
+    this.#corked ??= [];
+  }
+
+  uncork(): void {
+    const corked = this.#corked;
+    this.#corked = null;
+    if (corked !== null && corked.length > 0 && !this.destroyed) this.#post(corked);
+  }
+
+  #post(chunks: readonly Uint8Array[]): void {
+    const copy = joined(chunks);
+    this.#data.postMessage(copy, [copy.buffer as ArrayBuffer]);
+    const peer = 1 - this.#side;
+    Atomics.add(this.#bell, SENT + peer, 1);
+    // Every waiter: only the peer's thread waits on this word, but maybe twice (an async read
+    // still watching while a blocking one waits), and the one that can read must wake.
+    wake(this.#bell, SENT + peer, Infinity);
+  }
 
   end(callback?: () => void): this {
     this.#close();
@@ -130,6 +173,7 @@ export class PortSocket extends EventEmitter implements SyncByteSource {
 
   #close(): void {
     if (this.destroyed) return;
+    owned.delete(this);
     this.destroyed = true;
     this.writableEnded = true;
     this.#stopWatching();
@@ -273,12 +317,23 @@ export class PortSocket extends EventEmitter implements SyncByteSource {
   detach(readAhead: readonly Uint8Array[]): PortEndState {
     if (this.destroyed) throw new Error('this connection is closed');
     this.#stopWatching();
+    owned.delete(this);
     this.destroyed = true;
     this.writableEnded = true;
-    this.#life.removeAllListeners('close');
     const unread = this.#leftover === null ? readAhead : [...readAhead, this.#leftover];
     this.#leftover = null;
     const pending = unread.length === 0 ? null : Buffer.concat(unread);
     return { data: this.#data, life: this.#life, bell: this.#bell, side: this.#side, pending };
+  }
+
+  /** Takes the end back after a detach() whose message was never sent (its ports never moved). */
+  reattach(state: PortEndState): void {
+    this.destroyed = false;
+    this.writableEnded = false;
+    if (state.pending !== null && state.pending.byteLength > 0) {
+      this.#leftover = Buffer.from(state.pending.buffer, state.pending.byteOffset, state.pending.byteLength);
+    }
+    owned.add(this);
+    if (this.#flowing) this.resume();
   }
 }

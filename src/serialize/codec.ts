@@ -28,7 +28,17 @@ export const kReduce = Symbol.for('multiprocessing-ts.reduce');
  * the message (a MessagePort): they pass through the codec untouched and the sender lists them
  * as the postMessage transfer list.
  */
-export type Destination = { kind: 'process' } | { kind: 'thread'; transfer?: Transferable[] };
+export type Destination =
+  | { kind: 'process' }
+  | {
+      kind: 'thread';
+      transfer?: Transferable[];
+      /**
+       * What a shareable that gives itself up to be sent (a Pipe end between threads moves) does
+       * to take itself back if the encoding fails after it (nothing is sent then); set by encode.
+       */
+      undo?: Array<() => void>;
+    };
 
 /** @internal */
 export interface Reducible {
@@ -194,7 +204,9 @@ function setOwn(into: Record<string, unknown>, key: string, value: unknown): voi
  * cannot be (see value-path.ts): 'obj' gives `obj.conn.socket`; ['target', 'args'] for an
  * array of the two gives `args[1].conn.socket`.
  */
-export function encode(value: unknown, destination: Destination = { kind: 'process' }, label: Label = 'value'): Encoded {
+export function encode(value: unknown, given: Destination = { kind: 'process' }, label: Label = 'value'): Encoded {
+  const undo: Array<() => void> = [];
+  const destination: Destination = given.kind === 'thread' ? { ...given, undo } : given;
   const modules = new Map<string, ModuleNeed>();
   const seen = new Map<object, unknown>();
   /** The value refused first: the message names where it sits, found once encoding has failed. */
@@ -330,6 +342,7 @@ export function encode(value: unknown, destination: Destination = { kind: 'proce
   try {
     return { value: walk(value), modules: [...modules.values()] };
   } catch (error) {
+    for (const step of undo.reverse()) step();
     if (offender !== null && error instanceof PicklingError) {
       const path = pathTo(value, (offender as { value: unknown }).value, label);
       if (path !== null && !placeRefusal(error, path)) error.message = `${error.message} (at ${path})`;

@@ -13,7 +13,20 @@ import { Buffer } from 'node:buffer';
 import { constants } from 'node:os';
 import { nativeStatus, type NativeError } from '../internal/native.js';
 
-const blocks = new Map<string, SharedArrayBuffer>();
+/**
+ * Blocks this thread made or inherited are held here (as a named segment is held by the OS until
+ * unlinked); blocks it received are held only while something of this thread uses them, so a
+ * worker that received a thousand blocks over its life does not keep them all.
+ */
+const blocks = new Map<string, SharedArrayBuffer | WeakRef<SharedArrayBuffer>>();
+const forget = new FinalizationRegistry<{ name: string; ref: WeakRef<SharedArrayBuffer> }>(({ name, ref }) => {
+  if (blocks.get(name) === ref) blocks.delete(name);
+});
+
+function lookup(name: string): SharedArrayBuffer | undefined {
+  const entry = blocks.get(name);
+  return entry instanceof WeakRef ? entry.deref() : entry;
+}
 
 /** A failure in the shape of the addon's (errno and system call), for the caller to name as an OS error. */
 function failure(errno: number, message: string, syscall = 'shm_open'): NativeError {
@@ -38,7 +51,7 @@ const NAME_MAX = 255;
 /** The block named `name`, made with `size` bytes when `create` (which fails if the name is taken). */
 export function openLocalBlock(name: string, create: boolean, size: number): SharedArrayBuffer {
   if (name === '' || name.includes('/') || Buffer.byteLength(name) > NAME_MAX) throw failure(constants.errno.EINVAL, 'Invalid argument');
-  const known = blocks.get(name);
+  const known = lookup(name);
   if (create) {
     if (known) throw failure(constants.errno.EEXIST, `shared memory named '${name}' exists already in this thread`);
     const buffer = new SharedArrayBuffer(size);
@@ -51,20 +64,32 @@ export function openLocalBlock(name: string, create: boolean, size: number): Sha
 
 /** Removes `name` from this thread's registry (handles on the block keep working). */
 export function unlinkLocalBlock(name: string): void {
-  if (!blocks.delete(name)) throw notKnown(name, 'shm_unlink');
+  if (lookup(name) === undefined) throw notKnown(name, 'shm_unlink');
+  blocks.delete(name);
 }
 
 /** A block that arrived from another thread: its name now refers to it here too. */
 export function receiveLocalBlock(name: string, buffer: SharedArrayBuffer): void {
-  blocks.set(name, buffer);
+  const entry = blocks.get(name);
+  // A block this thread made or inherited under that name stays what the name means here.
+  if (entry !== undefined && !(entry instanceof WeakRef)) return;
+  if (entry?.deref() === buffer) return;
+  const ref = new WeakRef(buffer);
+  blocks.set(name, ref);
+  forget.register(buffer, { name, ref });
 }
 
 /** This thread's registry as a new thread inherits it (undefined when empty). */
 export function localBlocksForThread(): Array<[string, SharedArrayBuffer]> | undefined {
-  return blocks.size === 0 ? undefined : [...blocks];
+  const live: Array<[string, SharedArrayBuffer]> = [];
+  for (const name of blocks.keys()) {
+    const buffer = lookup(name);
+    if (buffer !== undefined) live.push([name, buffer]);
+  }
+  return live.length === 0 ? undefined : live;
 }
 
 /** A new thread takes on its parent's registry. */
 export function adoptLocalBlocks(inherited: ReadonlyArray<[string, SharedArrayBuffer]> | undefined): void {
-  for (const [name, buffer] of inherited ?? []) if (!blocks.has(name)) blocks.set(name, buffer);
+  for (const [name, buffer] of inherited ?? []) if (lookup(name) === undefined) blocks.set(name, buffer);
 }

@@ -69,12 +69,7 @@ const atomicsWaits: FutexBackend = {
     }
     holdLoop();
     void outcome.value.then((result) => {
-      if (state === 'cancelled') {
-        // V8 cannot take a wait back: a cancelled one stays listed and may still take a wake
-        // meant for a real waiter. Pass it on, or that waiter could sleep on a free lock.
-        if (result === 'ok') Atomics.notify(view, index, 1);
-        return;
-      }
+      if (state === 'cancelled') return;
       state = 'settled';
       releaseLoop();
       settle(result);
@@ -83,6 +78,11 @@ const atomicsWaits: FutexBackend = {
       if (state !== 'pending') return;
       state = 'cancelled';
       releaseLoop();
+      // V8 cannot take a wait back: listed, it would take a wake meant for a real waiter (which
+      // could then sleep on a free lock, maybe for good if its thread blocks), and it holds its
+      // memory until then. Waking every waiter of the word takes it off the list now, and hands
+      // on any wake it had already taken; the others find the word unchanged and wait again.
+      Atomics.notify(view, index, Infinity);
     };
   },
 };

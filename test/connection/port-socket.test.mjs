@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { EOFError, PicklingError, ProcessError, getContext } from '../../dist/index.js';
 import { portPipe } from '../../dist/connection/pipe.js';
 import { needsAddon, processStarter, within } from '../helpers/methods.mjs';
-import { echo, echoBytesSync, mixedSizes, numberedBytes, sendAndEnd } from '../fixtures/connection/tasks.mjs';
+import { echo, echoBytesSync, mixedSizes, numberedBytes, sendAndEnd, sendThenEndLater, sendTwoApart } from '../fixtures/connection/tasks.mjs';
 import { spin } from '../fixtures/pool/tasks.mjs';
 
 const thread = getContext('thread');
@@ -114,4 +114,62 @@ test('an end cannot go to a process, and a moved end is closed here', needsAddon
     a.close();
     b.close();
   }
+});
+
+test('a blocking poll or read right after an async read wakes on the next message', async () => {
+  const [a, b] = portPipe();
+  const writer = start(thread, sendTwoApart, [b, 'first', 'second', 200]);
+  assert.equal(await within(a.recv(), 10_000), 'first');
+  const startedAt = performance.now();
+  assert.equal(a.pollSync(10_000), true);
+  assert.ok(performance.now() - startedAt < 5_000, 'the poll waited for its timeout instead of the message');
+  assert.equal(a.recvSync(), 'second');
+  a.send('reply');
+  await join(writer);
+  a.close();
+});
+
+test('an end with a read pending cannot move; a value that fails to encode leaves the end here, working', async () => {
+  const [a, b] = portPipe();
+  try {
+    const pending = b.recv();
+    assert.throws(() => start(thread, echo, [b]), (e) => e instanceof ProcessError && /pending/.test(e.message));
+    a.send('for the pending read');
+    assert.equal(await within(pending, 5_000), 'for the pending read');
+    assert.throws(() => start(thread, echo, [b, () => 'a closure']), PicklingError);
+    assert.equal(b.closed, false, 'the refused send gave the end back');
+    a.send('still here');
+    assert.equal(b.recvSync(), 'still here');
+    const child = start(thread, echo, [b]);
+    a.send('moved');
+    assert.equal(await within(a.recv(), 10_000), 'moved');
+    a.close();
+    await join(child);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+test('a blocking read sees end of file when the thread holding the other end returns without close()', async () => {
+  const [a, b] = portPipe();
+  const child = start(thread, sendThenEndLater, [b, 'only', 200]);
+  assert.equal(a.recvSync(), 'only');
+  // Blocked here while the thread ends: only the end it rang can wake this read.
+  assert.equal(a.pollSync(5_000), true, 'no end of file within 5 s');
+  assert.throws(() => a.recvSync(), EOFError);
+  await join(child);
+  a.close();
+});
+
+test('sending to a closed peer fails at once, and what it sent before stays readable', async () => {
+  const [a, b] = portPipe();
+  b.send('a');
+  b.send('b');
+  b.close();
+  assert.throws(() => a.send('into the void'), (e) => e instanceof ProcessError && /broken/.test(e.message));
+  assert.equal(await within(a.recv(), 5_000), 'a');
+  assert.equal(a.recvSync(), 'b');
+  await assert.rejects(a.recv(), EOFError);
+  a.close();
 });
