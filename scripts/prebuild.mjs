@@ -73,6 +73,9 @@ function build(arch, release, outFile) {
   try {
     for (const name of nativeSourceFiles()) cpSync(join(nativeDir, name), join(work, name));
     const env = { ...process.env };
+    // `npm run` exports the user's npm config (a `nodedir` in .npmrc, say), which node-gyp would
+    // prefer over --nodedir: every major would build against that one Node's headers.
+    for (const key of Object.keys(env)) if (/^npm_config_nodedir$/i.test(key)) delete env[key];
     if (toolPrefix) {
       Object.assign(env, {
         CC: `${toolPrefix}gcc`,
