@@ -43,7 +43,8 @@ function encodeChecked(value: WireResult, destination: Destination): Prepared {
 
 function sendableResult(result: WireResult, destination: Destination): Prepared {
   try {
-    return encodeChecked(result, destination);
+    // Padded to RESULT_FIELDS as in the batch it joins: the pool reads results at fixed strides.
+    return encodeChecked([result[0], result[1], result[2], result[3], result[4] ?? false], destination);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     const failure = new PicklingError(`Error sending result: '${describe(result[2])}'. Reason: '${reason}'`);

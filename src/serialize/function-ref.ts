@@ -159,6 +159,8 @@ function loaderHooksActive(): boolean {
 }
 
 function moduleExports(url: string): ExportsLookup {
+  // `require()` knows files, not URLs: `mod.mjs?v=2` would come back as another instance of `mod.mjs`.
+  if (/[?#]/.test(url)) return { format: 'module', exports: undefined };
   const filename = fileURLToPath(url);
   const cached = require.cache[filename];
   const loaded = cached?.exports as Record<PropertyKey, unknown> | undefined;

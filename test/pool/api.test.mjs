@@ -225,6 +225,26 @@ forEachMethod((ctx, method) => {
     assert.deepEqual([results[0].value, results[2].value], [4, 9]);
   });
 
+  test('one unsendable result among plain ones sent back together fails alone; the others keep their tasks', async () => {
+    // One worker gets all three at once, so their results leave in one batch (the first round may
+    // still go out one by one while the worker warms up; later rounds are batched).
+    const single = new ctx.Pool(1);
+    try {
+      for (let round = 0; round < 4; round++) {
+        const results = await within(
+          Promise.allSettled([single.apply(square, [2]), single.apply(unsendableResult), single.apply(square, [3])]),
+          20_000,
+          `round ${round}`,
+        );
+        assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+        assert.deepEqual([results[0].value, results[2].value], [4, 9]);
+        assert.ok(results[1].reason instanceof PicklingError);
+      }
+    } finally {
+      await within(single.terminate(), 10_000, 'terminate');
+    }
+  });
+
   test('instances of exported classes reach the worker and come back with their prototype', async () => {
     const sum = await pool.apply(total, [new Money(150), new Money(250)]);
     assert.ok(sum instanceof Money, 'the result is a Money again');

@@ -3,7 +3,10 @@
 // as: a put of an unsendable value throws at the call site), then many producers and consumers in
 // other processes and threads on every start method: every item delivered exactly once (count and
 // sum), order kept per producer, items larger than the ring, and a consumer killed while it waits.
-import { readdirSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -29,6 +32,7 @@ import {
   pattern,
   produce,
   putBigLast,
+  putFromUnloadedModule,
   putSizes,
   putUnsendable,
   takeOne,
@@ -143,17 +147,6 @@ test('items larger than the ring within one process arrive in order; later puts 
   const sync = new Queue();
   sync.putSync('first');
   assert.equal(sync.getSync(), 'first');
-});
-
-test('getSync of an item that needs a module not loaded yet keeps it for the next get', async () => {
-  const q = new Queue();
-  await q.put({ fn: pattern });
-  assert.throws(() => q.getSync(), (e) => e instanceof PicklingError && /workers\.mjs/.test(e.message));
-  assert.equal(q.empty(), false, 'the item is kept');
-  const got = await q.get();
-  assert.equal(got.fn, pattern);
-  await q.put({ fn: matches });
-  assert.equal(q.getSync().fn, matches, 'loaded modules serve getSync');
 });
 
 test('an unbounded queue never makes put wait, even with a full ring', async () => {
@@ -332,3 +325,41 @@ forEachMethod((ctx, method) => {
     assert.equal(q.getSync({ timeout: 5000 }), 'for the parent');
   });
 }, PROCESS_METHODS);
+
+// The modules are fresh copies per start method, so each run meets them unloaded in this process.
+forEachMethod((ctx, method) => {
+  test(`${method}: getSync loads a module it has not seen when it can; one with top-level await leaves the item for get()`, async () => {
+    const dir = mkdtempSync(joinPath(tmpdir(), 'mp-queue-modules-'));
+    try {
+      const copy = (name) => {
+        const file = joinPath(dir, name);
+        copyFileSync(new URL(`../fixtures/queues/${name}`, import.meta.url), file);
+        return pathToFileURL(file).href;
+      };
+      const late = copy('late-module.mjs');
+      const awaiting = copy('awaiting-module.mjs');
+      const q = new ctx.Queue();
+      await join(start(ctx, putFromUnloadedModule, [q, late, 'late']));
+      const loadedAtOnce = q.getSync({ timeout: 5000 });
+      assert.equal(loadedAtOnce.fn('now'), 'late now');
+      assert.equal(loadedAtOnce.fn, (await import(late)).late, 'the same module instance an import gives');
+
+      await join(start(ctx, putFromUnloadedModule, [q, awaiting, 'awaited']));
+      assert.throws(() => q.getSync({ timeout: 5000 }), (e) => e instanceof PicklingError && e.message.includes('awaiting-module.mjs'));
+      assert.equal(q.empty(), false, 'the item is kept');
+      const got = await within(q.get(), 20_000, 'get');
+      assert.equal(got.fn, (await import(awaiting)).awaited);
+      assert.equal(q.empty(), true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+test('a function of a module imported with a query string comes back as that very function', async () => {
+  const url = new URL('../fixtures/queues/late-module.mjs?instance=queue-test', import.meta.url).href;
+  const { late } = await import(url);
+  const q = new Queue();
+  await q.put({ fn: late });
+  assert.equal((await within(q.get(), 5000, 'get')).fn, late);
+});
