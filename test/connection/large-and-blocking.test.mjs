@@ -7,6 +7,7 @@ import { BufferTooShortError, EOFError, Listener, Pipe, ProcessError, getContext
 import { cleanup, forEachMethod, needsAddon, within } from '../helpers/methods.mjs';
 import { echoBytesSync, mixedSizes, numberedBytes, recvSyncThenAsync, sendNumbered } from '../fixtures/connection/tasks.mjs';
 import { greet } from '../fixtures/connection/greet.mjs';
+import { greetLater } from '../fixtures/connection/greet-later.mjs';
 
 const started = [];
 afterEach(() => cleanup(started.splice(0)));
@@ -239,7 +240,7 @@ forEachMethod((ctx) => {
     }
   });
 
-  test('recvSync leaves a value that needs a module not loaded yet for await recv()', async () => {
+  test('recvSync loads a module the child has not seen; one with top-level await it leaves for await recv()', async () => {
     const [mine, theirs] = ctx.Pipe();
     const p = new ctx.Process({ target: recvSyncThenAsync, args: [theirs] });
     started.push(p);
@@ -247,9 +248,10 @@ forEachMethod((ctx) => {
     theirs.close();
     try {
       mine.send(greet);
+      mine.send(greetLater);
       const reply = await within(mine.recv(), 20_000, 'reply');
-      assert.match(reply.refusal, /needs modules this thread has not loaded.*greet\.mjs.*use await recv\(\)/);
-      assert.equal(reply.result, 'hello child');
+      assert.match(reply.refusal, /needs modules this thread has not loaded.*greet-later\.mjs.*use await recv\(\)/);
+      assert.deepEqual(reply.results, ['hello child', 'hello later child']);
       await within(p.join(), 20_000, 'join');
       assert.equal(p.exitCode, 0);
     } finally {
