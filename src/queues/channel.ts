@@ -17,8 +17,12 @@
  * Waiting holds nothing: a consumer waiting for a message (or a producer waiting for a free slot)
  * holds no lock, so one killed while it waits does not stop the others. A process killed in the
  * middle of writing or reading a message leaves the queue unusable (as CPython's queues are when a
- * process dies holding their locks).
+ * process dies holding their locks). A reader with a timeout that took a message whose writer died
+ * part-way says so: it marks the queue broken, and every later call on it throws at once
+ * (finishRead). Waits with a timeout honour it whatever their peers did.
  */
+import { readFileSync } from 'node:fs';
+import { ProcessError } from '../errors.js';
 import { kReduce, type Destination } from '../serialize/codec.js';
 import { allocate, attachBlock, blockHandle, words, type Block, type BlockHandle } from '../shared/heap.js';
 import { Segment, type SegmentHandle } from '../shared/segment.js';
@@ -40,7 +44,55 @@ const UNFINISHED = 10; // JoinableQueue: items put and not yet taskDone()
 const ACCEPTED = 11; // items put (some may wait in their producer's outbox) and not yet claimed
 const ROOM_SLEEPERS = 12; // the writer waiting on USED for room in the ring
 const ROOM_WANTED = 13; // the free bytes that writer waits for (under WLOCK)
-const WORDS = 14;
+const WRITER = 14; // pid of the process streaming a message (under WLOCK)
+const BROKEN = 15; // why the queue can no longer be used (WRITER_GONE or WRITER_STALLED), 0 while it can
+const WORDS = 16;
+
+/** Why a queue is broken (BROKEN): a reader gave up on the rest of a message whose writer's process is gone... */
+const WRITER_GONE = 1;
+/** ...or lives, but wrote nothing more in time (a killed thread, a blocked event loop). */
+const WRITER_STALLED = 2;
+
+/**
+ * How long past its deadline a read of a message's rest goes on while its writer makes no
+ * progress: a stream that is moving is never cut in the middle (that would break the queue), but
+ * one whose writer has gone quiet is given up this long after its last progress (or the caller's
+ * timeout, if longer).
+ */
+const STALL_MS = 1000;
+
+/** Whether process `pid` has ended (exited, or is a zombie waiting to be reaped). */
+function processGone(pid: number): boolean {
+  if (pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Throws the error every call on a broken queue throws, if the queue whose words are `view` is broken. */
+function throwIfBroken(view: Int32Array): void {
+  const reason = Atomics.load(view, BROKEN);
+  if (reason !== 0) throw brokenError(reason, Atomics.load(view, WRITER));
+}
+
+function brokenError(reason: number, writer: number): ProcessError {
+  const why =
+    reason === WRITER_GONE
+      ? `the process (pid ${writer}) that was writing an item into it ended part-way through the item (killed during put()?)`
+      : `the producer (in process ${writer}) that was writing an item into it stopped part-way through the item (a killed thread, or a blocked event loop?)`;
+  return new ProcessError(
+    `The queue is broken: ${why}, and a get() gave up waiting for the rest. What was read of that item is lost, and the queue's ` +
+      'data can no longer be split into items: every get() and put() on this queue now throws this error. Use a new queue.',
+  );
+}
 
 const ALL = 0x7fffffff;
 /** A message's header: its body's length (u32, little-endian) and its kind (one byte, the queue's framing). */
@@ -62,6 +114,13 @@ const scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
 /** A new array for a message's body, with a buffer of its own (not zero-filled first: it is overwritten). */
 function bodyOf(length: number): Uint8Array {
   return length < 4096 ? new Uint8Array(length) : new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
+}
+
+/** How long a read of a message's rest may wait (see finishRead); `progress` is when its writer last wrote. */
+interface Patience {
+  deadline: Deadline;
+  stall: number;
+  progress: number;
 }
 
 export interface ChannelHandle {
@@ -87,6 +146,8 @@ function* lockWaits(view: Int32Array, index: number): Steps<void> {
   if (Atomics.compareExchange(view, index, 0, 1) === 0) return;
   let state = Atomics.exchange(view, index, 2);
   while (state !== 0) {
+    // A queue broken meanwhile wakes this wait: its holder may never let go (it died writing).
+    throwIfBroken(view);
     yield { op: 'futex', view, index, expected: 2, timeout: null };
     state = Atomics.exchange(view, index, 2);
   }
@@ -144,10 +205,15 @@ export class Channel {
     return Atomics.load(this.#w, COUNT) > 0;
   }
 
-  /** Waits (holding nothing) until a message is there to claim. */
+  /** Throws if the queue is broken (see `finishRead`): nothing can be read from it or written to it any more. */
+  checkUsable(): void {
+    throwIfBroken(this.#w);
+  }
+
+  /** Waits (holding nothing) until a message is there to claim, or the queue is broken (a get then says so). */
   *waitReadable(): Steps<void> {
     const w = this.#w;
-    while (Atomics.load(w, COUNT) === 0) {
+    while (Atomics.load(w, COUNT) === 0 && Atomics.load(w, BROKEN) === 0) {
       Atomics.add(w, COUNT_SLEEPERS, 1);
       try {
         yield { op: 'futex', view: w, index: COUNT, expected: 0, timeout: null };
@@ -195,6 +261,7 @@ export class Channel {
     if (this.maxsize <= 0 || this.#tryTakeSlot()) return true;
     const deadline = new Deadline(timeout);
     for (;;) {
+      throwIfBroken(w);
       const left = deadline.remaining();
       if (left === 0) return false;
       Atomics.add(w, SLOT_SLEEPERS, 1);
@@ -291,6 +358,14 @@ export class Channel {
   *beginWrite(kind: number, bytes: Uint8Array): Steps<number> {
     const w = this.#w;
     yield* lockWaits(w, WLOCK);
+    try {
+      throwIfBroken(w);
+    } catch (error) {
+      unlockAll(w, WLOCK);
+      throw error;
+    }
+    // Whose message it is, should a reader have to give up on its rest (see finishRead).
+    Atomics.store(w, WRITER, process.pid);
     // A message that fits in half the ring waits for room for all of it, so its reader never
     // waits in the middle of it. A larger one begins as soon as its header fits and streams through.
     const whole = HEADER + bytes.length;
@@ -332,6 +407,8 @@ export class Channel {
     Atomics.store(w, ROOM_WANTED, Math.max(need, this.#capacity >>> 2));
     const used = Atomics.load(w, USED);
     if (this.#capacity - used >= need) return;
+    // A reader that gave up on this message broke the queue: nobody will make room any more.
+    throwIfBroken(w);
     Atomics.add(w, ROOM_SLEEPERS, 1);
     try {
       yield { op: 'futex', view: w, index: USED, expected: used, timeout: null };
@@ -359,7 +436,7 @@ export class Channel {
    */
   tryClaimNow(): boolean {
     const w = this.#w;
-    if (Atomics.load(w, COUNT) === 0) return false;
+    if (Atomics.load(w, COUNT) === 0 || Atomics.load(w, BROKEN) !== 0) return false;
     if (Atomics.compareExchange(w, RLOCK, 0, 1) !== 0) return false;
     if (this.#takeCount()) return true;
     unlockAll(w, RLOCK);
@@ -439,6 +516,7 @@ export class Channel {
     const deadline = new Deadline(timeout);
     let spun = false;
     for (;;) {
+      throwIfBroken(w);
       if (Atomics.load(w, COUNT) === 0) {
         const left = deadline.remaining();
         if (left === 0) return false;
@@ -460,39 +538,61 @@ export class Channel {
       }
       const locked = (yield lockStep(w, RLOCK, deadline.remaining(), signal)) as boolean;
       if (!locked) return false;
+      if (Atomics.load(w, BROKEN) !== 0) {
+        unlockAll(w, RLOCK);
+        continue;
+      }
       if (this.#takeCount()) return true;
       // Another consumer took it between the check and the lock.
       unlockAll(w, RLOCK);
     }
   }
 
-  /** Reads the claimed message (waiting for its writer to stream the rest) and releases the read lock. */
-  *finishRead(): Steps<Message> {
+  /**
+   * Reads the claimed message (waiting for its writer to stream the rest) and releases the read lock.
+   *
+   * With a `timeout` (ms, the caller's time left), it waits for the rest while the writer makes
+   * progress; once the deadline has passed and the writer has written nothing for STALL_MS (or
+   * `stall`, if longer), it gives up: the part already read cannot be put back, so the queue is
+   * marked broken (every later call on it, in any process, throws the error this throws) and
+   * every sleeper is woken to see it. Its writer was most likely killed mid-message, leaving the
+   * write lock held: without this, the reader would wait forever holding the read lock.
+   */
+  *finishRead(timeout: number | null = null, stall = 0): Steps<Message> {
+    const patience: Patience = { deadline: new Deadline(timeout), stall: Math.max(stall, STALL_MS), progress: performance.now() };
     try {
       const header = new Uint8Array(HEADER);
-      yield* this.#read(header);
+      yield* this.#read(header, patience);
       const body = bodyOf(new DataView(header.buffer).getUint32(0, true));
-      yield* this.#read(body);
+      yield* this.#read(body, patience);
       return { kind: header[4]!, body };
     } finally {
       unlockAll(this.#w, RLOCK);
     }
   }
 
-  *#read(into: Uint8Array): Steps<void> {
+  *#read(into: Uint8Array, patience: Patience): Steps<void> {
     const w = this.#w;
     let done = 0;
     while (done < into.length) {
       const used = Atomics.load(w, USED);
       if (used === 0) {
+        const left = patience.deadline.remaining();
+        let wait: number | null = null;
+        if (left !== null) {
+          const now = performance.now();
+          wait = Math.max(left, patience.progress + patience.stall - now);
+          if (wait <= 0) throw this.#giveUpMidMessage();
+        }
         Atomics.add(w, USED_SLEEPERS, 1);
         try {
-          yield { op: 'futex', view: w, index: USED, expected: 0, timeout: null };
+          yield { op: 'futex', view: w, index: USED, expected: 0, timeout: wait };
         } finally {
           Atomics.sub(w, USED_SLEEPERS, 1);
         }
         continue;
       }
+      patience.progress = performance.now();
       const n = Math.min(used, into.length - done, this.#chunk);
       const head = Atomics.load(w, HEAD);
       const first = Math.min(n, this.#capacity - head);
@@ -502,6 +602,18 @@ export class Channel {
       done += n;
       this.#freed(n);
     }
+  }
+
+  /**
+   * Marks the queue broken after a reader gave up in the middle of a message (see finishRead),
+   * wakes whoever sleeps on it so they see it, and returns the error to throw.
+   */
+  #giveUpMidMessage(): ProcessError {
+    const w = this.#w;
+    const writer = Atomics.load(w, WRITER);
+    Atomics.compareExchange(w, BROKEN, 0, processGone(writer) ? WRITER_GONE : WRITER_STALLED);
+    for (const index of [COUNT, SLOTS, USED, WLOCK, UNFINISHED]) wake(w, index, ALL);
+    return brokenError(Atomics.load(w, BROKEN), Atomics.load(w, WRITER));
   }
 
   // ---- JoinableQueue ------------------------------------------------------------------------

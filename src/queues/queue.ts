@@ -27,7 +27,10 @@
  * - A producer or consumer killed in the middle of writing or reading one message leaves the
  *   queue unusable, as CPython's queues are when a process dies holding their locks; one killed
  *   while it waits (for an item or a free slot) holds nothing, and the others go on. Items still
- *   in a killed producer's outbox are lost, and stay counted by `qsize()`.
+ *   in a killed producer's outbox are lost, and stay counted by `qsize()`. Where CPython's get()
+ *   would then wait forever for the rest of the item, a get with a timeout that took an item
+ *   whose producer stopped part-way (see Channel.finishRead) throws a ProcessError saying the
+ *   queue is broken, and so does every later get/put on it, in every process.
  * - `for await (const item of queue)` takes items until `close()` in this process (CPython's
  *   queues are not iterable); `JoinableQueue.join` takes `{ timeout, signal }` and says whether
  *   every task was done.
@@ -42,7 +45,7 @@
  */
 import { PicklingError, ProcessError, QueueEmptyError, QueueFullError } from '../errors.js';
 import { decode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination } from '../serialize/codec.js';
-import { abortError, spinWhileEqual, spinWhileEqualAsync, waitAsync, waitSync, type WaitResult } from '../synchronize/futex.js';
+import { abortError, Deadline, spinWhileEqual, spinWhileEqualAsync, waitAsync, waitSync, type WaitResult } from '../synchronize/futex.js';
 import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from '../synchronize/options.js';
 import { checkOptionsObject, refuseTimeout } from '../internal/validate.js';
 import { runAsync, runSync, type Step, type Steps } from '../synchronize/steps.js';
@@ -135,6 +138,11 @@ class Fifo<T> {
     return this.#items[this.#head]!;
   }
 
+  clear(): void {
+    this.#items = [];
+    this.#head = 0;
+  }
+
   shift(): void {
     this.#items[this.#head++] = undefined as T;
     if (this.#head === this.#items.length) {
@@ -189,6 +197,7 @@ abstract class QueueCore<T> {
 
   #checkOpen(): void {
     if (this.#closed) throw new ProcessError(`Queue ${this.toString()} is closed`);
+    this.#channel.checkUsable();
   }
 
   /** @internal */
@@ -256,7 +265,7 @@ abstract class QueueCore<T> {
     const pump: Pump = { steps: this.#drain(), epoch: 0, step: null, controller: null, done: null!, resolve: null! };
     pump.done = new Promise<void>((resolve) => (pump.resolve = resolve));
     this.#pump = pump;
-    this.#driveAsync(pump, pump.steps.next());
+    this.#driveAsync(pump, this.#advance(pump));
   }
 
   /** Writes the outbox into the ring, one whole message after another. Waits only on futex steps. */
@@ -290,10 +299,27 @@ abstract class QueueCore<T> {
     pump.controller?.abort();
     pump.step = null;
     pump.controller = null;
-    this.#driveAsync(pump, pump.steps.next('not-equal'), false);
+    this.#driveAsync(pump, this.#advance(pump, 'not-equal'), false);
   }
 
-  #driveAsync(pump: Pump, result: IteratorResult<Step, void>, spin = true): void {
+  /**
+   * The pump's next step, given what its last wait returned. A pump whose queue broke (a reader
+   * gave up on a message: see Channel.finishRead) throws: its items can never be written, and
+   * are dropped (every later call on the queue says why). null then.
+   */
+  #advance(pump: Pump, input?: unknown): IteratorResult<Step, void> | null {
+    try {
+      return pump.steps.next(input);
+    } catch (error) {
+      this.#outbox.clear();
+      this.#finishPump(pump);
+      if (error instanceof ProcessError) return null;
+      throw error;
+    }
+  }
+
+  #driveAsync(pump: Pump, result: IteratorResult<Step, void> | null, spin = true): void {
+    if (result === null) return;
     if (result.done) {
       this.#finishPump(pump);
       return;
@@ -309,7 +335,7 @@ abstract class QueueCore<T> {
         if (pump.epoch !== epoch) return;
         pump.step = null;
         pump.controller = null;
-        this.#driveAsync(pump, pump.steps.next(outcome));
+        this.#driveAsync(pump, this.#advance(pump, outcome));
       },
       () => {
         // Cancelled: a blocking call took the pump over.
@@ -330,12 +356,14 @@ abstract class QueueCore<T> {
     let step = pump.step;
     pump.step = null;
     pump.controller = null;
-    let result: IteratorResult<Step, void> = step ? pump.steps.next(streamWaitSync(step)) : pump.steps.next();
-    while (!result.done) {
+    let result = step ? this.#advance(pump, streamWaitSync(step)) : this.#advance(pump);
+    while (result && !result.done) {
       step = result.value as FutexStep;
-      result = pump.steps.next(streamWaitSync(step));
+      result = this.#advance(pump, streamWaitSync(step));
     }
-    this.#finishPump(pump);
+    if (result) this.#finishPump(pump);
+    // A broken queue dropped the outbox: the caller says why.
+    else this.#channel.checkUsable();
   }
 
   /** @internal */
@@ -346,11 +374,12 @@ abstract class QueueCore<T> {
     const channel = this.#channel;
     let message = this.#held.shift();
     if (!message) {
+      const deadline = new Deadline(timeout);
       if (!channel.tryClaimNow()) {
         const claimed = await runAsync(channel.claim(timeout, signal), signal);
         if (!claimed) throw new QueueEmptyError();
       }
-      message = channel.readNow(SCRATCH_KINDS) ?? (await runStreamAsync(channel.finishRead()));
+      message = channel.readNow(SCRATCH_KINDS) ?? (await runStreamAsync(channel.finishRead(deadline.remaining(), timeout ?? 0)));
       if (message.kind === K_SPILLED) message = unspill(message.body);
     }
     if (message.kind !== K_CODEC) return decodeFrame(message.kind, message.body) as T;
@@ -367,8 +396,9 @@ abstract class QueueCore<T> {
     let message = this.#held.shift();
     if (!message) {
       this.drainSync();
+      const deadline = new Deadline(timeout);
       if (!channel.tryClaimNow() && !runSync(channel.claim(timeout, undefined))) throw new QueueEmptyError();
-      message = channel.readNow(SCRATCH_KINDS) ?? runStreamSync(channel.finishRead());
+      message = channel.readNow(SCRATCH_KINDS) ?? runStreamSync(channel.finishRead(deadline.remaining(), timeout ?? 0));
       if (message.kind === K_SPILLED) message = unspill(message.body);
     }
     if (message.kind !== K_CODEC) return decodeFrame(message.kind, message.body) as T;
