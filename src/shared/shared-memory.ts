@@ -22,6 +22,7 @@
  * are only threads, and a block is a SharedArrayBuffer whose name each thread knows from its own
  * registry (local-blocks.ts): Python cannot see it, and the resource tracker is not involved.
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
 import { ProcessError } from '../errors.js';
@@ -72,6 +73,19 @@ function osError(error: unknown, path: string): Error {
   return out;
 }
 
+/**
+ * The largest segment `buf` can view: the largest Uint8Array this Node.js makes (4 GiB on Node 20,
+ * 2^53 - 1 bytes from Node 22 on 64-bit machines).
+ */
+export const MAX_SEGMENT_BYTES = bufferConstants.MAX_LENGTH;
+
+function tooLarge(size: number, name: string | null): RangeError {
+  return new RangeError(
+    `SharedMemory${name === null ? '' : ` '${name}'`} of ${size} bytes is larger than this Node.js can view as one Uint8Array ` +
+      `(buffer.constants.MAX_LENGTH: ${MAX_SEGMENT_BYTES} bytes). Use several smaller segments, or a Node.js version with a higher limit (22 and later).`,
+  );
+}
+
 function checkName(name: unknown): string {
   if (typeof name !== 'string') throw new TypeError(`name must be a string, not ${typeof name}`);
   if (name.includes('\0')) throw new TypeError('name must be a string without null characters');
@@ -101,6 +115,8 @@ const posixStore: BlockStore = {
       if (create) addon.truncate(fd, size);
       const actual = addon.fdSize(fd);
       if (actual === 0) throw new RangeError(`cannot map shared memory '${name}': it is empty (0 bytes)`);
+      // One made elsewhere (by Python, say) may be larger than `buf` can be.
+      if (actual > MAX_SEGMENT_BYTES) throw tooLarge(actual, name);
       return addon.mapShared(fd, actual);
     } catch (error) {
       if (create) {
@@ -220,6 +236,8 @@ export class SharedMemory {
     if (!(size >= 0)) throw new RangeError("'size' must be a positive integer");
     if (!Number.isSafeInteger(size)) throw new RangeError(`'size' must be an integer, not ${size}`);
     if (create && size === 0) throw new RangeError("'size' must be a positive number different from zero");
+    // Refused before anything is made: no segment is left behind for a size `buf` cannot view.
+    if (create && size > MAX_SEGMENT_BYTES) throw tooLarge(size, name === null ? null : String(name));
     if (name === null && !create) throw new TypeError('name can only be omitted when create is true');
     const track = options.track ?? create;
     if (typeof track !== 'boolean') throw new TypeError('track must be a boolean');
@@ -238,12 +256,26 @@ export class SharedMemory {
         throw error instanceof RangeError ? error : osError(error, `/${chosen}`);
       }
     }
+    let buf: Uint8Array;
+    try {
+      buf = new Uint8Array(buffer);
+      if (track && blocks.tracked) trackResource(chosen, 'shared_memory');
+    } catch (error) {
+      // Nothing may outlive a failed constructor: a segment it created goes again.
+      if (create) {
+        try {
+          blocks.unlink(chosen);
+        } catch {
+          // already gone
+        }
+      }
+      throw error;
+    }
     this.#name = chosen;
     this.#size = buffer.byteLength;
     this.#memory = buffer;
-    this.#buf = new Uint8Array(buffer);
+    this.#buf = buf;
     nameOfBuffer.set(buffer, chosen);
-    if (track && blocks.tracked) trackResource(chosen, 'shared_memory');
   }
 
   /**

@@ -6,11 +6,13 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
+import { readdirSync } from 'node:fs';
 import { serialize, deserialize } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { SharedMemory } from '../../dist/index.js';
 import { encode, decode } from '../../dist/serialize/codec.js';
-import { cleanup, forEachMethod, needsAddon, within } from '../helpers/methods.mjs';
+import { MAX_SEGMENT_BYTES } from '../../dist/shared/shared-memory.js';
+import { cleanup, forEachMethod, needsAddon, NO_ADDON, within } from '../helpers/methods.mjs';
 import { writeByName, writeToSent } from '../fixtures/shared/tasks.mjs';
 import { hasPython, python, segmentNames } from '../fixtures/shared/python.mjs';
 import { runScript } from '../helpers/run-script.mjs';
@@ -19,6 +21,9 @@ const TRACK_PROGRAM = fileURLToPath(new URL('../fixtures/shared/track-program.mj
 
 const names = segmentNames('mpts_shm');
 after(() => assert.deepEqual(names.removeLeftovers(), [], 'every segment a test made was unlinked'));
+
+/** Entries of /dev/shm (none without the addon: blocks then live in this process). */
+const leftovers = () => (NO_ADDON ? [] : readdirSync('/dev/shm'));
 
 /** A new segment whose name the file's cleanup knows. */
 function create(options) {
@@ -136,6 +141,29 @@ describe('SharedMemory', () => {
     assert.throws(() => new SharedMemory({ create: true, size: NaN }), RangeError);
     assert.throws(() => new SharedMemory({ create: true, size: 1.5 }), RangeError);
     assert.throws(() => new SharedMemory({ create: true, size: '512' }), TypeError);
+  });
+
+  test('a size larger than buf can view is refused up front with a RangeError naming the limit, leaving nothing behind', () => {
+    const name = names.next();
+    const before = leftovers();
+    for (const size of [MAX_SEGMENT_BYTES + 1, 8 * 2 ** 30]) {
+      const message = new RegExp(`of ${size} bytes is larger than this Node.js can view.*MAX_LENGTH: ${MAX_SEGMENT_BYTES} bytes`);
+      assert.throws(() => new SharedMemory({ create: true, size }), { name: 'RangeError', message });
+      assert.throws(() => new SharedMemory({ name, create: true, size }), { name: 'RangeError', message });
+    }
+    assert.equal(names.exists(name), false);
+    assert.deepEqual(leftovers().filter((entry) => !before.includes(entry)), [], 'no segment was made');
+  });
+
+  test('the largest size buf can view is made (sparse: no page is touched)', { skip: (needsAddon.skip || MAX_SEGMENT_BYTES > 2 ** 32) && 'needs /dev/shm, and a limit of at most 4 GiB' }, () => {
+    const shm = create({ size: MAX_SEGMENT_BYTES });
+    try {
+      assert.equal(shm.size, MAX_SEGMENT_BYTES);
+      assert.equal(shm.buf.length, MAX_SEGMENT_BYTES);
+    } finally {
+      shm.close();
+      shm.unlink();
+    }
   });
 
   test('bad names and options', () => {
