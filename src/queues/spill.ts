@@ -18,7 +18,7 @@ import { readSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { ProcessError } from '../errors.js';
 import { hasNative, native, type NativeError } from '../internal/native.js';
-import { track, untrack } from '../resource-tracker/client.js';
+import { abandonCreation, announceCreation, track, untrack } from '../resource-tracker/client.js';
 import type { Message } from './channel.js';
 import type { Frame } from './framing.js';
 
@@ -30,15 +30,26 @@ export const K_SPILLED = 10;
 /** A new name, with the creating process's pid in it (and so in /dev/shm) for whoever looks there. */
 const blockName = (): string => `mpq_${process.pid}_${randomBytes(6).toString('hex')}`;
 
-/** Opens a new block, under a fresh name should one be taken already. */
+/**
+ * Opens a new block, under a fresh name should one be taken already, tracked for removal should
+ * nobody read it. The tracker hears of its name before it exists: a producer killed at any point
+ * leaves nothing in /dev/shm once the program has ended.
+ */
 function createBlock(): { name: string; fd: number } {
   for (;;) {
     const name = blockName();
+    announceCreation(name, 'shared_memory');
+    let fd: number;
     try {
-      return { name, fd: native().shmOpen(`/${name}`, true, true) };
+      fd = native().shmOpen(`/${name}`, true, true);
     } catch (error) {
+      abandonCreation(name, 'shared_memory');
       if ((error as NativeError).errno !== constants.errno.EEXIST) throw error;
+      continue;
     }
+    // Its reader untracks it, maybe in another process: this one does not remember it.
+    track(name, 'shared_memory', false);
+    return { name, fd };
   }
 }
 
@@ -59,7 +70,6 @@ export function spill(frame: Frame): Frame {
   }
   const { name, fd } = block;
   try {
-    track(name, 'shared_memory', false);
     addon.reserve(fd, bytes.length);
     for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, done);
   } catch {

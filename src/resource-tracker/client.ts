@@ -99,7 +99,7 @@ function writerFd(): number {
   return found;
 }
 
-function message(command: 'REGISTER' | 'UNREGISTER', name: string, type: ResourceType): Buffer {
+function message(command: 'CREATING' | 'REGISTER' | 'ABANDON' | 'UNREGISTER', name: string, type: ResourceType): Buffer {
   if (typeof name !== 'string') throw new TypeError(`resource name must be a string, not ${typeof name}`);
   if (!TYPES.has(type)) throw new TypeError(`Cannot register ${String(name)} for automatic cleanup: unknown resource type ${String(type)}`);
   if (name === '' || /[\n\0]/.test(name)) throw new TypeError(`resource name must be non-empty, without newlines or NUL: ${JSON.stringify(name)}`);
@@ -148,7 +148,25 @@ function send(bytes: Buffer): void {
 }
 
 /**
- * Records `name` for removal if every process of the program ends without untracking it.
+ * Says `name` is about to be created by this process: call it before creating, then `track` once
+ * it exists or `abandonCreation` if it could not be made. So the tracker knows the name before
+ * it exists, and a process killed right after creating it (before `track`) leaves nothing behind.
+ * A name that exists already (someone else's) is not affected by a failed attempt: the tracker
+ * counts announcements apart from registrations, and removes an announced name at the end only
+ * while an announcement is still open (its announcer died before settling it).
+ */
+export function announceCreation(name: string, type: ResourceType): void {
+  send(message('CREATING', name, type));
+}
+
+/** Settles an `announceCreation` whose creation failed (the name was taken, say): nothing was made. */
+export function abandonCreation(name: string, type: ResourceType): void {
+  send(message('ABANDON', name, type));
+}
+
+/**
+ * Records `name` for removal if every process of the program ends without untracking it (and
+ * settles an `announceCreation` of it).
  * `remember: false`: another process will untrack it (a queue item's block, freed by its reader),
  * so this one does not keep it to tell a relaunched tracker.
  */

@@ -27,7 +27,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
 import { ProcessError } from '../errors.js';
 import { hasNative, native, type NativeError } from '../internal/native.js';
-import { track as trackResource, untrack as untrackResource } from '../resource-tracker/client.js';
+import { abandonCreation, announceCreation, track as trackResource, untrack as untrackResource } from '../resource-tracker/client.js';
 import { kReduce, registerShareable, registerSharedViewReducer, type Destination } from '../serialize/codec.js';
 import { openLocalBlock, receiveLocalBlock, unlinkLocalBlock } from './local-blocks.js';
 import { makeView, viewBytes, viewKind, viewLength, type ViewKind } from './shared-views.js';
@@ -244,14 +244,20 @@ export class SharedMemory {
     const given = name === null ? null : checkName(name);
 
     const blocks = store();
+    const tracked = track && blocks.tracked;
+    // A segment to track is announced to the tracker before it exists, so a process killed
+    // between creating and registering it leaves nothing behind.
+    const announced = tracked && create;
     let chosen: string;
     let buffer: SharedArrayBuffer;
     for (;;) {
       chosen = given ?? randomName();
+      if (announced) announceCreation(chosen, 'shared_memory');
       try {
         buffer = blocks.open(chosen, create, size);
         break;
       } catch (error) {
+        if (announced) abandonCreation(chosen, 'shared_memory');
         if (given === null && (error as NativeError).errno === constants.errno.EEXIST) continue;
         throw error instanceof RangeError ? error : osError(error, `/${chosen}`);
       }
@@ -259,7 +265,7 @@ export class SharedMemory {
     let buf: Uint8Array;
     try {
       buf = new Uint8Array(buffer);
-      if (track && blocks.tracked) trackResource(chosen, 'shared_memory');
+      if (tracked) trackResource(chosen, 'shared_memory');
     } catch (error) {
       // Nothing may outlive a failed constructor: a segment it created goes again.
       if (create) {
@@ -268,6 +274,7 @@ export class SharedMemory {
         } catch {
           // already gone
         }
+        if (announced) abandonCreation(chosen, 'shared_memory');
       }
       throw error;
     }

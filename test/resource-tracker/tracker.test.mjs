@@ -130,6 +130,29 @@ describe('segments of a main process that ends', needsAddon, () => {
     ]);
   });
 
+  for (const [what, scenario] of [
+    ['SharedMemory', 'killed-once-shared-memory-created'],
+    ['a queue put keeping a large item', 'killed-once-queue-block-created'],
+  ]) {
+    it(`are removed when ${what} was killed the moment its segment existed (the tracker knew the name before)`, async () => {
+      const { signal, names, warnings, stderr } = await run(scenario);
+      assert.equal(signal, 'SIGKILL', stderr);
+      assert.equal(names.length, 1, stderr);
+      await removed(names);
+      assert.deepEqual(warnings, [warningFor(names)]);
+    });
+  }
+
+  it('a failed create of a name that exists takes nothing from its tracking, nor makes the tracker remove someone else\'s', async () => {
+    const { names, created, stdout, warnings, stderr } = await run('create-taken-names');
+    assert.deepEqual(linesStarting(stdout, 'taken '), ['EEXIST', 'EEXIST'], stderr);
+    const [own, foreign] = names;
+    assert.deepEqual(created, [own]);
+    await removed([own]);
+    assert.deepEqual(warnings, [warningFor([own])]);
+    assert.equal(existsSync(`/dev/shm/${foreign}`), true, 'the untracked segment is left alone');
+  });
+
   it('are removed when the whole process group is killed (the tracker is not in it)', async () => {
     const marker = `MP_RT_TEST=${randomBytes(6).toString('hex')}`;
     const child = spawn(process.execPath, [PROGRAM, 'group-killed'], {
