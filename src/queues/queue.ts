@@ -93,7 +93,18 @@ async function streamWaitAsync(step: FutexStep, signal?: AbortSignal): Promise<W
     : waitAsync(step.view, step.index, step.expected, step.timeout, signal);
 }
 
-/** Runs a channel's reading or writing steps (futex waits only) on this thread. */
+/**
+ * A stream wait on this thread that ends by `deadline`: its outcome, or null once the deadline
+ * has passed with the word unchanged (the caller then hands the rest to the background writer).
+ */
+function streamWaitUntil(step: FutexStep, deadline: Deadline): WaitResult | null {
+  const left = deadline.remaining();
+  if (left === null) return streamWaitSync(step);
+  if (left === 0) return Atomics.load(step.view, step.index) === step.expected ? null : 'not-equal';
+  return streamWaitSync({ ...step, timeout: left });
+}
+
+/** Runs a channel's reading steps (futex waits only) on this thread. */
 function runStreamSync<T>(steps: Steps<T>): T {
   let result = steps.next();
   while (!result.done) result = steps.next(streamWaitSync(result.value as FutexStep));
@@ -176,6 +187,11 @@ abstract class QueueCore<T> {
   /** Items put by this process that wait for the ring (it is full, or another producer writes). */
   readonly #outbox = new Fifo<Frame>();
   #pump: Pump | null = null;
+  /**
+   * Whether the pump may hold the write lock for a message it has begun (or is about to begin):
+   * a blocking get must not claim that message, whose rest only the pump (the event loop) writes.
+   */
+  #pumpWriting = false;
   /** Items taken from the queue that getSync() could not decode yet (their modules are not loaded). */
   readonly #held: Message[] = [];
 
@@ -235,11 +251,12 @@ abstract class QueueCore<T> {
     const { timeout } = parseBlocking(options, this.typeName, 'putSync(obj)');
     this.#checkOpen();
     const frame = encodeItem(obj);
+    const deadline = new Deadline(timeout);
     if (!this.#channel.tryTakeSlotNow()) {
       // About to block for a slot: items of ours still in the outbox must be written first, or
       // consumers may never free one (the background writer needs the event loop).
-      this.drainSync();
-      if (!runSync(this.#channel.takeSlot(timeout))) throw new QueueFullError();
+      this.drainSync(timeout);
+      if (!runSync(this.#channel.takeSlot(deadline.remaining()))) throw new QueueFullError();
     }
     this.#channel.accept(this.#joinable);
     if (this.#outbox.length > 0) {
@@ -248,9 +265,54 @@ abstract class QueueCore<T> {
       return;
     }
     if (this.#channel.tryWriteNow(frame.kind, frame.bytes)) return;
-    const { kind, bytes } = this.#spillUnlessRoom(frame);
-    if (bytes !== frame.bytes && this.#channel.tryWriteNow(kind, bytes)) return;
-    runStreamSync(this.#channel.finishWrite(bytes, runStreamSync(this.#channel.beginWrite(kind, bytes))));
+    const spilled = this.#spillUnlessRoom(frame);
+    if (spilled.bytes !== frame.bytes && this.#channel.tryWriteNow(spilled.kind, spilled.bytes)) return;
+    if (timeout !== null && !spilled.owned) {
+      // The background writer may have to finish it after this call returns (see below): a copy.
+      spilled.bytes = copyOf(spilled.bytes);
+      spilled.owned = true;
+    }
+    // Written here, on this thread; but a put with a timeout does not wait past it for the write
+    // lock (its holder may have died) or for room (consumers may be gone): like put(), it then
+    // leaves the item (written part-way, maybe) to the background writer and returns.
+    const write = this.#writeSteps(spilled);
+    let result = write.next();
+    while (!result.done) {
+      const outcome = streamWaitUntil(result.value as FutexStep, deadline);
+      if (outcome === null) {
+        this.#handOver(spilled, write, result);
+        return;
+      }
+      result = write.next(outcome);
+    }
+  }
+
+  *#writeSteps({ kind, bytes }: Frame): Steps<void> {
+    const first = yield* this.#channel.beginWrite(kind, bytes);
+    yield* this.#channel.finishWrite(bytes, first);
+  }
+
+  /**
+   * Makes the background writer finish a write this thread began (`write`, waiting at `pending`),
+   * then go on with the outbox (empty until now: the item heads it until it is written).
+   */
+  #handOver(frame: Frame, write: Steps<void>, pending: IteratorResult<Step, void>): void {
+    this.#outbox.push(frame);
+    const self = this;
+    function* finishThenDrain(): Steps<void> {
+      self.#pumpWriting = true;
+      // Resumed as from a spurious wake-up: it looks again at what it waits for.
+      yield* write;
+      self.#pumpWriting = false;
+      self.#outbox.shift();
+      yield* self.#drain();
+    }
+    const pump: Pump = { steps: finishThenDrain(), epoch: 0, step: null, controller: null, done: null!, resolve: null! };
+    pump.done = new Promise<void>((resolve) => (pump.resolve = resolve));
+    this.#pump = pump;
+    this.#pumpWriting = true;
+    // The pending wait first, asynchronously; then the steps above take over.
+    this.#driveAsync(pump, pending);
   }
 
   /** Leaves an accepted item in this process's outbox; the pump writes the outbox in order, in the background. */
@@ -276,14 +338,19 @@ abstract class QueueCore<T> {
         this.#outbox.shift();
         continue;
       }
+      this.#pumpWriting = true;
       const first = yield* this.#channel.beginWrite(kind, bytes);
       yield* this.#channel.finishWrite(bytes, first);
+      this.#pumpWriting = false;
       this.#outbox.shift();
     }
   }
 
   #finishPump(pump: Pump): void {
-    if (this.#pump === pump) this.#pump = null;
+    if (this.#pump === pump) {
+      this.#pump = null;
+      this.#pumpWriting = false;
+    }
     pump.resolve();
   }
 
@@ -346,24 +413,32 @@ abstract class QueueCore<T> {
   /**
    * @internal
    * Blocking calls first finish this process's outbox on this thread (the background pump needs
-   * the event loop, which a blocking call stops): waits in the kernel until it is written.
+   * the event loop, which a blocking call stops): waits in the kernel until it is written, or
+   * until `timeout` (ms) has passed: the pump then goes on in the background, and this returns
+   * false. (A peer may keep it from ever finishing: a writer killed holding the write lock.)
    */
-  protected drainSync(): void {
+  protected drainSync(timeout: number | null = null): boolean {
     const pump = this.#pump;
-    if (!pump) return;
+    if (!pump) return true;
+    const deadline = new Deadline(timeout);
     pump.epoch++;
     pump.controller?.abort();
-    let step = pump.step;
+    const step = pump.step;
     pump.step = null;
     pump.controller = null;
-    let result = step ? this.#advance(pump, streamWaitSync(step)) : this.#advance(pump);
+    let result: IteratorResult<Step, void> | null = step ? { done: false, value: step } : this.#advance(pump);
     while (result && !result.done) {
-      step = result.value as FutexStep;
-      result = this.#advance(pump, streamWaitSync(step));
+      const outcome = streamWaitUntil(result.value as FutexStep, deadline);
+      if (outcome === null) {
+        this.#driveAsync(pump, result);
+        return false;
+      }
+      result = this.#advance(pump, outcome);
     }
     if (result) this.#finishPump(pump);
     // A broken queue dropped the outbox: the caller says why.
     else this.#channel.checkUsable();
+    return true;
   }
 
   /** @internal */
@@ -395,9 +470,11 @@ abstract class QueueCore<T> {
     const channel = this.#channel;
     let message = this.#held.shift();
     if (!message) {
-      this.drainSync();
       const deadline = new Deadline(timeout);
-      if (!channel.tryClaimNow() && !runSync(channel.claim(timeout, undefined))) throw new QueueEmptyError();
+      // A message of ours still being written (the deadline passed first) must not be claimed
+      // here: only the event loop, which this call blocks, can write its rest.
+      if (!this.drainSync(timeout) && this.#pumpWriting) throw new QueueEmptyError();
+      if (!channel.tryClaimNow() && !runSync(channel.claim(deadline.remaining(), undefined))) throw new QueueEmptyError();
       message = channel.readNow(SCRATCH_KINDS) ?? runStreamSync(channel.finishRead(deadline.remaining(), timeout ?? 0));
       if (message.kind === K_SPILLED) message = unspill(message.body);
     }
@@ -665,8 +742,9 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   /** Blocking twin of `join()`: true once every item had its `taskDone()`, false on timeout. */
   joinSync(options?: Omit<JoinableQueueJoinOptions, 'signal'>): boolean {
     const { timeout } = parseBlocking(options, 'JoinableQueue', 'joinSync()', 'timeout');
-    this.drainSync();
-    return runSync(this.channel.join(timeout));
+    const deadline = new Deadline(timeout);
+    this.drainSync(timeout);
+    return runSync(this.channel.join(deadline.remaining()));
   }
 }
 

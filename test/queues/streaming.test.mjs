@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProcessError, Queue, getContext } from '../../dist/index.js';
 import { ALL_METHODS, needsAddon, processStarter, PROCESS_METHODS, runnableMethods, within } from '../helpers/methods.mjs';
-import { beginBigAndStay } from '../fixtures/queues/workers.mjs';
+import { beginBigAndStay, matches, pattern, syncCallsWithTimeouts } from '../fixtures/queues/workers.mjs';
 import { BIG, bigItemsBothWays, bigItemsInOneProcess } from './big-items.mjs';
 
 // Read at each put, and inherited by the children these tests start.
@@ -27,8 +27,7 @@ for (const method of PROCESS_METHODS) {
 }
 
 /** A producer that began streaming an item larger than the ring, then was killed (the write lock stays held). */
-async function producerKilledMidItem(ctx) {
-  const q = new ctx.Queue();
+async function producerKilledMidItem(ctx, q = new ctx.Queue()) {
   const begun = new ctx.Event();
   const producer = starter.start(ctx, beginBigAndStay, [q, BIG, begun]);
   assert.equal(await begun.wait({ timeout: 20_000 }), true, 'the producer began its item');
@@ -57,4 +56,34 @@ test('spawn: getSync({ timeout }) of an item whose producer was killed part-way 
   assert.throws(() => q.getSync({ timeout: 300 }), broken);
   assert.ok(performance.now() - started < 10_000, 'getSync returned within 10 s');
   await assert.rejects(q.get({ block: false }), broken);
+});
+
+for (const method of runnableMethods(ALL_METHODS)) {
+  test(`${method}: putSync, getSync and joinSync with a timeout return in time while a killed producer holds the write lock`, async () => {
+    const ctx = getContext(method);
+    const { q } = await producerKilledMidItem(ctx, new ctx.JoinableQueue());
+    const out = new ctx.Queue();
+    const caller = starter.start(ctx, syncCallsWithTimeouts, [q, out]);
+    const { putSync, getSync, joinSync } = await within(out.get(), 20_000, 'the report of the blocking calls');
+    // putSync leaves the item to its process's background writer, as put() does; getSync does
+    // not take the killed producer's item, whose rest would never come.
+    assert.deepEqual([putSync.result, getSync.result, joinSync.result], [undefined, 'QueueEmptyError', false]);
+    for (const [name, { ms }] of Object.entries({ putSync, getSync, joinSync })) assert.ok(ms < 10_000, `${name} took ${ms} ms`);
+    // Breaking the queue frees the caller's background writer (its item is dropped): it ends.
+    await assert.rejects(within(q.get({ timeout: 300 }), 10_000, 'get'), broken);
+    await starter.join(caller);
+    assert.equal(caller.exitCode, 0);
+  });
+}
+
+test('putSync({ timeout }) of an item larger than the ring, with nobody reading, returns in time; its rest streams in the background, intact', async () => {
+  const q = new Queue();
+  const item = pattern(BIG, 9);
+  const started = performance.now();
+  q.putSync(item, { timeout: 200 });
+  assert.ok(performance.now() - started < 10_000, 'putSync returned within 10 s');
+  item.fill(0); // the caller's bytes are its own again once putSync returned
+  q.putSync('after', { timeout: 200 });
+  assert.ok(matches(await within(q.get(), 20_000, 'get of the large item'), BIG, 9), 'the large item arrives intact');
+  assert.equal(await within(q.get(), 20_000, 'get of the item after it'), 'after');
 });
