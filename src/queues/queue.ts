@@ -19,7 +19,10 @@
  *   stop), and `putSync` of an item that does not fit (when the outbox is empty) writes it the same
  *   way. So, as with CPython's `SimpleQueue` and a full pipe, a thread that blocks while writing
  *   more than the ring holds, and is itself the only consumer, waits forever: for example
- *   `await q.put(bigItem); q.getSync()` in the only consumer. Use the async methods there.
+ *   `await q.put(bigItem); q.getSync()` in the only consumer. Use the async methods there. With
+ *   a timeout they wait no longer than it: what is left to write goes on in the background then
+ *   (a getSync that finds its own item half-written gives up with QueueEmptyError rather than
+ *   take it).
  * - `getSync` decodes synchronously, so an item carrying functions or registered classes needs
  *   their modules loaded in this process already (an `await get()` of such an item loads them).
  *   If they are not, `getSync` throws PicklingError and keeps the item for this process's next

@@ -2,7 +2,8 @@
 // test_qsize, test_task_done, test_timeout, test_closed_queue, and test_queue_feeder_donot_stop_onexc
 // as: a put of an unsendable value throws at the call site), then many producers and consumers in
 // other processes and threads on every start method: every item delivered exactly once (count and
-// sum), order kept per producer, items larger than the ring, and a consumer killed while it waits.
+// sum), order kept per producer, items larger than the ring, maxsize never exceeded by racing
+// producers, a consumer killed while it waits and a producer killed in the middle of a put.
 import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
@@ -31,6 +32,7 @@ import {
   matches,
   pattern,
   produce,
+  putBigDyingMidPut,
   putBigLast,
   putFromUnloadedModule,
   putSizes,
@@ -308,6 +310,40 @@ forEachMethod((ctx, method) => {
 });
 
 forEachMethod((ctx, method) => {
+  test(`${method}: with producers in put() and putSync() racing a consumer, qsize never exceeds maxsize; order kept per producer`, async () => {
+    const maxsize = 4;
+    const n = 200;
+    const q = new ctx.Queue(maxsize);
+    const makers = [start(ctx, produce, [q, 0, n, 'async']), start(ctx, produce, [q, 1, n, 'sync'])];
+    let largest = 0;
+    const next = [0, 0];
+    for (let taken = 0; taken < 2 * n; taken++) {
+      largest = Math.max(largest, q.qsize());
+      const [producer, i] = await within(q.get(), 20_000, 'get');
+      assert.equal(i, next[producer]++, `producer ${producer} in order`);
+    }
+    assert.ok(largest <= maxsize, `qsize reached ${largest}`);
+    for (const p of makers) await join(p);
+    for (let i = 0; i < maxsize; i++) q.putNowait(i);
+    assert.equal(q.qsize(), maxsize);
+    await assert.rejects(q.put('one too many', { block: false }), QueueFullError);
+    assert.throws(() => q.putSync('one too many', { timeout: 50 }), QueueFullError);
+  });
+
+  test(`${method}: a producer killed in the middle of putting a large item (kept in shared memory) does not stop the queue`, needsAddon, async () => {
+    const q = new ctx.Queue();
+    const producer = start(ctx, putBigDyingMidPut, [q, RING_BYTES + 1]);
+    await within(producer.join(), 20_000, 'join of the killed producer');
+    assert.equal(producer.exitCode, -9);
+    const blocks = readdirSync('/dev/shm').filter((name) => name.startsWith(`mpq_${producer.pid}_`));
+    assert.equal(blocks.length, 1, 'it died with its block made');
+    // The block is the resource tracker's to remove when the program ends; this test's, now.
+    for (const name of blocks) rmSync(`/dev/shm/${name}`);
+    await assert.rejects(within(q.get({ timeout: 300 }), 10_000, 'get({ timeout: 300 })'), QueueEmptyError);
+    await q.put('still usable');
+    assert.equal(await q.get({ timeout: 5000 }), 'still usable');
+  });
+
   test(`${method}: a consumer killed while it waits in get() does not stop the others`, async () => {
     const q = new ctx.Queue();
     const out = new ctx.Queue();

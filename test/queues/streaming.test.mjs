@@ -1,6 +1,7 @@
 // With spilling turned off (MULTIPROCESSING_TS_QUEUE_SPILL=0), large items a producer cannot write
 // at once wait in its outbox and stream through the ring as readers drain it: the path every
-// queue takes when no block of shared memory can be had for them (a full /dev/shm).
+// queue takes when no block of shared memory can be had for them (a full /dev/shm). A producer
+// killed part-way through such an item keeps the write lock: calls with a timeout still return.
 import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
