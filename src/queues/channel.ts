@@ -57,9 +57,10 @@ const WRITER_STALLED = 2;
  * How long past its deadline a read of a message's rest goes on while its writer makes no
  * progress: a stream that is moving is never cut in the middle (that would break the queue), but
  * one whose writer has gone quiet is given up this long after its last progress (or the caller's
- * timeout, if longer).
+ * timeout, if longer). Generous, because a live writer streams from its event loop, which its
+ * own code may keep busy for a while.
  */
-const STALL_MS = 1000;
+const STALL_MS = 2000;
 
 /** Whether process `pid` has ended (exited, or is a zombie waiting to be reaped). */
 function processGone(pid: number): boolean {

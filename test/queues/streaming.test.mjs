@@ -88,3 +88,11 @@ test('putSync({ timeout }) of an item larger than the ring, with nobody reading,
   assert.ok(matches(await within(q.get(), 20_000, 'get of the large item'), BIG, 9), 'the large item arrives intact');
   assert.equal(await within(q.get(), 20_000, 'get of the item after it'), 'after');
 });
+
+test('a get({ timeout }) whose deadline passes while its item is still streaming in gets the item whole', async () => {
+  const q = new Queue();
+  await q.put(pattern(3 * BIG, 4)); // its rest streams in the background as it is read
+  assert.ok(matches(await within(q.get({ timeout: 1 }), 20_000, 'get({ timeout: 1 })'), 3 * BIG, 4));
+  await q.put('after');
+  assert.equal(await q.get({ timeout: 5000 }), 'after');
+});
