@@ -9,8 +9,9 @@
  * another worker could take it.
  *
  * A worker that dies is blamed for exactly the chunk it was running (published in shared
- * memory); the chunks queued behind it go back to the front of the queue, and a new worker takes
- * its place.
+ * memory); chunks it had finished whose results it had not sent yet fail too (they ran: running
+ * them again would repeat their side effects); the chunks queued behind it go back to the front of
+ * the queue, and a new worker takes its place.
  */
 import { PicklingError, ProcessError, WorkerLostError } from '../errors.js';
 import { getLogger } from '../logging.js';
@@ -20,7 +21,7 @@ import type { ExitStatus, StartMethod } from '../process/popen.js';
 import { RawArray } from '../shared/sharedctypes.js';
 import { decode, encode, type Destination, type Encoded } from '../serialize/codec.js';
 import { encodeForLink, linkPair, prepare, type Link, type Prepared } from './link.js';
-import { DONE_HEADER, Kind, MAX_CHUNK_ID, Mode, RUNNING, STATUS_WORDS, RESULT_FIELDS, type FromWorker, type WireResult } from './protocol.js';
+import { DONE_HEADER, FINISHED, Kind, MAX_CHUNK_ID, Mode, RUNNING, STATUS_WORDS, RESULT_FIELDS, type FromWorker, type WireResult } from './protocol.js';
 import { isPlainList, packNumbers } from './plain.js';
 import { remoteError } from './remote.js';
 import { poolWorker } from './worker.js';
@@ -408,19 +409,14 @@ export class PoolCore {
     this.#slots.delete(slot);
     if (this.state === 'terminate') return;
 
+    const { started, requeue } = startedChunks(slot);
     const running = Atomics.load(slot.status, RUNNING);
-    const requeue: Chunk[] = [];
-    let lost = 0;
-    for (const chunk of slot.inflight.values()) {
-      if (chunk.id === running) {
-        lost++;
-        if (chunk.job.live) chunk.job.chunkDone(chunk, false, lostError(slot.process, status));
-      } else {
-        requeue.push(chunk);
-      }
+    for (const chunk of started) {
+      const how = chunk.id === running ? 'running' : 'finished';
+      if (chunk.job.live) chunk.job.chunkDone(chunk, false, lostError(slot.process, status, how));
     }
     slot.releaseAll();
-    this.#addChunks(-lost);
+    this.#addChunks(-started.length);
     if (requeue.length > 0) {
       this.#queue.splice(this.#head, 0, ...requeue);
     }
@@ -428,7 +424,7 @@ export class PoolCore {
     if (wasStarting) {
       if (slot.initError !== undefined) return this.#break(remoteError(slot.initError), 'the initializer failed in a worker');
       if (++this.#startFailures >= MAX_START_FAILURES) {
-        return this.#break(lostError(slot.process, status), `${MAX_START_FAILURES} workers in a row ended before they were ready`);
+        return this.#break(lostError(slot.process, status, 'starting'), `${MAX_START_FAILURES} workers in a row ended before they were ready`);
       }
     } else if (status.exitCode !== 0 || status.signal !== null) {
       getLogger().debug('pool worker %s ended (exit code %d, signal %s); replacing it', slot.process.name, status.exitCode, status.signal);
@@ -632,9 +628,35 @@ function unreadableHere(what: string, cause: unknown, importError?: unknown): Pi
   return new PicklingError(`A pool worker sent back ${what}, but it cannot be rebuilt in this process: ${text(cause)}${imports}`, { cause });
 }
 
-function lostError(process: Process, status: ExitStatus): WorkerLostError {
-  const how = status.signal ? `was killed by ${status.signal}` : `exited with code ${status.exitCode}`;
-  return new WorkerLostError(`pool worker ${process.name} (pid ${process.pid}) ${how} while running this task`, {
+/**
+ * The chunks a dead worker held whose results never came: those it had started (run to the end,
+ * or running when it died), which must not run again, and those it never started, which go to
+ * another worker. It ran them in the order they were sent (the order of `inflight`), and
+ * published the chunk it was running and the last one it finished.
+ */
+function startedChunks(slot: Slot): { started: Chunk[]; requeue: Chunk[] } {
+  const running = Atomics.load(slot.status, RUNNING);
+  const finished = Atomics.load(slot.status, FINISHED);
+  const held = [...slot.inflight.values()];
+  let boundary = -1;
+  held.forEach((chunk, i) => {
+    if (chunk.id === running || chunk.id === finished) boundary = i;
+  });
+  return { started: held.slice(0, boundary + 1), requeue: held.slice(boundary + 1) };
+}
+
+/**
+ * The error of a task its worker took with it: `running` it when it died, or `finished` it with
+ * its result not yet sent (results are sent in batches), so the result is lost but the task ran.
+ */
+function lostError(process: Process, status: ExitStatus, how: 'running' | 'finished' | 'starting'): WorkerLostError {
+  const ended = status.signal ? `was killed by ${status.signal}` : `exited with code ${status.exitCode}`;
+  const when = {
+    running: 'while running this task',
+    finished: 'after it finished this task but before it sent the result: the task ran, its result was lost with the worker',
+    starting: 'while starting, before it was ready to take tasks',
+  }[how];
+  return new WorkerLostError(`pool worker ${process.name} (pid ${process.pid}) ${ended} ${when}`, {
     exitCode: status.signal ? null : status.exitCode,
     signal: status.signal,
   });
