@@ -31,7 +31,11 @@ const QUEUED_WORK_MS = 2;
 /** Results measured to come within this are awaited spinning (see Link.send's replyDue). */
 const REPLY_DUE_MS = SPIN_LIMIT_US / 2000;
 const MAX_ITEMS_IN_FLIGHT = 4096;
-/** Workers that die before they are ready, in a row, before the pool gives up instead of respawning forever. */
+/**
+ * Workers that end by themselves before they are ready, in a row, before the pool gives up instead
+ * of respawning forever (a module that throws on import, an initializer that exits). Workers killed
+ * from outside while starting are replaced without counting.
+ */
 const MAX_START_FAILURES = 3;
 /** How long `terminate()` lets a worker handle SIGTERM before it is killed. */
 const TERMINATE_GRACE_MS = 1000;
@@ -188,8 +192,11 @@ export class PoolCore {
   }
 
   #brokenError(): ProcessError {
-    return new ProcessError(`Pool is broken: ${this.brokenBy?.message ?? 'a worker could not start'}`, { cause: this.brokenBy });
+    return new ProcessError(this.#brokenWhy ?? 'Pool is broken: a worker could not start', { cause: this.brokenBy });
   }
+
+  /** Why the pool broke, as every later call is told. */
+  #brokenWhy: string | null = null;
 
   submit(chunks: readonly Chunk[]): void {
     if (this.state === 'terminate' || this.state === 'broken') {
@@ -423,8 +430,14 @@ export class PoolCore {
 
     if (wasStarting) {
       if (slot.initError !== undefined) return this.#break(remoteError(slot.initError), 'the initializer failed in a worker');
-      if (++this.#startFailures >= MAX_START_FAILURES) {
-        return this.#break(lostError(slot.process, status, 'starting'), `${MAX_START_FAILURES} workers in a row ended before they were ready`);
+      if (killedFromOutside(status)) {
+        // Someone else's doing (an OOM killer, a stray kill): nothing says the next one fails too.
+        getLogger().debug('pool worker %s was killed by %s while starting; replacing it', slot.process.name, status.signal);
+      } else if (++this.#startFailures >= MAX_START_FAILURES) {
+        return this.#break(
+          lostError(slot.process, status, 'starting'),
+          `${MAX_START_FAILURES} workers in a row ended by themselves before they were ready (a module that fails to load, an initializer that exits?)`,
+        );
       }
     } else if (status.exitCode !== 0 || status.signal !== null) {
       getLogger().debug('pool worker %s ended (exit code %d, signal %s); replacing it', slot.process.name, status.exitCode, status.signal);
@@ -440,7 +453,8 @@ export class PoolCore {
     this.state = 'broken';
     this.brokenBy = cause;
     this.#liveness();
-    const error = new ProcessError(`Pool is broken: ${why}: ${cause.message}`, { cause });
+    this.#brokenWhy = `Pool is broken: ${why}: ${cause.message}`;
+    const error = this.#brokenError();
     this.#failEverything(error);
     for (const slot of this.#slots) {
       try {
@@ -619,6 +633,13 @@ export class PoolCore {
     if (this.state !== 'close' || this.#busy() > 0) return;
     for (const slot of this.#slots) this.#retire(slot);
   }
+}
+
+/** Signals that end a process from outside (an OOM killer's SIGKILL, a stray kill), not by its own fault. */
+const OUTSIDE_SIGNALS: ReadonlySet<string> = new Set(['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGHUP']);
+
+function killedFromOutside(status: ExitStatus): boolean {
+  return status.signal !== null && OUTSIDE_SIGNALS.has(status.signal);
 }
 
 /** The error of a task whose result (or error) came back but cannot be rebuilt in this process. */

@@ -2,13 +2,16 @@
 // and sends their results in batches, so when it dies it may hold chunks it finished (results not
 // yet sent), the chunk it was running, and chunks it never started. A finished task never runs
 // again: its result is read if it left the worker, otherwise it fails with WorkerLostError saying
-// that it ran; the running one fails; only the never-started ones run elsewhere.
+// that it ran; the running one fails; only the never-started ones run elsewhere. A worker killed
+// from outside while it starts is replaced; only workers that end by themselves while starting,
+// several in a row, break the pool.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RawArray, WorkerLostError } from '../../dist/index.js';
+import { Event, ProcessError, RawArray, WorkerLostError } from '../../dist/index.js';
 import { forEachMethod, within } from '../helpers/methods.mjs';
 import { countRun, keepRunCounts } from '../fixtures/pool/counted.mjs';
-import { square } from '../fixtures/pool/tasks.mjs';
+import { waitForGate } from '../fixtures/pool/faults.mjs';
+import { exitWith, square } from '../fixtures/pool/tasks.mjs';
 
 const range = (n) => Array.from({ length: n }, (_, i) => i);
 
@@ -75,6 +78,63 @@ forEachMethod((ctx) => {
       const failed = new Set(failures.map(([i]) => i));
       assert.deepEqual(range(N).filter((i) => !failed.has(i) && counts[i] !== 1), [], 'every task that succeeded ran once');
       assert.deepEqual(await within(pool.map(square, range(10)), 20_000, 'a map after the kills'), range(10).map((i) => i * i));
+    } finally {
+      await within(pool.terminate(), 10_000, 'pool.terminate()');
+    }
+  });
+});
+
+/** Waits (a turn at a time, for at most 20 s) for a worker of `pool` whose name is not in `known`. */
+async function newWorker(pool, known) {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const fresh = pool.workers.find((w) => !known.has(w.name));
+    if (fresh) return fresh;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`no replacement worker within 20 s (${String(pool)})`);
+}
+
+forEachMethod((ctx) => {
+  test('workers killed from outside while starting, several in a row, are replaced: the pool keeps serving', async () => {
+    const gate = new Event();
+    gate.set();
+    const pool = new ctx.Pool({ processes: 2, initializer: waitForGate, initargs: [gate] });
+    try {
+      assert.deepEqual(await pool.map(square, range(4)), range(4).map((i) => i * i));
+      const known = new Set(pool.workers.map((w) => w.name));
+      // Replacements now stay in their initializer, starting, until the gate opens.
+      gate.clear();
+      pool.workers[0].kill();
+      for (let killed = 0; killed < 4; killed++) {
+        const starting = await newWorker(pool, known);
+        known.add(starting.name);
+        starting.kill();
+      }
+      const replacement = await newWorker(pool, known);
+      gate.set();
+      assert.equal(String(pool), '<Pool state=RUN pool_size=2>');
+      assert.deepEqual(await within(pool.map(square, range(6), { chunksize: 1 }), 20_000, 'a map after the kills'), range(6).map((i) => i * i));
+      assert.ok(pool.workers.includes(replacement), 'the last replacement serves');
+      assert.equal(pool.workers.length, 2);
+    } finally {
+      gate.set();
+      await within(pool.terminate(), 10_000, 'pool.terminate()');
+    }
+  });
+
+  test('workers that end by themselves while starting, three in a row, break the pool with the reason', async () => {
+    const pool = new ctx.Pool({ processes: 2, initializer: exitWith, initargs: [3] });
+    try {
+      await assert.rejects(within(pool.apply(square, [2]), 20_000, 'a call on a pool whose workers cannot start'), (error) => {
+        assert.ok(error instanceof ProcessError, `${error}`);
+        assert.match(error.message, /Pool is broken: 3 workers in a row ended by themselves before they were ready/);
+        assert.match(error.message, /exited with code 3 while starting/);
+        assert.doesNotMatch(error.message, /running this task/);
+        return true;
+      });
+      assert.equal(String(pool), '<Pool state=BROKEN pool_size=2>');
+      assert.throws(() => pool.applyAsync(square, [1]), /exited with code 3 while starting/);
     } finally {
       await within(pool.terminate(), 10_000, 'pool.terminate()');
     }
