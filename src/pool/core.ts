@@ -16,7 +16,7 @@
 import { PicklingError, ProcessError, WorkerLostError } from '../errors.js';
 import { getLogger } from '../logging.js';
 import { SPIN_LIMIT_US } from '../internal/spin.js';
-import { childExit, holdChild, type Process } from '../process/process.js';
+import { childExit, forgetChild, holdChild, type Process } from '../process/process.js';
 import type { ExitStatus, StartMethod } from '../process/popen.js';
 import { RawArray } from '../shared/sharedctypes.js';
 import { decode, encode, type Destination, type Encoded } from '../serialize/codec.js';
@@ -414,6 +414,7 @@ export class PoolCore {
     slot.link.destroy();
     this.#hold(slot, false);
     this.#slots.delete(slot);
+    forgetChild(slot.process);
     if (this.state === 'terminate') return;
 
     const { started, requeue } = startedChunks(slot);
