@@ -9,18 +9,19 @@
  * another worker could take it.
  *
  * A worker that dies is blamed for exactly the chunk it was running (published in shared
- * memory); the chunks queued behind it go back to the front of the queue, and a new worker takes
- * its place.
+ * memory); chunks it had finished whose results it had not sent yet fail too (they ran: running
+ * them again would repeat their side effects); the chunks queued behind it go back to the front of
+ * the queue, and a new worker takes its place.
  */
 import { PicklingError, ProcessError, WorkerLostError } from '../errors.js';
 import { getLogger } from '../logging.js';
 import { SPIN_LIMIT_US } from '../internal/spin.js';
-import { childExit, holdChild, type Process } from '../process/process.js';
+import { childExit, forgetChild, holdChild, type Process } from '../process/process.js';
 import type { ExitStatus, StartMethod } from '../process/popen.js';
 import { RawArray } from '../shared/sharedctypes.js';
 import { decode, encode, type Destination, type Encoded } from '../serialize/codec.js';
 import { encodeForLink, linkPair, prepare, type Link, type Prepared } from './link.js';
-import { DONE_HEADER, Kind, MAX_CHUNK_ID, Mode, RUNNING, STATUS_WORDS, RESULT_FIELDS, type FromWorker, type WireResult } from './protocol.js';
+import { DONE_HEADER, FINISHED, Kind, MAX_CHUNK_ID, Mode, RUNNING, STATUS_WORDS, RESULT_FIELDS, type FromWorker, type WireResult } from './protocol.js';
 import { isPlainList, packNumbers } from './plain.js';
 import { remoteError } from './remote.js';
 import { poolWorker } from './worker.js';
@@ -30,7 +31,11 @@ const QUEUED_WORK_MS = 2;
 /** Results measured to come within this are awaited spinning (see Link.send's replyDue). */
 const REPLY_DUE_MS = SPIN_LIMIT_US / 2000;
 const MAX_ITEMS_IN_FLIGHT = 4096;
-/** Workers that die before they are ready, in a row, before the pool gives up instead of respawning forever. */
+/**
+ * Workers that end by themselves before they are ready, in a row, before the pool gives up instead
+ * of respawning forever (a module that throws on import, an initializer that exits). Workers killed
+ * from outside while starting are replaced without counting.
+ */
 const MAX_START_FAILURES = 3;
 /** How long `terminate()` lets a worker handle SIGTERM before it is killed. */
 const TERMINATE_GRACE_MS = 1000;
@@ -187,8 +192,11 @@ export class PoolCore {
   }
 
   #brokenError(): ProcessError {
-    return new ProcessError(`Pool is broken: ${this.brokenBy?.message ?? 'a worker could not start'}`, { cause: this.brokenBy });
+    return new ProcessError(this.#brokenWhy ?? 'Pool is broken: a worker could not start', { cause: this.brokenBy });
   }
+
+  /** Why the pool broke, as every later call is told. */
+  #brokenWhy: string | null = null;
 
   submit(chunks: readonly Chunk[]): void {
     if (this.state === 'terminate' || this.state === 'broken') {
@@ -406,29 +414,31 @@ export class PoolCore {
     slot.link.destroy();
     this.#hold(slot, false);
     this.#slots.delete(slot);
+    forgetChild(slot.process);
     if (this.state === 'terminate') return;
 
+    const { started, requeue } = startedChunks(slot);
     const running = Atomics.load(slot.status, RUNNING);
-    const requeue: Chunk[] = [];
-    let lost = 0;
-    for (const chunk of slot.inflight.values()) {
-      if (chunk.id === running) {
-        lost++;
-        if (chunk.job.live) chunk.job.chunkDone(chunk, false, lostError(slot.process, status));
-      } else {
-        requeue.push(chunk);
-      }
+    for (const chunk of started) {
+      const how = chunk.id === running ? 'running' : 'finished';
+      if (chunk.job.live) chunk.job.chunkDone(chunk, false, lostError(slot.process, status, how));
     }
     slot.releaseAll();
-    this.#addChunks(-lost);
+    this.#addChunks(-started.length);
     if (requeue.length > 0) {
       this.#queue.splice(this.#head, 0, ...requeue);
     }
 
     if (wasStarting) {
       if (slot.initError !== undefined) return this.#break(remoteError(slot.initError), 'the initializer failed in a worker');
-      if (++this.#startFailures >= MAX_START_FAILURES) {
-        return this.#break(lostError(slot.process, status), `${MAX_START_FAILURES} workers in a row ended before they were ready`);
+      if (killedFromOutside(status)) {
+        // Someone else's doing (an OOM killer, a stray kill): nothing says the next one fails too.
+        getLogger().debug('pool worker %s was killed by %s while starting; replacing it', slot.process.name, status.signal);
+      } else if (++this.#startFailures >= MAX_START_FAILURES) {
+        return this.#break(
+          lostError(slot.process, status, 'starting'),
+          `${MAX_START_FAILURES} workers in a row ended by themselves before they were ready (a module that fails to load, an initializer that exits?)`,
+        );
       }
     } else if (status.exitCode !== 0 || status.signal !== null) {
       getLogger().debug('pool worker %s ended (exit code %d, signal %s); replacing it', slot.process.name, status.exitCode, status.signal);
@@ -444,7 +454,8 @@ export class PoolCore {
     this.state = 'broken';
     this.brokenBy = cause;
     this.#liveness();
-    const error = new ProcessError(`Pool is broken: ${why}: ${cause.message}`, { cause });
+    this.#brokenWhy = `Pool is broken: ${why}: ${cause.message}`;
+    const error = this.#brokenError();
     this.#failEverything(error);
     for (const slot of this.#slots) {
       try {
@@ -625,6 +636,13 @@ export class PoolCore {
   }
 }
 
+/** Signals that end a process from outside (an OOM killer's SIGKILL, a stray kill), not by its own fault. */
+const OUTSIDE_SIGNALS: ReadonlySet<string> = new Set(['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGHUP']);
+
+function killedFromOutside(status: ExitStatus): boolean {
+  return status.signal !== null && OUTSIDE_SIGNALS.has(status.signal);
+}
+
 /** The error of a task whose result (or error) came back but cannot be rebuilt in this process. */
 function unreadableHere(what: string, cause: unknown, importError?: unknown): PicklingError {
   const text = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -632,9 +650,35 @@ function unreadableHere(what: string, cause: unknown, importError?: unknown): Pi
   return new PicklingError(`A pool worker sent back ${what}, but it cannot be rebuilt in this process: ${text(cause)}${imports}`, { cause });
 }
 
-function lostError(process: Process, status: ExitStatus): WorkerLostError {
-  const how = status.signal ? `was killed by ${status.signal}` : `exited with code ${status.exitCode}`;
-  return new WorkerLostError(`pool worker ${process.name} (pid ${process.pid}) ${how} while running this task`, {
+/**
+ * The chunks a dead worker held whose results never came: those it had started (run to the end,
+ * or running when it died), which must not run again, and those it never started, which go to
+ * another worker. It ran them in the order they were sent (the order of `inflight`), and
+ * published the chunk it was running and the last one it finished.
+ */
+function startedChunks(slot: Slot): { started: Chunk[]; requeue: Chunk[] } {
+  const running = Atomics.load(slot.status, RUNNING);
+  const finished = Atomics.load(slot.status, FINISHED);
+  const held = [...slot.inflight.values()];
+  let boundary = -1;
+  held.forEach((chunk, i) => {
+    if (chunk.id === running || chunk.id === finished) boundary = i;
+  });
+  return { started: held.slice(0, boundary + 1), requeue: held.slice(boundary + 1) };
+}
+
+/**
+ * The error of a task its worker took with it: `running` it when it died, or `finished` it with
+ * its result not yet sent (results are sent in batches), so the result is lost but the task ran.
+ */
+function lostError(process: Process, status: ExitStatus, how: 'running' | 'finished' | 'starting'): WorkerLostError {
+  const ended = status.signal ? `was killed by ${status.signal}` : `exited with code ${status.exitCode}`;
+  const when = {
+    running: 'while running this task',
+    finished: 'after it finished this task but before it sent the result: the task ran, its result was lost with the worker',
+    starting: 'while starting, before it was ready to take tasks',
+  }[how];
+  return new WorkerLostError(`pool worker ${process.name} (pid ${process.pid}) ${ended} ${when}`, {
     exitCode: status.signal ? null : status.exitCode,
     signal: status.signal,
   });

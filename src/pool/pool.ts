@@ -34,7 +34,11 @@ export interface PoolContext {
  * @category Pools
  */
 export interface PoolOptions {
-  /** Number of workers; default: the number of CPUs. */
+  /**
+   * Number of workers; default: the number of CPUs. Every worker starts at once (a Node.js process
+   * or thread each), so at most 1024 (or the number of CPUs, if larger): a
+   * larger number is a RangeError rather than thousands of workers starting.
+   */
   processes?: number | null;
   /** Runs in each worker before its first task (a sendable function, as a Process target). */
   initializer?: ((...args: any[]) => unknown) | null;
@@ -109,6 +113,13 @@ let warnedUnclosed = false;
 function checkFunction(fn: unknown, what = 'func'): void {
   if (typeof fn !== 'function') throw new TypeError(`${what} must be a function, not ${fn === null ? 'null' : typeof fn}`);
 }
+
+/**
+ * The most workers a Pool may have (or the number of CPUs, if larger). Each worker is a Node.js
+ * process or thread started with the pool, holding tens of MiB; CPython sets no bound, and
+ * `new Pool(1e6)` would start workers until the machine gives out.
+ */
+const MAX_POOL_WORKERS = 1024;
 
 function checkPositiveInteger(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`${what} must be an integer`);
@@ -204,7 +215,8 @@ export class Pool {
 
   /**
    * Starts the workers at once.
-   * @param processes The number of workers (default: the number of CPUs), or all the options
+   * @param processes The number of workers (default: the number of CPUs; at most
+   *   1024 or the number of CPUs if larger, else RangeError), or all the options
    *   as one object.
    * @param initializer Runs in each worker before its first task.
    * @param initargs The initializer's arguments.
@@ -229,6 +241,12 @@ export class Pool {
     }
     const count = options.processes ?? cpuCount();
     checkPositiveInteger(count, 'Number of processes');
+    const most = Math.max(MAX_POOL_WORKERS, cpuCount());
+    if (count > most) {
+      throw new RangeError(
+        `Number of processes must be at most ${most} (got ${count}): every pool worker is a Node.js process or thread started at once`,
+      );
+    }
     const init = options.initializer ?? null;
     if (init !== null && typeof init !== 'function') throw new TypeError('initializer must be a callable');
     const initargs_ = options.initargs ?? [];
@@ -456,7 +474,8 @@ export class ThreadPool extends Pool {
 
   /**
    * Starts the worker threads at once.
-   * @param processes The number of workers (default: the number of CPUs), or the options as one object.
+   * @param processes The number of workers (default: the number of CPUs; at most
+   *   1024 or the number of CPUs if larger), or the options as one object.
    * @param initializer Runs in each worker before its first task.
    * @param initargs The initializer's arguments.
    */

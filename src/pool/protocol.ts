@@ -52,7 +52,13 @@ export const RESULT_FIELDS = 5;
 
 /** Where a worker publishes the chunk it is running (0: none), so a crash is blamed on exactly that chunk. */
 export const RUNNING = 0;
-export const STATUS_WORDS = 1;
+/**
+ * Where a worker publishes the last chunk it finished (0: none yet). A worker runs its chunks in
+ * the order they were sent, so after a crash every chunk sent before this one had finished too:
+ * none of them may run again, even if its result never left the worker.
+ */
+export const FINISHED = 1;
+export const STATUS_WORDS = 2;
 
 /** Chunk ids stay positive 31-bit integers, so they fit the status word. */
 export const MAX_CHUNK_ID = 0x7fffffff;

@@ -9,7 +9,7 @@ import { getLogger } from '../logging.js';
 import { decode, encode, type Destination } from '../serialize/codec.js';
 import { encodeForLink, openLink, prepare, type LinkEnd, type Prepared } from './link.js';
 import { isPacked, isPlainList, packNumbers } from './plain.js';
-import { CHUNK_FIELDS, IN_POOL_WORKER, Kind, Mode, RUN_HEADER, RUNNING, type ToWorker, type WireChunk, type WireResult } from './protocol.js';
+import { CHUNK_FIELDS, FINISHED, IN_POOL_WORKER, Kind, Mode, RUN_HEADER, RUNNING, type ToWorker, type WireChunk, type WireResult } from './protocol.js';
 
 /** Results are sent when this many are waiting, or this long after the last send, or when idle. */
 const FLUSH_COUNT = 256;
@@ -140,6 +140,8 @@ export async function poolWorker(
         value = error;
       }
       const now = performance.now();
+      // Published before RUNNING is cleared: a chunk is always either running or finished to the pool.
+      Atomics.store(status, FINISHED, id);
       Atomics.store(status, RUNNING, 0);
       completed++;
       results.push([id, ok, value, now - started]);

@@ -615,6 +615,16 @@ export function childExit(p: Process): Promise<ExitStatus> {
 }
 
 /**
+ * Forgets a child that has ended, as join() does: the package's own watchers (a pool replacing
+ * its workers) call it when they see the end, so ended children are not kept for the program's life.
+ * @internal
+ */
+export function forgetChild(p: Process): void {
+  const popen = internals.get(p)?.popen;
+  if (popen && popen.poll() !== null) children.delete(p);
+}
+
+/**
  * Keeps (or stops keeping) the event loop alive for a daemon child while the package awaits it.
  * @internal
  */

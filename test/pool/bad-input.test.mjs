@@ -6,7 +6,7 @@
 // test_imap_unordered_handle_iterable_exception, test_map_handle_iterable_exception).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Event, PicklingError, Pool, ProcessError, RemoteError, ThreadPool, getContext } from '../../dist/index.js';
+import { Event, PicklingError, Pool, ProcessError, RemoteError, ThreadPool, activeChildren, cpuCount, getContext } from '../../dist/index.js';
 import { forEachMethod, runnableMethods, within } from '../helpers/methods.mjs';
 import { add, identity, makeLocalMoney, square, total } from '../fixtures/pool/tasks.mjs';
 import { makePool } from '../fixtures/pool/faults.mjs';
@@ -33,6 +33,19 @@ describe('constructor arguments are checked before any worker starts (test_make_
     assert.throws(() => new Pool('2'), TypeError);
     assert.throws(() => new ThreadPool(0), RangeError);
     assert.throws(() => new (getContext('spawn').Pool)(0), RangeError);
+  });
+
+  test('more workers than the bound (1024, or the CPUs if more) is a RangeError, before any worker starts', () => {
+    const most = Math.max(1024, cpuCount());
+    const before = activeChildren().length;
+    for (const make of [() => new Pool(1e6), () => new Pool({ processes: most + 1 }), () => new ThreadPool(most + 1), () => new (getContext('spawn').Pool)(1e6)]) {
+      assert.throws(make, (error) => {
+        assert.ok(error instanceof RangeError, `${error}`);
+        assert.match(error.message, new RegExp(`at most ${most} \\(got \\d+\\)`));
+        return true;
+      });
+    }
+    assert.equal(activeChildren().length, before, 'no worker started');
   });
 
   test('maxTasksPerChild must be a positive integer or null', () => {

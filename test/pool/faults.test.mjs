@@ -2,7 +2,8 @@
 // SIGKILLed from outside, calls process.exit, or throws asynchronously while holding a task fails
 // exactly that task with WorkerLostError (exit code / signal); tasks queued behind it run
 // elsewhere, a replacement starts, and the pool keeps serving. Also CPython's test_terminate
-// (terminate() with many pending tasks returns promptly, rejecting them) and a failing
+// (terminate() with many pending tasks returns promptly, rejecting them; so does a task that
+// never settles or loops on the CPU) and a failing
 // initializer (the pool is broken, calls fail instead of hanging). A result the parent cannot
 // rebuild fails its own task (CPython's pool hangs: gh-79492), and a task function whose module
 // fails to load in the worker fails each of its calls.
@@ -13,7 +14,7 @@ import { Event, PicklingError, ProcessError, Queue, RemoteError, WorkerLostError
 import { forEachMethod, within, PROCESS_METHODS } from '../helpers/methods.mjs';
 import { pidAlive } from '../helpers/run-script.mjs';
 import { badInit, exitWith, slowSquare, square } from '../fixtures/pool/tasks.mjs';
-import { announceAndExit, announceAndRejectLater, announceAndThrowLater, announceAndWait } from '../fixtures/pool/faults.mjs';
+import { announceAndExit, announceAndRejectLater, announceAndThrowLater, announceAndWait, neverSettle, spinForever } from '../fixtures/pool/faults.mjs';
 import { holdUntil } from '../fixtures/pool/dispatch.mjs';
 import { describeItem, throwWithWorkerOnly, workerOnlyIfOdd } from '../fixtures/pool/registered-in-workers.mjs';
 import { greet, Refused } from '../fixtures/pool/refuses-workers.mjs';
@@ -210,6 +211,27 @@ forEachMethod((ctx, method) => {
       assert.deepEqual(await stream.next(), { value: undefined, done: true }, 'the iteration is over');
       if (method !== 'thread') for (const pid of pids) assert.equal(pidAlive(pid), false, `worker ${pid} ended`);
       await pool.terminate(); // a second terminate is harmless
+    } finally {
+      await within(pool.terminate(), 10_000, 'pool.terminate()');
+    }
+  });
+
+  test('terminate() with a never-settling and a CPU-looping task ends every worker and rejects running and queued tasks', async () => {
+    const pool = new ctx.Pool(2);
+    const waiting = new Event();
+    const spinning = new Event();
+    try {
+      const workers = [...pool.workers];
+      const running = [pool.applyAsync(neverSettle, [waiting]), pool.applyAsync(spinForever, [spinning])];
+      const queued = pool.mapAsync(square, range(10), { chunksize: 1 });
+      await within(Promise.all([waiting.wait(), spinning.wait()]), 20_000, 'both tasks running');
+      await within(pool.terminate(), 10_000, 'terminate with a task stuck on the CPU');
+      for (const r of [...running, queued]) await assert.rejects(within(r.get(), 5_000, 'a pending result'), /Pool was terminated/);
+      assert.equal(pool.workers.length, 0);
+      for (const w of workers) {
+        assert.equal(w.isAlive(), false, `${w.name} ended`);
+        if (method !== 'thread') assert.equal(pidAlive(w.pid), false, `worker ${w.pid} ended`);
+      }
     } finally {
       await within(pool.terminate(), 10_000, 'pool.terminate()');
     }

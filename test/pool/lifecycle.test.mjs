@@ -3,7 +3,7 @@
 // maxTasksPerChild replaces workers and loses nothing (test_maxtasksperchild,
 // test_pool_worker_lifetime, test_pool_worker_lifetime_early_close); and at program level: an idle
 // pool does not keep the program alive, task arguments are released after their call
-// (test_release_task_refs), GC of an unclosed running pool warns once (test_resource_warning).
+// (test_release_task_refs), ended workers are released, GC of an unclosed running pool warns once (test_resource_warning).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -194,6 +194,15 @@ describe('programs using a pool', () => {
       const { code, stdout, stderr } = await runScript(fixture('programs.mjs'), { execArgv: ['--expose-gc'], args: ['release-refs', method], timeout: 20_000 });
       assert.equal(code, 0, stderr);
       assert.deepEqual(JSON.parse(stdout.trim()), { ok: true, alive: 0, total: 40 });
+    });
+
+    test('workers replaced after maxTasksPerChild are released once they ended (not kept for the program\'s life)', async () => {
+      const { code, stdout, stderr } = await runScript(fixture('programs.mjs'), { execArgv: ['--expose-gc'], args: ['released-workers', method], timeout: 30_000 });
+      assert.equal(code, 0, stderr);
+      const seen = JSON.parse(stdout.trim());
+      // Eight tasks, one per worker; a replacement may still be starting when the next is noted.
+      assert.ok(seen.workers >= 5, `workers seen: ${seen.workers}`);
+      assert.deepEqual(seen.kept, [], 'ended workers still referenced');
     });
 
     test('garbage collection of unclosed running pools warns once (test_resource_warning)', async () => {
