@@ -168,6 +168,13 @@ class FdSource implements SyncByteSource {
  */
 export const kCheckFirstMessage = Symbol('mp.checkFirstMessage');
 
+/**
+ * @internal `connection[kQuietReads](true)`: reads waiting on this connection do not keep the
+ * program alive (a Listener's handshake in the background; an accept() that waits for it keeps
+ * the program alive by itself).
+ */
+export const kQuietReads = Symbol('mp.quietReads');
+
 type ConnectionState =
   | { kind: 'fd'; fd: number; readable: boolean; writable: boolean }
   | { kind: 'shared'; address: string; id: number; readable: boolean; writable: boolean }
@@ -669,6 +676,15 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     if (this.#closed) throw this.#refusal ?? closedError();
   }
 
+  #quietReads = false;
+
+  /** @internal See kQuietReads. */
+  [kQuietReads](quiet: boolean): void {
+    this.#quietReads = quiet;
+    if (quiet) this.#socket.unref();
+    else if (this.#pendingCount > 0 && !this.#socket.destroyed) this.#socket.ref();
+  }
+
   /** @internal See kCheckFirstMessage. */
   [kCheckFirstMessage](check: (message: Buffer) => Error | null): void {
     this.#firstCheck = check;
@@ -738,7 +754,7 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     if (socket.destroyed) return;
     const handle = handleOf(socket);
     if (this.#pendingCount > 0) {
-      socket.ref();
+      if (!this.#quietReads) socket.ref();
       socket.resume();
       // Undo a stop below (the stream may not ask the handle again by itself).
       if (handle && handle.reading === false && typeof handle.readStart === 'function' && !socket.connecting) {
