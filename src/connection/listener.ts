@@ -100,6 +100,25 @@ export const HANDSHAKE_TIMEOUT = 20_000;
 /** @internal Handshakes running at once by default. */
 export const MAX_HANDSHAKES = 32;
 
+/** Whether a bound host is a loopback address (only this machine can connect). */
+function isLoopback(host: string): boolean {
+  const v4 = host.startsWith('::ffff:') ? host.slice(7) : host;
+  return v4.startsWith('127.') || host === '::1' || host === 'localhost';
+}
+
+let warnedOpenListener = false;
+
+/** Warns once per process: a listener anyone on the network can send messages to. */
+function warnUnauthenticated(address: { host: string; port: number }): void {
+  if (warnedOpenListener) return;
+  warnedOpenListener = true;
+  process.emitWarning(
+    `a Listener on ${address.host}:${address.port} has no authkey: anyone who can reach this port can connect and send ` +
+      'messages that recv() reads. Pass { authkey } to the Listener and to Client(), or listen on a loopback address.',
+    { type: 'SecurityWarning', code: 'MPTS_LISTENER_NO_AUTHKEY' },
+  );
+}
+
 type Parsed =
   | { family: 'AF_INET' | 'AF_INET6'; host: string; port: number }
   | { family: 'AF_UNIX'; path: string };
@@ -394,6 +413,7 @@ export class Listener implements AsyncDisposable {
       }
       this.#fd = bound.fd;
       this.#address = Object.freeze({ host: bound.host, port: bound.port });
+      if (this.#authkey === undefined && !isLoopback(bound.host)) warnUnauthenticated(this.#address);
     }
   }
 
