@@ -845,18 +845,26 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
   /** Removes and returns `count` bytes after skipping `skip` bytes. */
   #take(skip: number, count: number): Buffer {
     const total = skip + count;
-    let spanned = 0;
-    let size = 0;
-    while (size < total) size += this.#chunks[spanned++]!.length;
-    const last = this.#chunks[spanned - 1]!;
-    const over = size - total;
-    const parts = this.#chunks.slice(0, spanned);
-    parts[spanned - 1] = last.subarray(0, last.length - over);
-    // Joined before anything is removed: if the memory for the whole message is not there, the
-    // bytes stay buffered and the next read starts at the same header.
-    const whole = parts.length === 1 ? parts[0]! : joinMessage(parts, total);
-    if (over > 0) this.#chunks.splice(0, spanned, last.subarray(last.length - over));
-    else this.#chunks.splice(0, spanned);
+    const first = this.#chunks[0]!;
+    let whole: Buffer;
+    if (first.length >= total) {
+      whole = first.length === total ? first : first.subarray(0, total);
+      if (first.length === total) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(total);
+    } else {
+      let spanned = 0;
+      let size = 0;
+      while (size < total) size += this.#chunks[spanned++]!.length;
+      const last = this.#chunks[spanned - 1]!;
+      const over = size - total;
+      const parts = this.#chunks.slice(0, spanned);
+      parts[spanned - 1] = last.subarray(0, last.length - over);
+      // Joined before anything is removed: if the memory for the whole message is not there, the
+      // bytes stay buffered and the next read starts at the same header.
+      whole = joinMessage(parts, total);
+      if (over > 0) this.#chunks.splice(0, spanned, last.subarray(last.length - over));
+      else this.#chunks.splice(0, spanned);
+    }
     this.#buffered -= total;
     this.#lastSmall = count < DIRECT_READ;
     // A small message does not keep a whole read slab alive: it gets its own copy.

@@ -137,6 +137,33 @@ describe('before authentication', needsAddon, () => {
     });
   }
 
+  it('50 connections sending 4 KiB of random bytes: each fails with AuthenticationError, and a good client is served', async () => {
+    const { randomBytes } = await import('node:crypto');
+    const listener = track(new Listener({ host: '127.0.0.1', port: 0 }, { authkey: key }));
+    const failures = [];
+    let served;
+    const serving = (async () => {
+      while (served === undefined) {
+        try {
+          served = await listener.accept();
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+    })();
+    const peers = await Promise.all(Array.from({ length: 50 }, () => silentPeer(listener.address)));
+    for (const peer of peers) peer.socket.write(randomBytes(4096));
+    await within(Promise.all(peers.map((peer) => peer.ended)), 10_000, 'every garbage connection closed');
+    const client = await within(Client(listener.address, { authkey: key }), 5_000, 'the good Client');
+    await within(serving, 5_000, 'the accept loop');
+    served.send('welcome');
+    assert.equal(await within(client.recv(), 5_000, 'recv'), 'welcome');
+    assert.ok(failures.length >= 1 && failures.length <= 50, `${failures.length} failures`);
+    assert.ok(failures.every((error) => error instanceof AuthenticationError), String(failures.find((error) => !(error instanceof AuthenticationError))));
+    client.close();
+    served.close();
+  });
+
   it('a reply recorded from one handshake is refused in another (a fresh challenge each time)', async () => {
     const listener = track(new Listener({ host: '127.0.0.1', port: 0 }, { authkey: key }));
     const challengeOf = (bytes) => bytes.subarray(4 + '#CHALLENGE#'.length);
