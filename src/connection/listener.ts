@@ -498,7 +498,10 @@ export class Listener implements AsyncDisposable {
     });
   }
 
-  /** Stops listening (idempotent), rejects pending accepts and removes a Unix socket file this process bound. */
+  /**
+   * Stops listening (idempotent), rejects pending accepts, closes the connections still in their
+   * handshake or not yet accepted, and removes a Unix socket file this process bound.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

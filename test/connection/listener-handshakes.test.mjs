@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 
-import { AuthenticationError, Client, Listener, Pipe } from '../../dist/index.js';
+import { AuthenticationError, Client, EOFError, Listener, Pipe } from '../../dist/index.js';
 import { createResponse } from '../../dist/connection/auth.js';
 import { needsAddon, within } from '../helpers/methods.mjs';
 
@@ -105,6 +105,28 @@ describe('handshakes side by side', needsAddon, () => {
     assert.deepEqual(peers.map((peer) => peer.isClosed()), [true, true, true, false, false, false]);
     assert.throws(() => new Listener({ host: '127.0.0.1', port: 0 }, { maxHandshakes: 0 }), RangeError);
     assert.throws(() => new Listener({ host: '127.0.0.1', port: 0 }, { maxHandshakes: 1.5 }), TypeError);
+  });
+
+  it('close() closes the connections still in their handshake and those not yet accepted', async () => {
+    const listener = new Listener({ host: '127.0.0.1', port: 0 }, { authkey: key });
+    const accepting = listener.accept();
+    const silent = await silentPeer(listener.address);
+    // Two clients at once: one goes to the accept, the other completes its handshake and waits for the next.
+    const [client, other] = await within(
+      Promise.all([Client(listener.address, { authkey: key }), Client(listener.address, { authkey: key })]),
+      5_000,
+      'two Clients',
+    );
+    const served = await within(accepting, 5_000, 'accept');
+    served.send('served');
+    await listener.close();
+    await within(silent.ended, 5_000, 'close of the connection in its handshake');
+    // The accepted one is served; the other was closed with the listener.
+    const outcomes = await within(Promise.allSettled([client.recv(), other.recv()]), 5_000, 'recv');
+    assert.deepEqual(outcomes.map((o) => o.status).sort(), ['fulfilled', 'rejected']);
+    assert.equal(outcomes.find((o) => o.status === 'fulfilled').value, 'served');
+    assert.ok(outcomes.find((o) => o.status === 'rejected').reason instanceof EOFError);
+    for (const end of [served, client, other]) end.close();
   });
 
   it('a handshake that completes while no accept waits is handed to the next accept()', async () => {
