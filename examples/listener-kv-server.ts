@@ -69,8 +69,8 @@ if (isMain(import.meta)) {
   if (!process.env.KV_AUTHKEY) console.log(`No KV_AUTHKEY given: clients need KV_AUTHKEY=${key}`);
 
   // Bound and listening once the constructor returns; port 0 becomes the port the OS picked.
-  // accept() includes the client's handshake, one client at a time: a bound on it keeps a client
-  // that connects and says nothing from holding up the others for long.
+  // accept() returns a client that completed its handshake; handshakes run side by side, so a
+  // client that connects and says nothing holds up no other, and the bound closes its connection.
   const listener = new Listener({ host: HOST, port }, { authkey: Buffer.from(key), handshakeTimeout: 5_000 });
   const store = new Map<string, unknown>();
   const stats = { requests: 0, clients: 0, refused: 0 };
@@ -86,8 +86,8 @@ if (isMain(import.meta)) {
         connection = await listener.accept();
       } catch (error) {
         if (listener.closed) break;
-        // A client with the wrong key (or one that never finishes the handshake) fails its own
-        // accept(); the listener itself is fine and keeps serving the others.
+        // A client with the wrong key (or one that never finishes the handshake) fails the
+        // accept() waiting then; the listener itself is fine and keeps serving the others.
         if (error instanceof AuthenticationError || error instanceof TimeoutError) {
           stats.refused++;
           const { host, port: from } = listener.lastAccepted as { host: string; port: number };

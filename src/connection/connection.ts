@@ -102,6 +102,35 @@ export function socketFromFd(fd: number, allowHalfOpen = true): Socket {
   return mark(new Socket(options as ConstructorParameters<typeof Socket>[0]));
 }
 
+/**
+ * The buffer for a whole message of `length` bytes. When the memory is not there (an
+ * address-space limit), the read fails with a ProcessError saying so; callers allocate before
+ * they take any byte, so the message stays unread and the stream keeps its place.
+ */
+function messageBuffer(length: number): Buffer {
+  try {
+    return Buffer.allocUnsafe(length);
+  } catch (error) {
+    throw noRoomError(length, error);
+  }
+}
+
+/** `parts` joined into one buffer of `length` bytes (see messageBuffer for a failure). */
+function joinMessage(parts: Buffer[], length: number): Buffer {
+  try {
+    return Buffer.concat(parts, length);
+  } catch (error) {
+    throw noRoomError(length, error);
+  }
+}
+
+function noRoomError(length: number, cause: unknown): ProcessError {
+  return new ProcessError(
+    `cannot allocate ${length} bytes for the next message (${(cause as Error).message}); it stays unread, for a later read to try again`,
+    { cause },
+  );
+}
+
 interface StreamHandle {
   fd?: number;
   reading?: boolean;
@@ -138,6 +167,13 @@ class FdSource implements SyncByteSource {
  * meeting a listener's authentication challenge).
  */
 export const kCheckFirstMessage = Symbol('mp.checkFirstMessage');
+
+/**
+ * @internal `connection[kQuietReads](true)`: reads waiting on this connection do not keep the
+ * program alive (a Listener's handshake in the background; an accept() that waits for it keeps
+ * the program alive by itself).
+ */
+export const kQuietReads = Symbol('mp.quietReads');
 
 type ConnectionState =
   | { kind: 'fd'; fd: number; readable: boolean; writable: boolean }
@@ -640,6 +676,15 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     if (this.#closed) throw this.#refusal ?? closedError();
   }
 
+  #quietReads = false;
+
+  /** @internal See kQuietReads. */
+  [kQuietReads](quiet: boolean): void {
+    this.#quietReads = quiet;
+    if (quiet) this.#socket.unref();
+    else if (this.#pendingCount > 0 && !this.#socket.destroyed) this.#socket.ref();
+  }
+
   /** @internal See kCheckFirstMessage. */
   [kCheckFirstMessage](check: (message: Buffer) => Error | null): void {
     this.#firstCheck = check;
@@ -709,7 +754,7 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     if (socket.destroyed) return;
     const handle = handleOf(socket);
     if (this.#pendingCount > 0) {
-      socket.ref();
+      if (!this.#quietReads) socket.ref();
       socket.resume();
       // Undo a stop below (the stream may not ask the handle again by itself).
       if (handle && handle.reading === false && typeof handle.readStart === 'function' && !socket.connecting) {
@@ -799,23 +844,29 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
 
   /** Removes and returns `count` bytes after skipping `skip` bytes. */
   #take(skip: number, count: number): Buffer {
-    let total = skip + count;
-    const parts: Buffer[] = [];
-    while (total > 0) {
-      const chunk = this.#chunks[0]!;
-      if (chunk.length <= total) {
-        parts.push(chunk);
-        this.#chunks.shift();
-        total -= chunk.length;
-      } else {
-        parts.push(chunk.subarray(0, total));
-        this.#chunks[0] = chunk.subarray(total);
-        total = 0;
-      }
+    const total = skip + count;
+    const first = this.#chunks[0]!;
+    let whole: Buffer;
+    if (first.length >= total) {
+      whole = first.length === total ? first : first.subarray(0, total);
+      if (first.length === total) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(total);
+    } else {
+      let spanned = 0;
+      let size = 0;
+      while (size < total) size += this.#chunks[spanned++]!.length;
+      const last = this.#chunks[spanned - 1]!;
+      const over = size - total;
+      const parts = this.#chunks.slice(0, spanned);
+      parts[spanned - 1] = last.subarray(0, last.length - over);
+      // Joined before anything is removed: if the memory for the whole message is not there, the
+      // bytes stay buffered and the next read starts at the same header.
+      whole = joinMessage(parts, total);
+      if (over > 0) this.#chunks.splice(0, spanned, last.subarray(last.length - over));
+      else this.#chunks.splice(0, spanned);
     }
-    this.#buffered -= skip + count;
+    this.#buffered -= total;
     this.#lastSmall = count < DIRECT_READ;
-    const whole = parts.length === 1 ? parts[0]! : Buffer.concat(parts, skip + count);
     // A small message does not keep a whole read slab alive: it gets its own copy.
     if (count < DIRECT_READ && whole.buffer.byteLength === READ_SLAB) return Buffer.from(whole.subarray(skip));
     return whole.subarray(skip);
@@ -961,7 +1012,7 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
    * rest is read from the kernel into place whenever it has some (the socket fills in otherwise).
    */
   #readLarge(header: { headerSize: number; length: number }, signal: AbortSignal | undefined): Promise<Buffer> {
-    const target = Buffer.allocUnsafe(header.length);
+    const target = messageBuffer(header.length);
     return this.#fillLarge(target, this.#takeInto(header.headerSize, target, 0), signal);
   }
 
@@ -1018,8 +1069,20 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
       this.#badMessageLength();
     }
     if (length === 0) return Buffer.alloc(0);
-    const large = length >= DIRECT_READ && length <= DIRECT_READ_MAX;
-    const body = Buffer.allocUnsafe(length);
+    if (length > DIRECT_READ_MAX) {
+      // Past the direct range (or a bogus header): the usual path gathers the body as it comes,
+      // so memory grows only with the bytes that really arrive.
+      this.#unshiftBytes(Buffer.from(head));
+      return null;
+    }
+    const large = length >= DIRECT_READ;
+    let body: Buffer;
+    try {
+      body = messageBuffer(length);
+    } catch (error) {
+      this.#unshiftBytes(Buffer.from(head));
+      throw error;
+    }
     const got = Math.max(0, this.#readNow(source, body, 0, length, 0));
     if (got === length) return body;
     if (large) return { target: body, filled: got };
@@ -1216,7 +1279,7 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
   /** The blocking form of #readLarge: the message's bytes go straight into one buffer. */
   #readLargeSync(header: { headerSize: number; length: number }): Buffer {
     this.#syncSource();
-    const target = Buffer.allocUnsafe(header.length);
+    const target = messageBuffer(header.length);
     return this.#fillLargeSync(target, this.#takeInto(header.headerSize, target, 0));
   }
 

@@ -16,7 +16,7 @@ import { refuseTimeout, validateSignal } from '../internal/validate.js';
 import { native, nativeStatus, type NativeError } from '../internal/native.js';
 import { abortError } from '../synchronize/futex.js';
 import { answerChallenge, checkAuthkey, deliverChallenge } from './auth.js';
-import { Connection, socketFromFd } from './connection.js';
+import { Connection, kQuietReads, socketFromFd } from './connection.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 
 /**
@@ -63,14 +63,22 @@ export interface ListenerOptions {
   authkey?: Uint8Array | null;
   /**
    * Milliseconds a connecting client has to complete the handshake (default 20000, the value of
-   * CPython's CONNECTION_TIMEOUT; null or Infinity: no bound). Past it, that accept() rejects with
-   * `TimeoutError` (not `AuthenticationError`, which means a wrong key or a peer that does not
-   * speak the protocol) and the connection is closed; the listener keeps serving. CPython's socket
+   * CPython's CONNECTION_TIMEOUT; null or Infinity: no bound). Past it, the connection is closed
+   * and the oldest waiting accept() rejects with `TimeoutError` (not `AuthenticationError`, which
+   * means a wrong key or a peer that does not speak the protocol); the listener keeps serving,
+   * and other handshakes run meanwhile (see `maxHandshakes`). CPython's socket
    * `Listener.accept()` has no bound at all (CONNECTION_TIMEOUT only bounds Windows pipe clients
    * connecting): a silent client blocks it for good, and a timeout set on its socket would raise
    * `TimeoutError` (socket.timeout) out of the handshake, unwrapped, as here.
    */
   handshakeTimeout?: number | null;
+  /**
+   * How many handshakes run at once (default 32). Handshakes run side by side as connections
+   * come, so a client that stays silent (or sends a byte now and then) delays nobody; when this
+   * many are running and another connection comes, the oldest handshake is dropped (its
+   * connection closed, no accept() told), so memory stays bounded whatever peers do.
+   */
+  maxHandshakes?: number;
 }
 
 /**
@@ -79,15 +87,37 @@ export interface ListenerOptions {
  */
 export interface AcceptOptions {
   /**
-   * Cancels the accept: it rejects with AbortError. While it waits for a connection, nothing is
+   * Cancels the accept: it rejects with AbortError. Once no accept waits, no more connections are
    * taken (a connection that comes later is left for the next accept, here or in a process the
-   * listener was passed to); during the handshake, that connection is closed.
+   * listener was passed to); handshakes already running go on, and a connection that completes
+   * its handshake waits for the next accept() here.
    */
   signal?: AbortSignal;
 }
 
 /** @internal CPython's CONNECTION_TIMEOUT, in milliseconds. */
 export const HANDSHAKE_TIMEOUT = 20_000;
+/** @internal Handshakes running at once by default. */
+export const MAX_HANDSHAKES = 32;
+
+/** Whether a bound host is a loopback address (only this machine can connect). */
+function isLoopback(host: string): boolean {
+  const v4 = host.startsWith('::ffff:') ? host.slice(7) : host;
+  return v4.startsWith('127.') || host === '::1' || host === 'localhost';
+}
+
+let warnedOpenListener = false;
+
+/** Warns once per process: a listener anyone on the network can send messages to. */
+function warnUnauthenticated(address: { host: string; port: number }): void {
+  if (warnedOpenListener) return;
+  warnedOpenListener = true;
+  process.emitWarning(
+    `a Listener on ${address.host}:${address.port} has no authkey: anyone who can reach this port can connect and send ` +
+      'messages that recv() reads. Pass { authkey } to the Listener and to Client(), or listen on a loopback address.',
+    { type: 'SecurityWarning', code: 'MPTS_LISTENER_NO_AUTHKEY' },
+  );
+}
 
 type Parsed =
   | { family: 'AF_INET' | 'AF_INET6'; host: string; port: number }
@@ -188,7 +218,7 @@ function checkTimeout(value: unknown, name: string): number | null {
  * Runs a handshake on a new connection, bounded by `timeout` milliseconds (null: no bound) and
  * cancelled by `signal` (AbortError). Whatever fails, the connection is closed; errors that are
  * not already AuthenticationError (the peer hung up, an oversized or truncated frame) become
- * one, with the original as cause.
+ * one, with the original as cause. `quiet`: its timer does not keep the program alive.
  * @internal
  */
 export async function authenticate(
@@ -196,6 +226,7 @@ export async function authenticate(
   steps: () => Promise<void>,
   timeout: number | null,
   signal?: AbortSignal,
+  quiet = false,
 ): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   let unwatch: (() => void) | undefined;
@@ -205,6 +236,7 @@ export async function authenticate(
         () => reject(new TimeoutError(`the peer did not complete the authentication handshake within ${timeout} ms`)),
         timeout,
       );
+      if (quiet) timer.unref();
     }
     if (signal) unwatch = onAbort(signal, () => reject(abortError(signal)));
   });
@@ -230,8 +262,22 @@ type ListenerState = {
   family: Family;
   authkey: Uint8Array | null;
   handshakeTimeout: number | null;
+  maxHandshakes: number;
   backlog: number;
 };
+
+/** A connection ready for accept() (authenticated when the listener has a key), and its peer's address. */
+interface Accepted {
+  connection: Connection;
+  peer: BoundAddress;
+}
+
+/** A waiting accept() call. */
+interface Waiter {
+  resolve(accepted: Accepted): void;
+  /** `peer`: the address of the connection that failed, if one did (it becomes lastAccepted, as CPython's). */
+  reject(error: Error, peer?: BoundAddress): void;
+}
 
 /** Set while the constructor adopts a listening socket that came from another process. */
 let adopting: { fd: number; address: BoundAddress; family: Family } | undefined;
@@ -244,8 +290,9 @@ let adopting: { fd: number; address: BoundAddress; family: Family } | undefined;
  *
  * As CPython's, the socket is bound and listening once the constructor returns, and
  * {@link Listener.address | address} is the bound address (port 0 gives the real port). Unlike
- * CPython's, {@link Listener.accept | accept()} returns a Promise, and a client has
- * `handshakeTimeout` ms to authenticate. Sent to a child (as a Process argument), a Listener
+ * CPython's, {@link Listener.accept | accept()} returns a Promise, a client has
+ * `handshakeTimeout` ms to authenticate, and handshakes run side by side (a silent client holds
+ * up no other). Sent to a child (as a Process argument), a Listener
  * arrives there listening on the same socket: the child's `accept()` takes connections too.
  *
  * @category Communication
@@ -277,12 +324,16 @@ export class Listener implements AsyncDisposable {
   readonly #family: Family;
   readonly #authkey: Uint8Array | undefined;
   readonly #handshakeTimeout: number | null;
+  readonly #maxHandshakes: number;
   /** A filesystem socket path to unlink on close (only the process that bound it does). */
   #unlinkPath: string | undefined;
   #closed = false;
-  /** Connections taken from the kernel beyond the accepts that asked for them, oldest first. */
-  readonly #arrived: net.Socket[] = [];
-  readonly #waiting: Array<{ resolve: (socket: net.Socket) => void; reject: (error: Error) => void }> = [];
+  /** Handshakes running, oldest first (the first to go when the bound is reached). */
+  readonly #handshaking = new Set<AbortController>();
+  /** Connections ready (authenticated if there is a key) that no accept has taken yet, oldest first. */
+  readonly #ready: Accepted[] = [];
+  /** The accept() calls waiting, oldest first. */
+  readonly #waiting: Waiter[] = [];
   #lastAccepted: BoundAddress | null = null;
 
   /**
@@ -299,8 +350,11 @@ export class Listener implements AsyncDisposable {
       throw new TypeError(`Listener options must be an object: for CPython's Listener(address, '${options}') pass { family: '${options}' }`);
     }
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
-    const { family, backlog = 1, handshakeTimeout = HANDSHAKE_TIMEOUT } = options;
+    const { family, backlog = 1, handshakeTimeout = HANDSHAKE_TIMEOUT, maxHandshakes = MAX_HANDSHAKES } = options;
     if (typeof backlog !== 'number' || !Number.isInteger(backlog)) throw new TypeError('backlog must be an integer');
+    if (typeof maxHandshakes !== 'number' || !Number.isInteger(maxHandshakes)) throw new TypeError('maxHandshakes must be an integer');
+    if (maxHandshakes < 1) throw new RangeError('maxHandshakes must be at least 1');
+    this.#maxHandshakes = maxHandshakes;
     this.#authkey = checkAuthkey(options.authkey);
     this.#handshakeTimeout = checkTimeout(handshakeTimeout, 'handshakeTimeout');
     const queue = Math.max(0, backlog);
@@ -359,6 +413,7 @@ export class Listener implements AsyncDisposable {
       }
       this.#fd = bound.fd;
       this.#address = Object.freeze({ host: bound.host, port: bound.port });
+      if (this.#authkey === undefined && !isLoopback(bound.host)) warnUnauthenticated(this.#address);
     }
   }
 
@@ -384,9 +439,13 @@ export class Listener implements AsyncDisposable {
 
   /**
    * Waits for the next connection and, with an authkey, authenticates it (challenge, then
-   * answer, as CPython's accept). A failed or timed-out handshake rejects this call (an
-   * AuthenticationError, or a TimeoutError after `handshakeTimeout`) and closes that
-   * connection; the listener keeps serving.
+   * answer, as CPython's accept). While an accept() waits, connections are taken from the kernel
+   * as they come and their handshakes run side by side (at most `maxHandshakes` at once, the
+   * oldest dropped first): this call resolves with the first connection to complete its
+   * handshake, so a silent or slow client holds up no other. A handshake that fails while an
+   * accept() waits rejects the oldest waiting call (an AuthenticationError, or a TimeoutError
+   * after `handshakeTimeout`) and its connection is closed; the listener keeps serving. One that
+   * fails while no accept() waits is closed and not reported.
    */
   async accept(options?: AcceptOptions): Promise<Connection> {
     if (typeof options === 'number') {
@@ -400,44 +459,56 @@ export class Listener implements AsyncDisposable {
     const signal = validateSignal(options?.signal);
     if (this.#closed) throw new ProcessError('listener is closed');
     if (signal?.aborted) throw abortError(signal);
-    const socket = await this.#next(signal);
-    if (signal?.aborted) {
-      // Aborted in the same turn the connection came: it stays for the next accept (unless the
-      // listener closed meanwhile, which has let go of what had arrived).
-      if (this.#closed) {
-        socket.destroy();
-      } else {
-        this.#arrived.unshift(socket);
-        socket.unref();
-      }
-      throw abortError(signal);
+    const ready = this.#ready.shift();
+    if (ready !== undefined) {
+      this.#lastAccepted = ready.peer;
+      return ready.connection;
     }
-    this.#lastAccepted =
-      this.#family === 'AF_UNIX'
-        ? ''
-        : Object.freeze({ host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 });
-    const connection = new Connection(ownSocket(socket));
-    const authkey = this.#authkey;
-    if (authkey !== undefined) {
-      await authenticate(
-        connection,
-        async () => {
-          await deliverChallenge(connection, authkey);
-          await answerChallenge(connection, authkey);
+    return new Promise<Connection>((resolve, reject) => {
+      let unwatch: (() => void) | undefined;
+      const waiter: Waiter = {
+        resolve: (accepted) => {
+          unwatch?.();
+          this.#lastAccepted = accepted.peer;
+          resolve(accepted.connection);
         },
-        this.#handshakeTimeout,
-        signal,
-      );
-    }
-    return connection;
+        reject: (error, peer) => {
+          unwatch?.();
+          if (peer !== undefined) this.#lastAccepted = peer;
+          reject(error);
+        },
+      };
+      this.#waiting.push(waiter);
+      if (signal) {
+        unwatch = onAbort(signal, () => {
+          const at = this.#waiting.indexOf(waiter);
+          if (at < 0) return;
+          this.#waiting.splice(at, 1);
+          // Nobody waits here any more: new connections stay in the kernel's queue.
+          if (this.#waiting.length === 0) this.#stopAccepting();
+          reject(abortError(signal));
+        });
+      }
+      try {
+        this.#startAccepting();
+      } catch (error) {
+        this.#waiting.splice(this.#waiting.indexOf(waiter), 1);
+        waiter.reject(error as Error);
+      }
+    });
   }
 
-  /** Stops listening (idempotent), rejects pending accepts and removes a Unix socket file this process bound. */
+  /**
+   * Stops listening (idempotent), rejects pending accepts, closes the connections still in their
+   * handshake or not yet accepted, and removes a Unix socket file this process bound.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopAccepting();
-    for (const socket of this.#arrived.splice(0)) socket.destroy();
+    for (const handshake of [...this.#handshaking]) handshake.abort();
+    this.#handshaking.clear();
+    for (const ready of this.#ready.splice(0)) ready.connection.close();
     const error = new ProcessError('listener is closed');
     for (const waiter of this.#waiting.splice(0)) waiter.reject(error);
     try {
@@ -483,6 +554,7 @@ export class Listener implements AsyncDisposable {
         family: this.#family,
         authkey: this.#authkey === undefined ? null : Uint8Array.from(this.#authkey),
         handshakeTimeout: this.#handshakeTimeout,
+        maxHandshakes: this.#maxHandshakes,
         backlog: this.#backlog,
       },
     };
@@ -495,48 +567,78 @@ export class Listener implements AsyncDisposable {
       socket.destroy();
       return;
     }
-    const waiter = this.#waiting.shift();
-    if (waiter) {
-      waiter.resolve(socket);
-    } else {
-      socket.unref();
-      this.#arrived.push(socket);
+    const peer: BoundAddress =
+      this.#family === 'AF_UNIX' ? '' : Object.freeze({ host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 });
+    let connection: Connection;
+    try {
+      connection = new Connection(ownSocket(socket));
+    } catch (error) {
+      socket.destroy();
+      this.#failOldest(error as Error, peer);
+      return;
     }
-    if (this.#waiting.length === 0) this.#stopAccepting();
+    const authkey = this.#authkey;
+    if (authkey === undefined) {
+      this.#deliver({ connection, peer });
+      return;
+    }
+    this.#handshake(connection, peer, authkey);
   }
 
-  #next(signal: AbortSignal | undefined): Promise<net.Socket> {
-    const socket = this.#arrived.shift();
-    if (socket) return Promise.resolve(socket);
-    return new Promise<net.Socket>((resolve, reject) => {
-      let unwatch: (() => void) | undefined;
-      const waiter = {
-        resolve: (arrived: net.Socket) => {
-          unwatch?.();
-          resolve(arrived);
-        },
-        reject: (error: Error) => {
-          unwatch?.();
-          reject(error);
-        },
-      };
-      this.#waiting.push(waiter);
-      if (signal) {
-        unwatch = onAbort(signal, () => {
-          const at = this.#waiting.indexOf(waiter);
-          if (at >= 0) this.#waiting.splice(at, 1);
-          // Nobody waits here any more: new connections stay in the kernel's queue.
-          if (this.#waiting.length === 0) this.#stopAccepting();
-          reject(abortError(signal));
-        });
-      }
-      try {
-        this.#startAccepting();
-      } catch (error) {
-        this.#waiting.splice(this.#waiting.indexOf(waiter), 1);
-        waiter.reject(error as Error);
-      }
-    });
+  /** Authenticates a new connection in the background, dropping the oldest handshake at the bound. */
+  #handshake(connection: Connection, peer: BoundAddress, authkey: Uint8Array): void {
+    while (this.#handshaking.size >= this.#maxHandshakes) {
+      const oldest = this.#handshaking.values().next().value as AbortController;
+      this.#handshaking.delete(oldest);
+      oldest.abort();
+    }
+    const stop = new AbortController();
+    this.#handshaking.add(stop);
+    // A waiting accept() keeps the program alive (its server is listening); a handshake that
+    // no accept waits for does not.
+    connection[kQuietReads](true);
+    authenticate(
+      connection,
+      async () => {
+        await deliverChallenge(connection, authkey);
+        await answerChallenge(connection, authkey);
+      },
+      this.#handshakeTimeout,
+      stop.signal,
+      true,
+    ).then(
+      () => {
+        this.#handshaking.delete(stop);
+        connection[kQuietReads](false);
+        if (this.#closed || stop.signal.aborted) connection.close();
+        else this.#deliver({ connection, peer });
+      },
+      (error: unknown) => {
+        this.#handshaking.delete(stop);
+        // Dropped at the bound, or the listener closed: nobody is told.
+        if (this.#closed || stop.signal.aborted) return;
+        this.#failOldest(error as Error, peer);
+      },
+    );
+  }
+
+  /** Hands a ready connection to the oldest waiting accept, or keeps it for the next one. */
+  #deliver(accepted: Accepted): void {
+    const waiter = this.#waiting.shift();
+    if (waiter === undefined) {
+      this.#ready.push(accepted);
+      return;
+    }
+    if (this.#waiting.length === 0) this.#stopAccepting();
+    waiter.resolve(accepted);
+  }
+
+  /** A connection failed before it was ready: the oldest waiting accept says so (none waits: dropped). */
+  #failOldest(error: Error, peer: BoundAddress): void {
+    const waiter = this.#waiting.shift();
+    if (waiter === undefined) return;
+    if (this.#waiting.length === 0) this.#stopAccepting();
+    waiter.reject(error, peer);
   }
 
   /** Takes connections from the kernel (a pending accept keeps the process alive, as a blocking accept does). */
@@ -558,7 +660,7 @@ export class Listener implements AsyncDisposable {
   }
 
   #fail(error: Error): void {
-    for (const waiter of this.#waiting.splice(0)) waiter.reject(error);
+    for (const waiter of this.#waiting.splice(0)) waiter.reject(error, undefined);
     this.#stopAccepting();
   }
 
@@ -592,7 +694,12 @@ registerShareable('Listener', (state) => {
   const fd = s.socket.kind === 'fd' ? s.socket.fd : native().takeSharedFd(s.socket.address, s.socket.id);
   adopting = { fd, address: s.family === 'AF_UNIX' ? s.address : Object.freeze({ ...(s.address as { host: string; port: number }) }), family: s.family };
   try {
-    return new Listener(null, { authkey: s.authkey === null ? null : Buffer.from(s.authkey), handshakeTimeout: s.handshakeTimeout ?? Infinity, backlog: s.backlog });
+    return new Listener(null, {
+      authkey: s.authkey === null ? null : Buffer.from(s.authkey),
+      handshakeTimeout: s.handshakeTimeout ?? Infinity,
+      maxHandshakes: s.maxHandshakes,
+      backlog: s.backlog,
+    });
   } finally {
     adopting = undefined;
   }
