@@ -270,9 +270,10 @@ export class Condition {
       label = (label + 1) | 0;
       const slot = Condition.#slot(label);
       // The slot still holds the tokens of TOKEN_SLOTS labels ago that nobody took: meant for
-      // waiters killed inside wait() (a live one takes its token as soon as it runs). They are
-      // withdrawn, and those waiters count as not notified again: a later notify may go to them
-      // (so a live one, however late, is not left out), and no later waiter can take them.
+      // waiters killed inside wait() (a live one takes its token as soon as it runs, long before
+      // TOKEN_SLOTS new waiters came and were notified). They are withdrawn, and those waiters
+      // count as not notified again: no later waiter can take them, and a live waiter that had
+      // still not taken one waits for the next notify (this one may be it).
       const stale = Atomics.exchange(w, slot + 1, 0);
       Atomics.store(w, slot, label);
       Atomics.store(w, LABEL, label);

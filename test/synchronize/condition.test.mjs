@@ -376,6 +376,26 @@ forEachMethod((ctx) => {
       await notifyUnderLock(cond, 1);
       await Promise.all(runs);
       assert.deepEqual([...results], [1, 1]);
+      assert.equal(await woken.acquire({ timeout: 0 }), true, 'the second waiter woke');
+      // Many more notifications, each for a waiter that came after the last: a notification
+      // meant for the killed waiter is still never taken by a later one.
+      const one = RawArray('i', 1);
+      for (let i = 0; i < 40; i++) {
+        const run = sleeper(cond, sleeping, woken, 15_000, 'async', one, 0);
+        await untilSleeping(cond, sleeping, 1);
+        await notifyUnderLock(cond, 1);
+        await run;
+        assert.equal(await woken.acquire({ timeout: 0 }), true);
+      }
+      const more = [0, 1].map((i) => sleeper(cond, sleeping, woken, 15_000, 'async', results, i));
+      results.fill(0);
+      await untilSleeping(cond, sleeping, 2);
+      await notifyUnderLock(cond, 1);
+      await acquireAll(woken, 1, 'woken');
+      assert.equal(await woken.acquire({ timeout: 200 }), false, 'still one live waiter per notify(1)');
+      await notifyUnderLock(cond, 'all');
+      await Promise.all(more);
+      assert.deepEqual([...results], [1, 1]);
     });
   }
 });
