@@ -3,24 +3,31 @@
  * CPython's algorithm (threading.Barrier with its state in shared memory), over a shared
  * `Condition` on a `Lock`. The optional `action` runs once per round, in the last party to arrive,
  * before the others are released; it travels to other processes by reference, as a Process target.
+ *
+ * Where CPython counts parties out of a round as they leave it (draining), each round here has a
+ * number: the last party to arrive ends the round by counting it and setting the count back to 0,
+ * and the parties released see the round number move. A party killed inside `wait()` therefore
+ * never holds a later round up: those rounds just miss a party, and break at a party's timeout
+ * like any round that cannot complete; `reset()` starts from no party at all, whatever the
+ * parties of the rounds before became.
  */
-import { BrokenBarrierError } from '../errors.js';
+import { BrokenBarrierError, TimeoutError } from '../errors.js';
 import { validateTimeout } from '../internal/validate.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 import { attachBlock, blockHandle, words, type Block, type BlockHandle } from '../shared/heap.js';
-import { Condition } from './condition.js';
+import { Condition, isLockNotRetaken, RETAKE_GRACE_MS } from './condition.js';
 import { runAsync, runSync, type Steps } from './steps.js';
-import { abortError } from './futex.js';
+import { abortError, Deadline } from './futex.js';
 import { Lock, takeBlock, withBlock } from './lock.js';
 import { parseBlocking } from './options.js';
 
-const STATE = 0; // FILLING, DRAINING, RESETTING or BROKEN
-const COUNT = 1; // parties inside wait()
-const WORDS = 2;
+const STATE = 0; // FILLING or BROKEN
+const COUNT = 1; // parties inside wait() in the current round
+const ROUND = 2; // advanced by the last party of each round
+const RESETS = 3; // advanced by every reset(): the parties waiting then are turned away
+const WORDS = 4;
 
 const FILLING = 0;
-const DRAINING = 1;
-const RESETTING = -1;
 const BROKEN = -2;
 
 /**
@@ -141,7 +148,7 @@ export class Barrier {
     return this.#parties;
   }
 
-  /** Parties waiting now (0 while the barrier is draining or broken). */
+  /** Parties waiting now in the current round (0 while the barrier is broken). */
   get nWaiting(): number {
     return Atomics.load(this.#word, STATE) === FILLING ? Atomics.load(this.#word, COUNT) : 0;
   }
@@ -154,68 +161,76 @@ export class Barrier {
   *#waitSteps(timeout: number | null): Steps<number> {
     const cond = this.#cond;
     const w = this.#word;
-    yield {
+    const deadline = new Deadline(timeout);
+    // The lock is held only briefly (and while the action runs): a party may wait for it past its
+    // deadline as a Condition wait does, and no longer (its holder may have been killed).
+    const lockBy = new Deadline(timeout === null ? null : timeout + RETAKE_GRACE_MS);
+    const entered = yield {
       op: 'call',
-      sync: () => cond.acquireSync(),
-      async: () => cond.acquire(),
+      sync: () => cond.acquireSync({ timeout: lockBy.remaining() }),
+      async: () => cond.acquire({ timeout: lockBy.remaining() }),
       now: () => cond.acquireSync({ block: false }),
     };
+    if (!entered) {
+      this.#breakUnlocked();
+      throw brokenError();
+    }
+    let held = true;
     try {
-      // Wait while a previous round drains or the barrier resets.
-      let state = Atomics.load(w, STATE);
-      while (state === DRAINING || state === RESETTING) {
-        yield* cond.waitSteps(null);
-        state = Atomics.load(w, STATE);
-      }
-      if (state < 0) throw brokenError();
+      if (Atomics.load(w, STATE) === BROKEN) throw brokenError();
+      const round = Atomics.load(w, ROUND);
+      const resets = Atomics.load(w, RESETS);
       const index = Atomics.add(w, COUNT, 1);
-      try {
-        if (index + 1 === this.#parties) {
-          // Last to arrive: run the action, then release the others.
-          try {
-            // Called synchronously, with the lock held; what it returns is not awaited.
-            if (this.#action) this.#action();
-            Atomics.store(w, STATE, DRAINING);
-            cond.notifyAll();
-          } catch (error) {
-            this.#break();
-            throw error;
-          }
-        } else {
-          const deadline = timeout === null ? null : performance.now() + timeout;
-          let state = Atomics.load(w, STATE);
-          while (state === FILLING) {
-            const left = deadline === null ? null : Math.max(0, deadline - performance.now());
-            if (left === 0 || !(yield* cond.waitSteps(left))) {
-              state = Atomics.load(w, STATE);
-              if (state !== FILLING) break;
-              this.#break();
-              throw brokenError();
-            }
-            state = Atomics.load(w, STATE);
-          }
-          if (state < 0) throw brokenError();
+      if (index + 1 === this.#parties) {
+        // Last to arrive: run the action, then end the round and release the others.
+        try {
+          // Called synchronously, with the lock held; what it returns is not awaited.
+          if (this.#action) this.#action();
+        } catch (error) {
+          this.#break();
+          throw error;
         }
+        Atomics.store(w, COUNT, 0);
+        Atomics.add(w, ROUND, 1);
+        cond.notifyAll();
         return index;
-      } finally {
-        // Leave; the last one out of a drain (or reset) lets the next round fill.
-        if (Atomics.sub(w, COUNT, 1) === 1) {
-          const now = Atomics.load(w, STATE);
-          if (now === DRAINING || now === RESETTING) {
-            Atomics.store(w, STATE, FILLING);
-            cond.notifyAll();
+      }
+      for (;;) {
+        if (Atomics.load(w, ROUND) !== round) return index;
+        if (Atomics.load(w, RESETS) !== resets || Atomics.load(w, STATE) === BROKEN) throw brokenError();
+        const left = deadline.remaining();
+        if (left === 0) {
+          this.#break();
+          throw brokenError();
+        }
+        try {
+          yield* cond.waitSteps(left);
+        } catch (error) {
+          if (isLockNotRetaken(error)) {
+            held = false;
+            if (Atomics.load(w, ROUND) !== round) return index;
+            this.#breakUnlocked();
+            throw brokenError();
           }
+          // Aborted, with the lock held again: a round that has not ended goes on one party short.
+          if (Atomics.load(w, ROUND) !== round) return index;
+          if (Atomics.load(w, RESETS) === resets && Atomics.load(w, STATE) !== BROKEN) Atomics.sub(w, COUNT, 1);
+          throw error;
         }
       }
     } finally {
-      cond.release();
+      if (held) cond.release();
     }
   }
 
   /**
    * Waits until all parties have called `wait()`; resolves with this party's arrival index
    * (0 to parties-1). Rejects with BrokenBarrierError if the barrier is or becomes broken
-   * (abort, reset, or a timeout of any party).
+   * (abort, reset, or a timeout of any party). With a timeout, it settles by then whatever the
+   * other parties did (a party killed inside `wait()` only makes later rounds miss it): running
+   * out breaks the barrier. Waiting for the barrier's lock, held by the last party while its
+   * action runs, may take up to 1 s more; a lock still held then (by a party killed while holding
+   * it) breaks the barrier as well.
    */
   async wait(options?: BarrierWaitOptions): Promise<number> {
     const { timeout, signal } = parseBlocking(options, 'Barrier', 'wait()', 'timeout');
@@ -231,31 +246,55 @@ export class Barrier {
     return runSync(this.#waitSteps(limit));
   }
 
+  /** Breaks the barrier and wakes the parties waiting; the lock must be held. */
   #break(): void {
     Atomics.store(this.#word, STATE, BROKEN);
     this.#cond.notifyAll();
   }
 
-  /** Returns the barrier to its initial state; parties waiting now get BrokenBarrierError. */
+  /**
+   * Breaks the barrier without its lock, which a party could not take in time (its holder may
+   * have been killed holding it). Nobody can be woken without the lock: the parties waiting see
+   * the break when they wake, at the latest at their own timeouts.
+   */
+  #breakUnlocked(): void {
+    Atomics.store(this.#word, STATE, BROKEN);
+  }
+
+  /**
+   * Returns the barrier to its initial state, with no party in it: parties waiting now get
+   * BrokenBarrierError, and the count of parties inside starts from 0 again (parties killed
+   * inside `wait()` are forgotten). Throws TimeoutError if the barrier's lock stays held for 1 s
+   * (by a party killed while holding it, as during its action): such a barrier cannot be used again.
+   */
   reset(): void {
     const w = this.#word;
-    this.#cond.acquireSync();
+    if (!this.#cond.acquireSync({ timeout: RETAKE_GRACE_MS })) {
+      throw new TimeoutError(
+        `Barrier.reset(): the barrier's lock could not be acquired within ${RETAKE_GRACE_MS} ms ` +
+          '(a party holds it, maybe one killed while holding it, as during its action)',
+      );
+    }
     try {
-      if (Atomics.load(w, COUNT) > 0) {
-        const state = Atomics.load(w, STATE);
-        if (state === FILLING || state === BROKEN) Atomics.store(w, STATE, RESETTING);
-      } else {
-        Atomics.store(w, STATE, FILLING);
-      }
+      Atomics.store(w, COUNT, 0);
+      Atomics.add(w, RESETS, 1);
+      Atomics.store(w, STATE, FILLING);
       this.#cond.notifyAll();
     } finally {
       this.#cond.release();
     }
   }
 
-  /** Breaks the barrier: current and future waiters get BrokenBarrierError until `reset()`. */
+  /**
+   * Breaks the barrier: current and future waiters get BrokenBarrierError until `reset()`. If the
+   * barrier's lock stays held for 1 s (by a party killed while holding it), the barrier is broken
+   * without it: the parties waiting then see it at their timeouts.
+   */
   abort(): void {
-    this.#cond.acquireSync();
+    if (!this.#cond.acquireSync({ timeout: RETAKE_GRACE_MS })) {
+      this.#breakUnlocked();
+      return;
+    }
     try {
       this.#break();
     } finally {

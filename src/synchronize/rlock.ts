@@ -183,14 +183,17 @@ export class RLock {
     return count;
   }
 
-  /** @internal Takes the lock back at the depth `kReleaseSave` returned (no timeout: the caller must get it back). */
-  async [kAcquireRestore](count: number): Promise<void> {
-    await this.#take(count, true, null, undefined);
+  /**
+   * @internal Takes the lock back at the depth `kReleaseSave` returned; resolves false if
+   * `timeout` ms (null: no limit) pass first.
+   */
+  [kAcquireRestore](count: number, timeout: number | null): Promise<boolean> {
+    return this.#take(count, true, timeout, undefined);
   }
 
   /** @internal */
-  [kAcquireRestoreSync](count: number): void {
-    this.#takeSync(count, true, null);
+  [kAcquireRestoreSync](count: number, timeout: number | null): boolean {
+    return this.#takeSync(count, true, timeout);
   }
 
   /** @internal Takes the lock back at that depth if it is free; returns whether it did. */

@@ -5,7 +5,7 @@
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { threadId } from 'node:worker_threads';
-import { AbortError, Barrier, BrokenBarrierError, Event, RawArray } from '../../dist/index.js';
+import { AbortError, Barrier, BrokenBarrierError, Event, RawArray, TimeoutError } from '../../dist/index.js';
 import { cleanup, forEachMethod, within } from '../helpers/methods.mjs';
 import {
   abortAndResetParty,
@@ -18,7 +18,10 @@ import {
   multipass,
   recordIndex,
   resetParty,
+  arriveLastAndHang,
+  hangingAction,
   useActionTarget,
+  waitUntilKilled,
 } from '../fixtures/synchronize/barriers.mjs';
 
 const N = 4;
@@ -226,3 +229,73 @@ forEachMethod((ctx) => {
     await runParties(ctx, multipass, [barrier(N, { timeout: 30_000 }), counters(2), 1000]);
   });
 }, ['thread']);
+
+forEachMethod((ctx) => {
+  test('a party killed inside wait() does not wedge the barrier: timed waits break it, abort() and reset() mend it', async () => {
+    const b = barrier(2);
+    const entered = new Event();
+    const victim = new ctx.Process({ target: waitUntilKilled, args: [b, entered] });
+    started.push(victim);
+    victim.start();
+    assert.equal(await entered.wait({ timeout: 15_000 }), true);
+    assert.equal(b.nWaiting, 1);
+    victim.kill();
+    await join(victim);
+    // The round the killed party joined completes with this one...
+    assert.equal(await within(b.wait({ timeout: 1000 }), 10_000, 'the wait completing the round'), 1);
+    // ...and the next rounds, which can no longer complete, break at the timeout.
+    await assert.rejects(within(b.wait({ timeout: 300 }), 10_000, 'a wait the killed party cannot join'), BrokenBarrierError);
+    assert.equal(b.broken, true);
+    b.reset();
+    assert.throws(() => b.waitSync({ timeout: 300 }), BrokenBarrierError, 'waitSync times out too');
+    b.abort();
+    b.reset();
+    assert.equal(b.broken, false);
+    assert.equal(b.nWaiting, 0, 'reset() forgets the parties counted in');
+    const indices = RawArray('i', [-1, -1]);
+    const live = new ctx.Process({ target: recordIndex, args: [b, indices, 0, 'async'] });
+    started.push(live);
+    live.start();
+    indices[1] = await within(b.wait({ timeout: 15_000 }), 20_000, 'a full round of live parties');
+    await join(live);
+    assert.equal(live.exitCode, 0);
+    assert.deepEqual([...indices].sort(), [0, 1]);
+  });
+
+  test('a party killed while others wait: their timed waits break the barrier', async () => {
+    const b = barrier(3);
+    const entered = new Event();
+    const victim = new ctx.Process({ target: waitUntilKilled, args: [b, entered] });
+    started.push(victim);
+    victim.start();
+    assert.equal(await entered.wait({ timeout: 15_000 }), true);
+    assert.equal(b.nWaiting, 1);
+    victim.kill();
+    await join(victim);
+    await assert.rejects(within(b.wait({ timeout: 300 }), 10_000, 'a round that can no longer complete'), BrokenBarrierError);
+    assert.equal(b.broken, true);
+  });
+
+  test("a party killed while its action holds the barrier's lock: the others' timed waits still end, broken", async () => {
+    const b = barrier(2, { action: hangingAction });
+    const inAction = new Event();
+    const [ready, go] = [new Event(), new Event()];
+    const last = new ctx.Process({ target: arriveLastAndHang, args: [b, inAction, ready, go] });
+    started.push(last);
+    last.start();
+    assert.equal(await ready.wait({ timeout: 15_000 }), true);
+    const waiting = b.wait({ timeout: 300 });
+    go.set();
+    assert.equal(await inAction.wait({ timeout: 15_000 }), true, 'the action started');
+    last.kill();
+    await join(last);
+    await assert.rejects(within(waiting, 10_000, 'the wait released only by the action'), BrokenBarrierError);
+    assert.equal(b.broken, true);
+    await assert.rejects(within(b.wait({ timeout: 100 }), 10_000, 'a wait that cannot take the lock'), BrokenBarrierError);
+    assert.throws(() => b.waitSync({ timeout: 100 }), BrokenBarrierError);
+    // Nothing can take the lock back: abort() breaks the barrier without it; reset() gives up.
+    b.abort();
+    assert.equal(b.broken, true);
+    assert.throws(() => b.reset(), (e) => e instanceof TimeoutError && e.message.startsWith('Barrier.reset(): '));
+  });
+});

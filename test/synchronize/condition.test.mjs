@@ -5,15 +5,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { AbortError, Condition, Lock, ProcessError, RLock, RawArray, Semaphore } from '../../dist/index.js';
-import { forEachMethod, processStarter } from '../helpers/methods.mjs';
+import { AbortError, Condition, Event, Lock, ProcessError, RLock, RawArray, Semaphore, TimeoutError } from '../../dist/index.js';
+import { forEachMethod, processStarter, within } from '../helpers/methods.mjs';
 import { runScript } from '../helpers/run-script.mjs';
 import {
   expectNotOwned,
+  keepLockEachTime,
   notifyOnce,
   sleeper,
+  takeLockAndHang,
   waitForFour,
   waitForFourTimeout,
+  waitThenDie,
 } from '../fixtures/synchronize/conditions.mjs';
 
 const { start, join } = processStarter();
@@ -324,3 +327,103 @@ forEachMethod((ctx) => {
     assert.deepEqual([...errors], [1, 1]);
   });
 });
+
+/** Whether `error` is the TimeoutError of a wait that could not take the condition's lock back. */
+function lockNotRetaken(call) {
+  return (error) =>
+    error instanceof TimeoutError && error.message.startsWith(`Condition.${call}: `) && /lock could not be re-acquired/.test(error.message);
+}
+
+forEachMethod((ctx) => {
+  for (const kind of ['Lock', 'RLock']) {
+    test(`a timed wait whose lock is kept by a killed holder rejects with TimeoutError, without the lock (${kind})`, async () => {
+      const cond = new Condition(kind === 'Lock' ? new Lock() : new RLock());
+      const started = new Event();
+      const held = new Event();
+      await cond.acquire();
+      const p = start(ctx, takeLockAndHang, [cond, started, held]);
+      assert.equal(await started.wait({ timeout: 15_000 }), true);
+      // The holder takes the lock as soon as wait() gives it up, and dies holding it.
+      const waiting = cond.wait({ timeout: 500 });
+      assert.equal(await held.wait({ timeout: 15_000 }), true);
+      p.kill();
+      await join(p);
+      await assert.rejects(within(waiting, 10_000, 'the timed wait'), lockNotRetaken('wait()'));
+      assert.equal(waiters(cond), 0, 'the waiter left the count');
+    });
+  }
+
+  for (const killed of [true, false]) {
+    test(`notify(1) wakes one live waiter ${killed ? 'after a waiter was killed inside wait()' : '(no waiter killed)'}`, async () => {
+      const cond = new Condition(new Lock());
+      const sleeping = new Semaphore(0);
+      const woken = new Semaphore(0);
+      if (killed) {
+        const victim = start(ctx, waitThenDie, [cond, sleeping]);
+        await untilSleeping(cond, sleeping, 1);
+        victim.kill();
+        await join(victim);
+      }
+      await notifyUnderLock(cond, 1); // nobody alive to wake
+      await notifyUnderLock(cond, 'all');
+      const results = RawArray('i', 2);
+      const runs = [0, 1].map((i) => sleeper(cond, sleeping, woken, 15_000, 'async', results, i));
+      await untilSleeping(cond, sleeping, 2);
+      await notifyUnderLock(cond, 1);
+      await acquireAll(woken, 1, 'woken');
+      assert.equal(await woken.acquire({ timeout: 200 }), false, 'the other live waiter stays asleep');
+      assert.deepEqual([...results].sort(), [0, 1]);
+      await notifyUnderLock(cond, 1);
+      await Promise.all(runs);
+      assert.deepEqual([...results], [1, 1]);
+      assert.equal(await woken.acquire({ timeout: 0 }), true, 'the second waiter woke');
+      // Many more notifications, each for a waiter that came after the last: a notification
+      // meant for the killed waiter is still never taken by a later one.
+      const one = RawArray('i', 1);
+      for (let i = 0; i < 40; i++) {
+        const run = sleeper(cond, sleeping, woken, 15_000, 'async', one, 0);
+        await untilSleeping(cond, sleeping, 1);
+        await notifyUnderLock(cond, 1);
+        await run;
+        assert.equal(await woken.acquire({ timeout: 0 }), true);
+      }
+      const more = [0, 1].map((i) => sleeper(cond, sleeping, woken, 15_000, 'async', results, i));
+      results.fill(0);
+      await untilSleeping(cond, sleeping, 2);
+      await notifyUnderLock(cond, 1);
+      await acquireAll(woken, 1, 'woken');
+      assert.equal(await woken.acquire({ timeout: 200 }), false, 'still one live waiter per notify(1)');
+      await notifyUnderLock(cond, 'all');
+      await Promise.all(more);
+      assert.deepEqual([...results], [1, 1]);
+    });
+  }
+});
+
+forEachMethod((ctx) => {
+  test('wait, waitFor, waitSync and waitForSync give up when a live holder keeps the lock long past the deadline', async () => {
+    const cond = new Condition(new RLock());
+    const [ready, taken, letGo, goOn] = [new Semaphore(0), new Semaphore(0), new Semaphore(0), new Semaphore(0)];
+    const calls = [
+      ['wait()', () => cond.wait({ timeout: 300 })],
+      ['waitFor()', () => cond.waitFor(() => false, { timeout: 300 })],
+      ['waitSync()', () => cond.waitSync({ timeout: 300 })],
+      ['waitForSync()', () => cond.waitForSync(() => false, { timeout: 300 })],
+    ];
+    await cond.acquire();
+    const p = start(ctx, keepLockEachTime, [cond, ready, taken, letGo, goOn, calls.length]);
+    for (const [name, call] of calls) {
+      assert.equal(await ready.acquire({ timeout: 15_000 }), true);
+      // The holder takes the lock when the call gives it up, and keeps it until let go.
+      await assert.rejects(within(Promise.resolve().then(call), 10_000, name), lockNotRetaken(name));
+      assert.equal(await taken.acquire({ timeout: 0 }), true, 'the holder had the lock');
+      assert.match(String(cond), /^<Condition\(<RLock\(SomeOther(Process|Thread), 1\)>, 0\)>$/, 'not held here; no waiter left behind');
+      letGo.release();
+      assert.equal(await cond.acquire({ timeout: 15_000 }), true);
+      goOn.release();
+    }
+    cond.release();
+    await join(p);
+    assert.equal(p.exitCode, 0);
+  });
+}, ['thread']);

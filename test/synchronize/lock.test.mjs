@@ -15,9 +15,10 @@ import {
   RLock,
   RawArray,
   Semaphore,
+  TimeoutError,
   getContext,
 } from '../../dist/index.js';
-import { PROCESS_METHODS, forEachMethod, processStarter } from '../helpers/methods.mjs';
+import { PROCESS_METHODS, forEachMethod, processStarter, within } from '../helpers/methods.mjs';
 import {
   countUnderLock,
   expectLockBusy,
@@ -226,3 +227,24 @@ forEachMethod((ctx) => {
     assert.equal(other.exitCode, 0, 'another child also gets false from its timed acquires');
   });
 }, PROCESS_METHODS);
+
+forEachMethod((ctx) => {
+  for (const [name, make] of [
+    ['Lock', () => new Lock()],
+    ['RLock', () => new RLock()],
+    ['Semaphore', () => new Semaphore(1)],
+  ]) {
+    test(`a ${name} kept by a killed holder: every timed acquire and hold gives up at its timeout`, async () => {
+      const lock = make();
+      const held = new Event();
+      const p = start(ctx, holdLockForever, [lock, held]);
+      assert.equal(await held.wait({ timeout: 15_000 }), true);
+      p.kill();
+      await join(p);
+      assert.equal(await within(lock.acquire({ timeout: 200 }), 10_000, 'acquire'), false);
+      assert.equal(lock.acquireSync({ timeout: 200 }), false);
+      await assert.rejects(within(lock.hold({ timeout: 200 }), 10_000, 'hold'), TimeoutError);
+      assert.throws(() => lock.holdSync({ timeout: 200 }), TimeoutError);
+    });
+  }
+});
