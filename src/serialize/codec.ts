@@ -127,12 +127,43 @@ function ownView(view: ArrayBufferView): ArrayBufferView {
 
 const NOT_A_CONTAINER = Symbol('not a container');
 
+/** Holes met walking an array index by index before the rest is walked by its own keys instead. */
+const HOLES_BEFORE_KEYS = 1024;
+
+/** Whether `key` is an array index (a canonical integer below 2^32 - 1), not a named property. */
+function isIndexKey(key: string): boolean {
+  const n = Number(key);
+  return Number.isInteger(n) && n >= 0 && n < 2 ** 32 - 1 && String(n) === key;
+}
+
+/**
+ * Copies an array's items through `walk`, keeping holes as holes. A sparse array (one of length
+ * 2^32 - 1 takes 25 bytes to send) is walked by its own keys, so the time taken follows the items
+ * it holds, never its length.
+ */
+function copyArray(v: unknown[], out: unknown[], walk: (item: unknown) => unknown): void {
+  let holes = 0;
+  for (let i = 0; i < v.length; i++) {
+    if (i in v) {
+      out[i] = walk(v[i]);
+    } else if (++holes > HOLES_BEFORE_KEYS) {
+      // Own keys list indices in ascending order, before named properties.
+      for (const key of Object.keys(v)) {
+        if (!isIndexKey(key)) break;
+        const index = Number(key);
+        if (index > i) out[index] = walk(v[index]);
+      }
+      return;
+    }
+  }
+}
+
 /** Copies an Array, Map or Set through `walk` (in either direction), keeping holes and cycles. */
 function copyContainer(v: object, seen: Map<object, unknown>, walk: (item: unknown) => unknown): unknown {
   if (Array.isArray(v)) {
     const out: unknown[] = new Array(v.length);
     seen.set(v, out);
-    for (let i = 0; i < v.length; i++) if (i in v) out[i] = walk(v[i]);
+    copyArray(v, out, walk);
     return out;
   }
   if (v instanceof Map) {
