@@ -7,6 +7,7 @@
 import { inspect } from 'node:util';
 import { applyLogSettings, getLogger } from '../logging.js';
 import { decode, prepareDecode } from '../serialize/codec.js';
+import { adoptProgramModuleRoots } from '../serialize/module-trust.js';
 import '../shareables.js';
 import { adoptAsCurrent, nonDaemonChildren, Process, type Target } from '../process/process.js';
 import type { StartMessage } from '../process/popen.js';
@@ -66,6 +67,8 @@ export async function runChild(message: StartMessage, options: { sameProcess: bo
   setInheritedTracker(prep.resourceTracker);
   adoptLocalBlocks(prep.sharedMemory);
   adoptEnvironment(prep.env);
+  // Values this child receives from peers may name modules of the program that started it.
+  adoptProgramModuleRoots(prep.moduleRoots);
   // As CPython's children: the default context is the one this process was started with.
   setDefaultStartMethod(prep.startMethod, true);
   const exit = (code: number): never => process.exit(code);
@@ -76,16 +79,17 @@ export async function runChild(message: StartMessage, options: { sameProcess: bo
   let processObject: Process;
   try {
     processObject = await whileBootstrapping(async () => {
-      await prepareDecode(modules);
+      await prepareDecode(modules, 'parent');
+      const from = options.sameProcess ? 'thread' : 'process';
       if (payload.kind === 'target') {
-        const target = decode(payload.target) as Target | null;
-        const args = decode(payload.args) as unknown[];
+        const target = decode(payload.target, from) as Target | null;
+        const args = decode(payload.args, from) as unknown[];
         const p = Object.create(Process.prototype) as Process;
         adoptAsCurrent(p, { target, args });
         return p;
       }
-      const cls = decode(payload.cls) as new () => Process;
-      const { fields, target, args } = decode(payload.state) as { fields: object; target: Target | null; args: unknown[] };
+      const cls = decode(payload.cls, from) as new () => Process;
+      const { fields, target, args } = decode(payload.state, from) as { fields: object; target: Target | null; args: unknown[] };
       const p = Object.assign(Object.create(cls.prototype) as Process, fields);
       adoptAsCurrent(p, { target, args });
       return p;

@@ -5,7 +5,7 @@
 import { Socket } from 'node:net';
 import * as v8 from 'node:v8';
 import { BufferTooShortError, EOFError, PicklingError, ProcessError } from '../errors.js';
-import { decode, encode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination, type ModuleNeed } from '../serialize/codec.js';
+import { checkModulesAllowed, decode, encode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination, type ModuleNeed } from '../serialize/codec.js';
 import { jsonExact } from '../serialize/json-exact.js';
 import { kWaitable, type Waitable } from '../process/sentinel.js';
 import { validateSignal, validateTimeout } from '../internal/validate.js';
@@ -277,6 +277,17 @@ function bytesOf(buf: unknown, what: string): Uint8Array {
  * child (as a Process argument, or inside a message), a Connection arrives there as a Connection
  * on the same socket; bytes this end already read ahead stay here, so hand a connection over
  * before reading from it.
+ *
+ * What a received value can make this process run: a function or class in it arrives by
+ * reference, and `recv()` imports its module first. It imports only modules this program can
+ * reach already: a module loaded here, or a `file:` module under the program's own folders (the
+ * package of its main module, the `node_modules` folders packages resolve from there, this
+ * library's package; a child uses the folders of the program that started it). A value naming any
+ * other (a `data:` or `http:` URL, a file elsewhere) is refused with a {@link PicklingError}
+ * before anything runs, and the next message reads as usual; so is a hand-made handle naming a
+ * file descriptor of this process. To allow more folders, list them (absolute paths separated by
+ * `path.delimiter`) in the `MULTIPROCESSING_TS_MODULE_ROOTS` environment variable. Queue items
+ * and pool results follow the same rule.
  *
  * Build one from a connected `net.Socket` (a Unix or TCP stream socket, or one made with
  * `new net.Socket({ fd })`): `new Connection(socket, { readable: true, writable: true })`.
@@ -1197,6 +1208,8 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
       throw new ProcessError(`received a message that is not a value sent with send(): ${(error as Error).message}`, { cause: error });
     }
     if (plain) return value;
+    // A value naming modules it may not make this process import is dropped, not put back.
+    checkModulesAllowed(modules);
     if (!modulesReady(modules)) {
       // Put the message back, whole, for the next read.
       const header = encodeHeader(payload.length);

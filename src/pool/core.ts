@@ -381,7 +381,7 @@ export class PoolCore {
       this.#itemMs.set(chunk.fnId, known === undefined ? perItem : known * 0.7 + perItem * 0.3);
       if (encoded) {
         try {
-          value = decode(value);
+          value = decode(value, this.destination.kind);
         } catch (cause) {
           value = unreadableHere(ok ? 'the result of a task' : 'the error of a task', cause, importError);
           ok = false;

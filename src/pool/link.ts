@@ -12,7 +12,7 @@ import { MessageChannel, MessagePort, type Transferable } from 'node:worker_thre
 import { native } from '../internal/native.js';
 import { spinUntilAsync } from '../internal/spin.js';
 import { jsonExact } from '../serialize/json-exact.js';
-import { decode, encode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination, type Label, type ModuleNeed } from '../serialize/codec.js';
+import { decode, encode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination, type Label, type ModuleNeed, type Sender } from '../serialize/codec.js';
 
 const HEADER = 4;
 const NO_MODULES: ModuleNeed[] = [];
@@ -75,8 +75,14 @@ abstract class Receiver {
   readonly whenClosed: Promise<void>;
   #markClosed!: () => void;
 
-  constructor(handlers: LinkHandlers) {
+  /** The worker trusts its pool (the program that started it); the pool takes its workers' results as a peer's values. */
+  readonly #sender: Sender;
+  readonly #from: 'process' | 'thread';
+
+  constructor(handlers: LinkHandlers, sender: Sender, from: 'process' | 'thread') {
     this.#handlers = handlers;
+    this.#sender = sender;
+    this.#from = from;
     this.whenClosed = new Promise((resolve) => (this.#markClosed = resolve));
   }
 
@@ -121,7 +127,7 @@ abstract class Receiver {
 
   protected deliver(message: Wire): void {
     this.#arrivals++;
-    if (this.#importing || !modulesReady(message[0])) {
+    if (this.#importing || !modulesReady(message[0], this.#sender)) {
       this.#backlog.push(message);
       if (!this.#importing) void this.#drainBacklog();
       return;
@@ -132,7 +138,7 @@ abstract class Receiver {
   #hand([, value, raw]: Wire): void {
     let decoded: unknown;
     try {
-      decoded = raw === true ? value : decode(value);
+      decoded = raw === true ? value : decode(value, this.#from);
     } catch (error) {
       this.#handlers.unreadable(error, value);
       return;
@@ -146,7 +152,7 @@ abstract class Receiver {
       const message = this.#backlog[0]!;
       let failed: { error: unknown } | null = null;
       try {
-        await prepareDecode(message[0]);
+        await prepareDecode(message[0], this.#sender);
       } catch (error) {
         failed = { error };
       }
@@ -167,8 +173,8 @@ class SocketLink extends Receiver implements Link {
   #chunks: Buffer[] = [];
   #buffered = 0;
 
-  constructor(fd: number, handlers: LinkHandlers) {
-    super(handlers);
+  constructor(fd: number, handlers: LinkHandlers, sender: Sender) {
+    super(handlers, sender, 'process');
     this.#socket = new Socket({ fd, readable: true, writable: true, allowHalfOpen: false } as ConstructorParameters<typeof Socket>[0]);
     this.#socket.on('data', (chunk: Buffer) => this.#receive(chunk));
     this.#socket.on('error', () => this.ended());
@@ -254,8 +260,8 @@ class SocketLink extends Receiver implements Link {
 class PortLink extends Receiver implements Link {
   readonly #port: MessagePort;
 
-  constructor(port: MessagePort, handlers: LinkHandlers) {
-    super(handlers);
+  constructor(port: MessagePort, handlers: LinkHandlers, sender: Sender) {
+    super(handlers, sender, 'thread');
     this.#port = port;
     // A raw message without modules is posted as the value itself (messages are arrays); anything
     // else as { modules, value, raw }.
@@ -324,17 +330,17 @@ registerShareable('PoolLinkEnd', (state) => {
 
 /** Opens the worker's side of a link. */
 export function openLink(end: LinkEnd, handlers: LinkHandlers): Link {
-  return end.port ? new PortLink(end.port, handlers) : new SocketLink(end.fd!, handlers);
+  return end.port ? new PortLink(end.port, handlers, 'parent') : new SocketLink(end.fd!, handlers, 'parent');
 }
 
 /** A new link to a worker: the pool's side, and the end that goes to the worker. */
 export function linkPair(toThread: boolean, handlers: LinkHandlers): [Link, LinkEnd] {
   if (toThread) {
     const { port1, port2 } = new MessageChannel();
-    return [new PortLink(port1, handlers), new LinkEnd(null, port2)];
+    return [new PortLink(port1, handlers, 'peer'), new LinkEnd(null, port2)];
   }
   const [mine, theirs] = native().socketpair();
-  return [new SocketLink(mine, handlers), new LinkEnd(theirs, null)];
+  return [new SocketLink(mine, handlers, 'peer'), new LinkEnd(theirs, null)];
 }
 
 /**

@@ -128,7 +128,7 @@ export async function poolWorker(
       let list = items as unknown[];
       const out = new Array<unknown>(list.length);
       try {
-        if (encoded) list = decode(list) as unknown[];
+        if (encoded) list = decode(list, destination.kind) as unknown[];
         for (let i = 0; i < list.length; i++) {
           let r = mode === Mode.Spread ? Reflect.apply(fn, undefined, list[i] as unknown[]) : fn(list[i]);
           if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') r = await r;
@@ -171,7 +171,7 @@ export async function poolWorker(
       for (const [id, fn] of fns) {
         // A function that cannot be had here fails each of its chunks with the reason, never drops them.
         try {
-          functions.set(id, decode(fn) as Task);
+          functions.set(id, decode(fn, destination.kind) as Task);
         } catch (error) {
           const reason = unloadable?.error ?? error;
           functions.set(id, () => {

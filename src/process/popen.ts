@@ -45,6 +45,8 @@ export interface PreparationData {
   resourceTracker?: { pid: number; fd: number };
   /** A thread child's copy of the named shared memory its parent thread knew (only without the addon: local-blocks.ts). */
   sharedMemory?: Array<[string, SharedArrayBuffer]>;
+  /** The program's folders: modules under them are what values the child receives from peers may name (module-trust.ts). */
+  moduleRoots?: string[];
 }
 
 /** The process object as the child rebuilds it: a target with args, or a subclass instance. */

@@ -21,6 +21,7 @@ import { onAbort } from '../internal/abort.js';
 import { abortError } from '../synchronize/futex.js';
 import { trackerInfoForChild } from '../resource-tracker/client.js';
 import { localBlocksForThread } from '../shared/local-blocks.js';
+import { programModuleRoots } from '../serialize/module-trust.js';
 
 /**
  * A function a {@link Process} runs: a top-level function exported from its module (or made
@@ -311,6 +312,7 @@ export class Process<A extends unknown[] = any[]> {
         env: { ...process.env } as Record<string, string>,
         resourceTracker: trackerInfoForChild(method === 'thread' ? 'thread' : 'process'),
         sharedMemory: method === 'thread' ? localBlocksForThread() : undefined,
+        moduleRoots: programModuleRoots(),
       },
       payload,
       modules,

@@ -47,7 +47,7 @@
  * on a machine with spare CPUs the peer usually answers within that.
  */
 import { PicklingError, ProcessError, QueueEmptyError, QueueFullError } from '../errors.js';
-import { decode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination } from '../serialize/codec.js';
+import { checkModulesAllowed, decode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination } from '../serialize/codec.js';
 import { abortError, Deadline, spinWhileEqual, spinWhileEqualAsync, waitAsync, waitSync, type WaitResult } from '../synchronize/futex.js';
 import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from '../synchronize/options.js';
 import { checkOptionsObject, refuseTimeout } from '../internal/validate.js';
@@ -483,6 +483,8 @@ abstract class QueueCore<T> {
     }
     if (message.kind !== K_CODEC) return decodeFrame(message.kind, message.body) as T;
     const wire = parseWire(message.body);
+    // An item naming modules it may not make this process import is dropped, not kept for the next get().
+    checkModulesAllowed(wire.m);
     if (!modulesReady(wire.m)) {
       this.#held.unshift(message);
       throw new PicklingError(

@@ -12,6 +12,7 @@ import { describeClass, describeFunction, loadModule, resolveLoadedFunction, syn
 import { classRef, resolveClass, type ClassRef } from './class-ref.js';
 import { errorFromWire, errorToWire, type WireError } from './error-wire.js';
 import { instanceClass } from './instances.js';
+import { moduleRefusal, noteLoadedModule } from './module-trust.js';
 import { placeRefusal, refusal, refusedSubject } from './refusal.js';
 import { pathTo, type Label } from './value-path.js';
 
@@ -40,7 +41,12 @@ export type Destination =
       undo?: Array<() => void>;
     };
 
-/** @internal */
+/**
+ * @internal
+ * A state that names a file descriptor by number (`{ kind: 'fd', fd }`, as the state itself or as
+ * one of its properties) is meant for a thread of the same process only: `decode` refuses it in a
+ * value from another process, where the number would name one of the receiver's own files.
+ */
 export interface Reducible {
   [kReduce](destination: Destination): { type: string; state: unknown };
 }
@@ -127,12 +133,43 @@ function ownView(view: ArrayBufferView): ArrayBufferView {
 
 const NOT_A_CONTAINER = Symbol('not a container');
 
+/** Holes met walking an array index by index before the rest is walked by its own keys instead. */
+const HOLES_BEFORE_KEYS = 1024;
+
+/** Whether `key` is an array index (a canonical integer below 2^32 - 1), not a named property. */
+function isIndexKey(key: string): boolean {
+  const n = Number(key);
+  return Number.isInteger(n) && n >= 0 && n < 2 ** 32 - 1 && String(n) === key;
+}
+
+/**
+ * Copies an array's items through `walk`, keeping holes as holes. A sparse array (one of length
+ * 2^32 - 1 takes 25 bytes to send) is walked by its own keys, so the time taken follows the items
+ * it holds, never its length.
+ */
+function copyArray(v: unknown[], out: unknown[], walk: (item: unknown) => unknown): void {
+  let holes = 0;
+  for (let i = 0; i < v.length; i++) {
+    if (i in v) {
+      out[i] = walk(v[i]);
+    } else if (++holes > HOLES_BEFORE_KEYS) {
+      // Own keys list indices in ascending order, before named properties.
+      for (const key of Object.keys(v)) {
+        if (!isIndexKey(key)) break;
+        const index = Number(key);
+        if (index > i) out[index] = walk(v[index]);
+      }
+      return;
+    }
+  }
+}
+
 /** Copies an Array, Map or Set through `walk` (in either direction), keeping holes and cycles. */
 function copyContainer(v: object, seen: Map<object, unknown>, walk: (item: unknown) => unknown): unknown {
   if (Array.isArray(v)) {
     const out: unknown[] = new Array(v.length);
     seen.set(v, out);
-    for (let i = 0; i < v.length; i++) if (i in v) out[i] = walk(v[i]);
+    copyArray(v, out, walk);
     return out;
   }
   if (v instanceof Map) {
@@ -212,7 +249,10 @@ export function encode(value: unknown, given: Destination = { kind: 'process' },
   /** The value refused first: the message names where it sits, found once encoding has failed. */
   let offender: { value: unknown } | null = null;
   const need = (url: string, format: 'module' | 'commonjs'): void => {
-    if (!modules.has(url)) modules.set(url, { url, format });
+    if (modules.has(url)) return;
+    modules.set(url, { url, format });
+    // A function or class of it is here: values coming back may name it.
+    noteLoadedModule(url);
   };
   const refused = (v: unknown, error: unknown): unknown => {
     offender ??= { value: v };
@@ -353,8 +393,28 @@ export function encode(value: unknown, given: Destination = { kind: 'process' },
 
 const moduleExports = new Map<string, unknown>();
 
+/**
+ * Who sent a value: the program that started this process or thread (its start message, a pool's
+ * tasks), whose modules a child imports as they come, or a peer (a Connection, a Queue, a pool
+ * worker's results), whose values may name only modules this program can reach (module-trust.ts).
+ */
+export type Sender = 'peer' | 'parent';
+
+/**
+ * @internal Throws the PicklingError saying why, if a value from a peer names a module it may not
+ * make this process import. Called before any of them is imported, so a refused value runs nothing.
+ */
+export function checkModulesAllowed(modules: readonly ModuleNeed[]): void {
+  for (const { url } of modules) {
+    if (moduleExports.has(url)) continue;
+    const refused = moduleRefusal(url);
+    if (refused !== null) throw refused;
+  }
+}
+
 /** @internal Imports every module an encoded value needs; afterwards `decode` runs synchronously. */
-export async function prepareDecode(modules: readonly ModuleNeed[]): Promise<void> {
+export async function prepareDecode(modules: readonly ModuleNeed[], sender: Sender = 'peer'): Promise<void> {
+  if (sender === 'peer') checkModulesAllowed(modules);
   // Every import is let finish, so a failing one does not leave the others half loaded for a
   // caller that goes on to decode what it can.
   const outcomes = await Promise.allSettled(
@@ -366,10 +426,15 @@ export async function prepareDecode(modules: readonly ModuleNeed[]): Promise<voi
   if (failed) throw failed.reason;
 }
 
-/** @internal Whether every module an encoded value needs is loaded already, so `decode` can run without `prepareDecode`. */
-export function modulesReady(modules: readonly ModuleNeed[]): boolean {
+/**
+ * @internal Whether every module an encoded value needs is loaded already, so `decode` can run
+ * without `prepareDecode`. False for a module a peer may not name (prepareDecode says why).
+ */
+export function modulesReady(modules: readonly ModuleNeed[], sender: Sender = 'peer'): boolean {
   for (const { url } of modules) {
     if (moduleExports.has(url)) continue;
+    // require() below would run a module not loaded yet.
+    if (sender === 'peer' && moduleRefusal(url) !== null) return false;
     // Imported by the program itself (statically, say): no async load needed to use it.
     const exports = syncModuleExports(url);
     if (exports === undefined) return false;
@@ -395,8 +460,35 @@ function exportedErrorClass(cls: Function): FunctionRef | null {
   return ref;
 }
 
-/** @internal */
-export function decode(value: unknown): unknown {
+/**
+ * The file descriptor a handle's state names by number (see Reducible), or undefined.
+ * Listed: the state itself, and each of its properties (a Listener's `socket`).
+ */
+function localFdNamed(state: unknown): unknown {
+  if (state === null || typeof state !== 'object') return undefined;
+  const named = (part: unknown): boolean => part !== null && typeof part === 'object' && (part as { kind?: unknown }).kind === 'fd';
+  if (named(state)) return (state as { fd?: unknown }).fd;
+  for (const key of Object.keys(state)) {
+    const part = (state as Record<string, unknown>)[key];
+    if (named(part)) return (part as { fd?: unknown }).fd;
+  }
+  return undefined;
+}
+
+function refuseLocalFd(type: string, fd: unknown): PicklingError {
+  return new PicklingError(
+    `Refused a received ${type} naming file descriptor ${String(fd)} of this process: that form is sent only to a thread ` +
+      'of the same process; from another process it would wrap one of this process\'s own files. The value was dropped ' +
+      '(the next one reads as usual). Between processes, send() and put() pass a shareable object as a shared handle, never in this form.',
+  );
+}
+
+/**
+ * @internal
+ * Rebuilds a value `encode` made. `from`: whether it came from a thread of this process (which
+ * may hand over its file descriptors by number) or from another process (which may not).
+ */
+export function decode(value: unknown, from: 'process' | 'thread' = 'process'): unknown {
   const seen = new Map<object, unknown>();
 
   const decodeProps = (source: Record<string, unknown>, into: Record<string, unknown>): void => {
@@ -445,7 +537,12 @@ export function decode(value: unknown): unknown {
       case 'handle': {
         const rebuild = rebuilders.get(tagged.type);
         if (!rebuild) throw new PicklingError(`Cannot rebuild a shared ${tagged.type} here: its module is not loaded.`);
-        const out = rebuild(walk(tagged.state));
+        const state = walk(tagged.state);
+        if (from === 'process') {
+          const fd = localFdNamed(state);
+          if (fd !== undefined) throw refuseLocalFd(tagged.type, fd);
+        }
+        const out = rebuild(state);
         seen.set(v, out);
         return out;
       }

@@ -33,6 +33,8 @@ interface PropertiesResult { result: Array<{ name: string; value?: RemoteObject 
 let session: Session | null = null;
 let sessionError: string | null = null;
 const scriptUrls = new Map<string, string>();
+/** URLs of the scripts and modules seen loaded in this thread. */
+const loadedUrls = new Set<string>();
 
 /** Runs one inspector command and returns its result; in-process sessions answer synchronously. */
 function post<T>(method: string, params?: object): T {
@@ -53,6 +55,7 @@ function ensureSession(): boolean {
     s.connect();
     s.on('Debugger.scriptParsed', (message: { params: { scriptId: string; url: string } }) => {
       scriptUrls.set(message.params.scriptId, message.params.url);
+      loadedUrls.add(message.params.url);
     });
     session = s;
     return true;
@@ -72,6 +75,22 @@ function urlOfScript(scriptId: string): string | undefined {
     post('Debugger.disable');
   }
   return scriptUrls.get(scriptId);
+}
+
+/**
+ * Whether a script or module with this URL is loaded in this thread (so importing it again runs
+ * nothing). False when the inspector is unavailable.
+ */
+export function scriptLoaded(url: string): boolean {
+  if (loadedUrls.has(url)) return true;
+  if (!ensureSession()) return false;
+  try {
+    post('Debugger.enable');
+    post('Debugger.disable');
+  } catch {
+    return false;
+  }
+  return loadedUrls.has(url);
 }
 
 function properties(objectId: string): PropertiesResult {

@@ -33,7 +33,9 @@ export function toModuleUrl(moduleUrlOrFilename: string | URL): string {
  * Exported top-level functions need no registration: a function is sent by reference (its
  * module and name) and the child imports its module to find it, the way pickle sends functions.
  * Closures, inline lambdas, bound functions and built-ins cannot be sent (a
- * {@link PicklingError} says why and how to fix it).
+ * {@link PicklingError} says why and how to fix it). A value received from another process or
+ * thread may name only modules the receiving program can reach (loaded there, or under its own
+ * folders or `MULTIPROCESSING_TS_MODULE_ROOTS`, as `Connection` explains); others are refused.
  * @param moduleUrlOrFilename `import.meta.url` (ES modules) or `__filename` (CommonJS).
  * @param functions The functions, by the names they are sent under.
  * @category Sending functions and classes

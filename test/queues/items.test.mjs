@@ -177,3 +177,18 @@ forEachMethod((ctx, method) => {
     }
   });
 }, ['spawn', 'thread']);
+
+test('a sparse array of length 2^32 - 1 goes through a queue keeping its holes, in bounded time', async () => {
+  const q = new Queue();
+  const sparse = [];
+  sparse.length = 2 ** 32 - 1;
+  sparse[1] = 'one';
+  sparse[2 ** 32 - 2] = { last: true };
+  const started = Date.now();
+  await q.put(sparse);
+  const got = await within(q.get(), 10_000, 'get');
+  assert.ok(Date.now() - started < 5_000, `put and get in ${Date.now() - started} ms`);
+  assert.equal(got.length, sparse.length);
+  assert.deepEqual(Object.keys(got), ['1', String(2 ** 32 - 2)]);
+  assert.deepEqual(got[2 ** 32 - 2], { last: true });
+});

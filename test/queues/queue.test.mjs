@@ -4,10 +4,9 @@
 // other processes and threads on every start method: every item delivered exactly once (count and
 // sum), order kept per producer, items larger than the ring, maxsize never exceeded by racing
 // producers, a consumer killed while it waits and a producer killed in the middle of a put.
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -363,9 +362,12 @@ forEachMethod((ctx, method) => {
 }, PROCESS_METHODS);
 
 // The modules are fresh copies per start method, so each run meets them unloaded in this process.
+// They are copied inside the program's folder: a received item may name only modules under it.
 forEachMethod((ctx, method) => {
   test(`${method}: getSync loads a module it has not seen when it can; one with top-level await leaves the item for get()`, async () => {
-    const dir = mkdtempSync(joinPath(tmpdir(), 'mp-queue-modules-'));
+    const scratch = fileURLToPath(new URL('../fixtures/queues/.test-tmp/', import.meta.url));
+    mkdirSync(scratch, { recursive: true });
+    const dir = mkdtempSync(joinPath(scratch, 'modules-'));
     try {
       const copy = (name) => {
         const file = joinPath(dir, name);
