@@ -205,6 +205,14 @@ describe('programs using a pool', () => {
       assert.deepEqual(seen.kept, [], 'ended workers still referenced');
     });
 
+    test('a task that exhausts its worker\'s memory fails with WorkerLostError, and the pool serves on', async () => {
+      const { code, stdout, stderr } = await runScript(fixture('programs.mjs'), { execArgv: ['--max-old-space-size=64'], args: ['out-of-memory', method], timeout: 60_000 });
+      assert.equal(code, 0, stderr);
+      const seen = JSON.parse(stdout.trim().split('\n').at(-1));
+      assert.equal(seen.error?.name, 'WorkerLostError', JSON.stringify(seen.error));
+      assert.deepEqual(seen.after, squares(4));
+    });
+
     test('garbage collection of unclosed running pools warns once (test_resource_warning)', async () => {
       const { code, stdout, stderr, pid } = await runScript(fixture('programs.mjs'), { execArgv: ['--expose-gc'], args: ['gc-warning', method], timeout: 30_000 });
       assert.equal(code, 0, stderr);

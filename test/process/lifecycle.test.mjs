@@ -5,7 +5,7 @@
 // test_many_processes, test_lose_target_ref) and _TestSubclassingProcess.test_sys_exit.
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Process, ProcessError, Sentinel, activeChildren, currentProcess } from '../../dist/index.js';
@@ -43,8 +43,37 @@ function track(p) {
 
 const join = (p, ms = 15_000) => within(p.join(), ms, `join of ${p.name}`);
 
+/** What a run of start/join cycles could leak in this process: open fds, OS threads, /dev/shm entries. */
+function resources() {
+  return {
+    fds: readdirSync('/proc/self/fd').length,
+    threads: Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]),
+    shm: existsSync('/dev/shm') ? readdirSync('/dev/shm').length : 0,
+  };
+}
+
 forEachMethod((ctx, method) => {
   const isThread = method === 'thread';
+
+  test('start and join, again and again, leaves fds, threads, children and /dev/shm where they were', async () => {
+    const samples = [];
+    for (let i = 0; i < 28; i++) {
+      const p = track(new ctx.Process({ target: doNothing }));
+      p.start();
+      await join(p);
+      assert.equal(p.exitCode, 0);
+      // The first cycles warm up: spares booted, the resource tracker started, modules loaded.
+      if (i >= 4) samples.push(resources());
+    }
+    assert.deepEqual(activeChildren(), []);
+    // fds and threads of spares still booting or of children being torn down come and go between
+    // samples; a leak raises the floor. Compare the lowest of the first and of the last eight.
+    const floor = (part, key) => Math.min(...part.map((sample) => sample[key]));
+    const [first, last] = [samples.slice(0, 8), samples.slice(-8)];
+    for (const key of ['fds', 'threads', 'shm']) {
+      assert.ok(floor(last, key) <= floor(first, key) + (key === 'shm' ? 0 : 1), `${key}: ${samples.map((sample) => sample[key]).join(' ')}`);
+    }
+  });
 
   test('a process moves from initial to started to stopped, as CPython test_process', async () => {
     const out = reports.file();
