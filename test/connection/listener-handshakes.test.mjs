@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import { AuthenticationError, Client, EOFError, Listener, Pipe } from '../../dist/index.js';
 import { createResponse } from '../../dist/connection/auth.js';
 import { needsAddon, within } from '../helpers/methods.mjs';
+import { frame } from '../helpers/connection.mjs';
 
 const key = Buffer.from('secret');
 const listeners = [];
@@ -25,12 +26,6 @@ after(async () => {
   for (const listener of listeners) await listener.close();
   for (const socket of sockets) socket.destroy();
 });
-
-function frame(payload) {
-  const header = Buffer.alloc(4);
-  header.writeInt32BE(payload.length);
-  return Buffer.concat([header, payload]);
-}
 
 /** A raw TCP socket to `address` that answers nothing; resolves once the listener's challenge came. */
 async function silentPeer(address) {

@@ -8,6 +8,7 @@ import * as net from 'node:net';
 
 import { AbortError, AuthenticationError, Client, Listener, ProcessError, TimeoutError } from '../../dist/index.js';
 import { needsAddon, within } from '../helpers/methods.mjs';
+import { frame } from '../helpers/connection.mjs';
 
 const key = Buffer.from('secret');
 const listeners = [];
@@ -23,12 +24,6 @@ after(async () => {
   for (const listener of listeners) await listener.close();
   for (const socket of sockets) socket.destroy();
 });
-
-function frame(payload) {
-  const header = Buffer.alloc(4);
-  header.writeInt32BE(payload.length);
-  return Buffer.concat([header, payload]);
-}
 
 /** A raw TCP socket to `address`, connected, collecting what it receives. */
 async function rawSocket(address) {

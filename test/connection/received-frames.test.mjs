@@ -6,18 +6,7 @@ import assert from 'node:assert/strict';
 import v8 from 'node:v8';
 import { Pipe, ProcessError } from '../../dist/index.js';
 import { within } from '../helpers/methods.mjs';
-
-function withPipe(body) {
-  return async () => {
-    const [a, b] = Pipe();
-    try {
-      await body(a, b);
-    } finally {
-      a.close();
-      b.close();
-    }
-  };
-}
+import { withPipe } from '../helpers/connection.mjs';
 
 const varint = (n) => {
   const out = [];

@@ -13,6 +13,7 @@ import { Pipe, PicklingError } from '../../dist/index.js';
 import { sourceHash } from '../../dist/serialize/function-ref.js';
 import { dataModuleUrl, PEER_FUNCTION_HASH, peerCodeRuns, writePeerModule } from '../fixtures/serialize/peer-code.mjs';
 import { runnableMethods, within } from '../helpers/methods.mjs';
+import { withPipe } from '../helpers/connection.mjs';
 
 /** A raw frame as send() would write it for `{ fn }`, naming `url` as the module to import first. */
 function frameNaming(url, ref = {}) {
@@ -23,18 +24,6 @@ function frameNaming(url, ref = {}) {
 /** A JSON frame carrying an encoded handle of `type` with `state`. */
 function handleFrame(type, state) {
   return Buffer.from(`J${JSON.stringify({ __mp$: 'handle', type, state })}`);
-}
-
-function withPipe(body) {
-  return async () => {
-    const [a, b] = Pipe();
-    try {
-      await body(a, b);
-    } finally {
-      a.close();
-      b.close();
-    }
-  };
 }
 
 function tempDir() {
