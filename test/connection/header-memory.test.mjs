@@ -3,13 +3,14 @@
 // message whose buffer cannot be allocated stays unread instead of desynchronising the stream.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as net from 'node:net';
 
 import { Connection, ProcessError } from '../../dist/index.js';
 import { within } from '../helpers/methods.mjs';
+import { runScript } from '../helpers/run-script.mjs';
 
 const onLinux = { skip: !existsSync('/proc/self/status') && 'reads VmSize from /proc/self/status' };
 const MiB = 1024 * 1024;
@@ -79,20 +80,11 @@ const hasPrlimit = spawnSync('prlimit', ['--version']).status === 0;
 test('a message whose buffer cannot be allocated stays unread: the next read gets it whole, then the one after', { skip: (!hasPrlimit || !existsSync('/proc/self/status')) && 'needs prlimit and /proc' }, async () => {
   // A plain node child caps its own address space with prlimit for one read.
   const script = fileURLToPath(new URL('../fixtures/connection/no-room.mjs', import.meta.url));
-  const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (text) => (stdout += text));
-  child.stderr.on('data', (text) => (stderr += text));
-  try {
-    const code = await within(new Promise((resolve) => child.once('exit', resolve)), 30_000, 'the capped child');
-    assert.equal(code, 0, stderr);
-    const result = JSON.parse(stdout);
-    assert.equal(result.capped.name, 'ProcessError', JSON.stringify(result.capped));
-    assert.match(result.capped.message, /^cannot allocate 50331648 bytes for the next message .*it stays unread/);
-    assert.deepEqual(result.first, { length: 48 * MiB, start: 'first', sevens: true });
-    assert.equal(result.second, 'second');
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
+  const { code, stdout, stderr } = await runScript(script, { timeout: 30_000 });
+  assert.equal(code, 0, stderr);
+  const result = JSON.parse(stdout);
+  assert.equal(result.capped.name, 'ProcessError', JSON.stringify(result.capped));
+  assert.match(result.capped.message, /^cannot allocate 50331648 bytes for the next message .*it stays unread/);
+  assert.deepEqual(result.first, { length: 48 * MiB, start: 'first', sevens: true });
+  assert.equal(result.second, 'second');
 });

@@ -5,11 +5,13 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
+import { fileURLToPath } from 'node:url';
 
 import { AuthenticationError, Client, EOFError, Listener, Pipe } from '../../dist/index.js';
 import { createResponse } from '../../dist/connection/auth.js';
 import { needsAddon, within } from '../helpers/methods.mjs';
 import { frame } from '../helpers/connection.mjs';
+import { runScript } from '../helpers/run-script.mjs';
 
 const key = Buffer.from('secret');
 const listeners = [];
@@ -218,20 +220,9 @@ describe('before authentication', needsAddon, () => {
 
 describe('the program', needsAddon, () => {
   it('exits when its work is done, while a handshake no accept() waits for is still running', async () => {
-    const { spawn } = await import('node:child_process');
-    const { fileURLToPath } = await import('node:url');
     const script = fileURLToPath(new URL('../fixtures/connection/listener-exit.mjs', import.meta.url));
-    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (text) => (stdout += text));
-    child.stderr.on('data', (text) => (stderr += text));
-    try {
-      const code = await within(new Promise((resolve) => child.once('exit', resolve)), 15_000, 'the program to exit');
-      assert.equal(code, 0, stderr);
-      assert.equal(stdout.trim(), 'served');
-    } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    }
+    const { code, stdout, stderr } = await runScript(script, { timeout: 15_000 });
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout.trim(), 'served');
   });
 });

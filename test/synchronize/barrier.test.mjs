@@ -230,17 +230,22 @@ forEachMethod((ctx) => {
   });
 }, ['thread']);
 
+/** Starts a party that enters `b.wait()`, and kills it there. */
+async function killPartyInWait(ctx, b) {
+  const entered = new Event();
+  const victim = new ctx.Process({ target: waitUntilKilled, args: [b, entered] });
+  started.push(victim);
+  victim.start();
+  assert.equal(await entered.wait({ timeout: 15_000 }), true);
+  assert.equal(b.nWaiting, 1);
+  victim.kill();
+  await join(victim);
+}
+
 forEachMethod((ctx) => {
   test('a party killed inside wait() does not wedge the barrier: timed waits break it, abort() and reset() mend it', async () => {
     const b = barrier(2);
-    const entered = new Event();
-    const victim = new ctx.Process({ target: waitUntilKilled, args: [b, entered] });
-    started.push(victim);
-    victim.start();
-    assert.equal(await entered.wait({ timeout: 15_000 }), true);
-    assert.equal(b.nWaiting, 1);
-    victim.kill();
-    await join(victim);
+    await killPartyInWait(ctx, b);
     // The round the killed party joined completes with this one...
     assert.equal(await within(b.wait({ timeout: 1000 }), 10_000, 'the wait completing the round'), 1);
     // ...and the next rounds, which can no longer complete, break at the timeout.
@@ -264,14 +269,7 @@ forEachMethod((ctx) => {
 
   test('a party killed while others wait: their timed waits break the barrier', async () => {
     const b = barrier(3);
-    const entered = new Event();
-    const victim = new ctx.Process({ target: waitUntilKilled, args: [b, entered] });
-    started.push(victim);
-    victim.start();
-    assert.equal(await entered.wait({ timeout: 15_000 }), true);
-    assert.equal(b.nWaiting, 1);
-    victim.kill();
-    await join(victim);
+    await killPartyInWait(ctx, b);
     await assert.rejects(within(b.wait({ timeout: 300 }), 10_000, 'a round that can no longer complete'), BrokenBarrierError);
     assert.equal(b.broken, true);
   });
