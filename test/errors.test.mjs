@@ -2,7 +2,7 @@
 // `instanceof` works across duplicate copies of the package.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -123,10 +123,11 @@ describe('instanceof across duplicate copies of the package', () => {
   let other;
 
   before(async () => {
-    // A second copy of the errors module, as a second install of the package would bring.
+    // A second copy of the package's code, as a second install of the package would bring.
     dir = mkdtempSync(join(tmpdir(), 'mp-errors-copy-'));
-    copyFileSync(new URL('../dist/errors.js', import.meta.url), join(dir, 'errors.mjs'));
-    other = await import(pathToFileURL(join(dir, 'errors.mjs')).href);
+    cpSync(new URL('../dist', import.meta.url), join(dir, 'dist'), { recursive: true });
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'multiprocessing-ts-copy', type: 'module' }));
+    other = await import(pathToFileURL(join(dir, 'dist', 'errors.js')).href);
   });
 
   after(() => rmSync(dir, { recursive: true, force: true }));

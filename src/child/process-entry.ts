@@ -3,6 +3,7 @@
  * never outlive its parent, even one killed with SIGKILL), then, as a forkserver spare,
  * imports the preload modules, and waits for its start message.
  */
+import * as nodeModule from 'node:module';
 import { constants } from 'node:os';
 import { native } from '../internal/native.js';
 import type { StartMessage } from '../process/popen.js';
@@ -11,6 +12,9 @@ function option(name: string): string | undefined {
   const prefix = `--${name}=`;
   return process.argv.find((arg) => arg.startsWith(prefix))?.slice(prefix.length);
 }
+
+/** Node >= 22.1 only; undefined on Node 20. */
+const { enableCompileCache } = nodeModule as { enableCompileCache?: () => unknown };
 
 const parentPid = Number(option('parent-pid'));
 if (native().setParentDeathSignal(constants.signals.SIGKILL) !== parentPid) {
@@ -28,6 +32,10 @@ function dieOfSigusr1(): void {
   process.kill(process.pid, 'SIGUSR1');
 }
 process.on('SIGUSR1', dieOfSigusr1);
+
+// The program's modules load again in every child: Node's own code cache (Node >= 22.1) saves
+// compiling them again each time. The library itself comes with its own cache (load-library.ts).
+if (process.env.MULTIPROCESSING_TS_CODE_CACHE !== '0') enableCompileCache?.();
 
 const runtime = import('./run.js');
 

@@ -15,6 +15,7 @@ import { markAsChild, whileBootstrapping } from '../process/state.js';
 import { setDefaultStartMethod } from '../process/start-method.js';
 import { setInheritedTracker } from '../resource-tracker/client.js';
 import { adoptLocalBlocks } from '../shared/local-blocks.js';
+import { cacheWhatBootCompiled } from '../internal/library.js';
 
 let failing = false;
 
@@ -99,6 +100,7 @@ export async function runChild(message: StartMessage, options: { sameProcess: bo
     return;
   }
   getLogger().info('child process calling self.run()');
+  cacheWhatBootCompiled();
   // An async target is awaited even when what it waits for does not hold the event loop
   // (an unref'd timer, a promise settled from another thread): the child ends after run() does.
   const keepAlive = setInterval(() => {}, 2 ** 31 - 1);

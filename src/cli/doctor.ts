@@ -6,6 +6,7 @@
  * Exit code 0 when the package is usable (at least one start method ran a child), 1 otherwise.
  */
 import { unlinkSync, writeFileSync } from 'node:fs';
+import { libraryLoad, type LibraryLoadInfo } from '../boot/load-library.js';
 import { getContext } from '../context.js';
 import { BUILD_COMMAND, libcName, NATIVE_ENV, nativeStatus } from '../internal/native.js';
 import type { StartMethod } from '../process/popen.js';
@@ -35,6 +36,8 @@ export interface DoctorReport {
     | { loaded: true; origin: 'prebuilt' | 'compiled'; path: string }
     | { loaded: false; reason: string };
   sharedMemory: Check;
+  /** How this process loaded the library (the code cache children use too). */
+  library: LibraryLoadInfo;
   startMethods: Record<StartMethod, Check>;
   toolchain: Toolchain & { missing: string[] };
   /** At least one start method ran a child. */
@@ -120,6 +123,7 @@ export async function diagnose(): Promise<DoctorReport> {
     libc: process.platform === 'linux' ? libcName() : 'n/a',
     native,
     sharedMemory,
+    library: { ...libraryLoad },
     startMethods,
     toolchain: { ...toolchain, missing: missingTools(toolchain) },
     usable: Object.values(startMethods).some((check) => check.ok),
@@ -128,6 +132,13 @@ export async function diagnose(): Promise<DoctorReport> {
 
 function mark(ok: boolean): string {
   return ok ? 'ok  ' : 'FAIL';
+}
+
+function describeCodeCache(load: LibraryLoadInfo): string {
+  if (load.via === 'require') return '--    off: source maps are enabled (the library loads through Node, for readable stack traces)';
+  if (load.codeCache === 'off') return '--    off: MULTIPROCESSING_TS_CODE_CACHE=0, NODE_DISABLE_COMPILE_CACHE, or no private folder for it';
+  const how = { used: 'used', missing: 'written now (first run)', rejected: 'rewritten (made by another Node version or flags)' }[load.codeCache];
+  return `ok    ${how}: ${load.cacheFile}`;
 }
 
 /** The report as people read it: one line per check, then what to do about failures. */
@@ -144,6 +155,7 @@ export function formatReport(report: DoctorReport): string {
       : `  native addon   ${process.env[NATIVE_ENV] === '0' ? 'off ' : 'FAIL'}  ${native.reason}`,
   );
   lines.push(`  /dev/shm       ${mark(report.sharedMemory.ok)}  ${report.sharedMemory.detail}`);
+  lines.push(`  code cache     ${describeCodeCache(report.library)}`);
   for (const [method, check] of Object.entries(report.startMethods)) {
     lines.push(`  ${method.padEnd(14)} ${mark(check.ok)}  ${check.detail}`);
   }

@@ -6,7 +6,7 @@
  * in the variant it was sent in. Only raw bytes are read here: nothing is deserialized before
  * both directions have succeeded.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { nodeCrypto } from '../internal/builtins.js';
 
 import { AuthenticationError } from '../errors.js';
 
@@ -71,7 +71,7 @@ function digestNameAndPayload(message: Uint8Array): [string, Uint8Array] {
 }
 
 function hmac(authkey: Uint8Array, message: Uint8Array, digest: string): Buffer {
-  return createHmac(ALLOWED_DIGESTS.get(digest) ?? digest, authkey).update(message).digest();
+  return nodeCrypto().createHmac(ALLOWED_DIGESTS.get(digest) ?? digest, authkey).update(message).digest();
 }
 
 /** The reply to a challenge message M (without the #CHALLENGE# prefix), as CPython 3.12+ forms it. */
@@ -89,7 +89,7 @@ export function verifyResponse(authkey: Uint8Array, message: Uint8Array, respons
   if (expected.length !== mac.length) {
     throw new AuthenticationError(`expected '${digest}' of length ${expected.length} got ${mac.length}`);
   }
-  if (!timingSafeEqual(expected, mac)) throw new AuthenticationError('digest received was wrong');
+  if (!nodeCrypto().timingSafeEqual(expected, mac)) throw new AuthenticationError('digest received was wrong');
 }
 
 function startsWith(message: Uint8Array, prefix: Uint8Array): boolean {
@@ -107,7 +107,7 @@ export function isChallenge(message: Uint8Array): boolean {
 
 /** Sends a challenge, checks the reply, and sends the verdict (CPython's deliver_challenge). */
 export async function deliverChallenge(channel: HandshakeChannel, authkey: Uint8Array, digestName = 'sha256'): Promise<void> {
-  const message = Buffer.concat([Buffer.from(`{${digestName}}`, 'latin1'), randomBytes(MESSAGE_LENGTH)]);
+  const message = Buffer.concat([Buffer.from(`{${digestName}}`, 'latin1'), nodeCrypto().randomBytes(MESSAGE_LENGTH)]);
   await channel.sendBytes(Buffer.concat([CHALLENGE, message]));
   const response = await channel.recvBytes(MAX_HANDSHAKE_MESSAGE);
   try {

@@ -2,7 +2,8 @@
  * `Client`: connects to a `Listener` (ours or CPython's `multiprocessing.connection.Listener`)
  * and, with an authkey, answers its challenge and then challenges it (as CPython's Client).
  */
-import * as net from 'node:net';
+import { nodeNet } from '../internal/builtins.js';
+import type * as net from 'node:net';
 
 import { onAbort } from '../internal/abort.js';
 import { refuseTimeout, validateSignal } from '../internal/validate.js';
@@ -34,7 +35,7 @@ export interface ClientOptions {
 function connectSocket(options: net.NetConnectOpts, signal: AbortSignal | undefined): Promise<net.Socket> {
   return new Promise<net.Socket>((resolve, reject) => {
     const { onread, mark } = ownedReads();
-    const socket = mark(net.connect({ ...options, onread } as net.NetConnectOpts));
+    const socket = mark(nodeNet().connect({ ...options, onread } as net.NetConnectOpts));
     const fail = (error: Error): void => {
       unwatch?.();
       socket.destroy();

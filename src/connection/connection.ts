@@ -2,8 +2,8 @@
  * `Connection`: messages over a connected stream socket, framed as CPython frames them, so a
  * Python `multiprocessing.connection.Connection` on the other end reads and writes the same bytes.
  */
-import { Socket } from 'node:net';
-import * as v8 from 'node:v8';
+import { nodeNet, nodeV8 } from '../internal/builtins.js';
+import type { Socket } from 'node:net';
 import { BufferTooShortError, EOFError, PicklingError, ProcessError } from '../errors.js';
 import { checkModulesAllowed, decode, encode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination, type ModuleNeed } from '../serialize/codec.js';
 import { jsonExact } from '../serialize/json-exact.js';
@@ -99,7 +99,7 @@ export function ownedReads(): { onread: ReturnType<typeof readOption>; mark: (so
 export function socketFromFd(fd: number, allowHalfOpen = true): Socket {
   const { onread, mark } = ownedReads();
   const options = { fd, readable: true, writable: true, allowHalfOpen, pauseOnCreate: true, onread };
-  return mark(new Socket(options as ConstructorParameters<typeof Socket>[0]));
+  return mark(new (nodeNet().Socket)(options as ConstructorParameters<typeof Socket>[0]));
 }
 
 /**
@@ -241,7 +241,7 @@ function parsePayload(payload: Buffer): [ModuleNeed[], unknown, boolean] {
   const first = payload.length > 0 ? payload[0] : -1;
   if (first === PLAIN_JSON_TAG) return [NO_MODULES, JSON.parse(payload.toString('utf8', 1)), true];
   if (first === JSON_TAG) return [NO_MODULES, JSON.parse(payload.toString('utf8', 1)), false];
-  const [modules, value] = v8.deserialize(payload) as [ModuleNeed[], unknown];
+  const [modules, value] = nodeV8().deserialize(payload) as [ModuleNeed[], unknown];
   return [modules, value, false];
 }
 
@@ -438,7 +438,7 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     const { value, modules } = encode(obj, { kind: 'process' });
     let payload: Buffer;
     try {
-      payload = modules.length === 0 && jsonExact(value) ? Buffer.from(JSON_PREFIX + JSON.stringify(value)) : v8.serialize([modules, value]);
+      payload = modules.length === 0 && jsonExact(value) ? Buffer.from(JSON_PREFIX + JSON.stringify(value)) : nodeV8().serialize([modules, value]);
     } catch (error) {
       throw new PicklingError(`Cannot send this value to another process: ${(error as Error).message}`, { cause: error });
     }

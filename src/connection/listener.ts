@@ -4,11 +4,12 @@
  * `multiprocessing.connection.Client` can connect to it. The socket is bound and listening by
  * the time the constructor returns, and `address` is the bound address (port 0 -> the real port).
  */
+import { nodeNet } from '../internal/builtins.js';
 import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import * as net from 'node:net';
+import { nodeCrypto } from '../internal/builtins.js';
+import type * as net from 'node:net';
 
 import { AbortError, AuthenticationError, ProcessError, TimeoutError } from '../errors.js';
 import { onAbort } from '../internal/abort.js';
@@ -203,7 +204,7 @@ function installExitHook(): void {
 function defaultUnixPath(): string {
   installExitHook();
   tempDir ??= mkdtempSync(join(tmpdir(), 'pymp-'));
-  return join(tempDir, `listener-${randomBytes(6).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '_')}`);
+  return join(tempDir, `listener-${nodeCrypto().randomBytes(6).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '_')}`);
 }
 
 function checkTimeout(value: unknown, name: string): number | null {
@@ -644,7 +645,7 @@ export class Listener implements AsyncDisposable {
   /** Takes connections from the kernel (a pending accept keeps the process alive, as a blocking accept does). */
   #startAccepting(): void {
     if (this.#server !== null) return;
-    const server = net.createServer({ pauseOnConnect: true });
+    const server = nodeNet().createServer({ pauseOnConnect: true });
     server.on('connection', (socket) => this.#onConnection(socket));
     server.on('error', (error) => this.#fail(error));
     server.listen({ fd: native().dupFd(this.#fd), backlog: this.#backlog });

@@ -10,8 +10,9 @@
  * never written to, reports a peer whose thread ended without closing (its 'close' event);
  * the end of file then reaches async reads (a blocking read can only see a `close()`).
  */
+import { nodeWorkerThreads } from '../internal/builtins.js';
 import { EventEmitter } from 'node:events';
-import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { waitAsync, waitSync, wake } from '../synchronize/futex.js';
 
 /** Doorbell layout: per end, the count of messages sent to it and whether its peer closed. */
@@ -228,7 +229,7 @@ export class PortSocket extends EventEmitter implements SyncByteSource {
       return leftover;
     }
     if (this.destroyed) return null;
-    const received = receiveMessageOnPort(this.#data);
+    const received = nodeWorkerThreads().receiveMessageOnPort(this.#data);
     if (received === undefined) return null;
     const bytes = received.message as Uint8Array;
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -9,7 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import { join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { distPath } from './paths.js';
 
 export interface NativeAddon {
   /** Arms PR_SET_PDEATHSIG; returns the parent pid seen afterwards. */
@@ -101,7 +101,7 @@ export const NATIVE_ENV = 'MULTIPROCESSING_TS_NATIVE';
 export const BUILD_COMMAND = 'npx multiprocessing-ts build-native';
 
 /** The package's native/ directory: binding.gyp, the sources, prebuilds/ and a local build/. */
-export const NATIVE_DIR = fileURLToPath(new URL('../../native', import.meta.url));
+export const NATIVE_DIR = distPath('../native');
 
 interface NodeGypBuild {
   /** The path of the binary that fits this process, or throws when none does. */

@@ -6,9 +6,9 @@
  * results never wait in the kernel) and the pool decides when it keeps the event loop alive:
  * only while tasks are outstanding, so an idle pool never holds a program open.
  */
-import { Socket } from 'node:net';
-import v8 from 'node:v8';
-import { MessageChannel, MessagePort, type Transferable } from 'node:worker_threads';
+import { nodeNet, nodeV8 } from '../internal/builtins.js';
+import type { Socket } from 'node:net';
+import type { MessagePort, Transferable } from 'node:worker_threads';
 import { native } from '../internal/native.js';
 import { spinUntilAsync } from '../internal/spin.js';
 import { jsonExact } from '../serialize/json-exact.js';
@@ -175,7 +175,7 @@ class SocketLink extends Receiver implements Link {
 
   constructor(fd: number, handlers: LinkHandlers, sender: Sender) {
     super(handlers, sender, 'process');
-    this.#socket = new Socket({ fd, readable: true, writable: true, allowHalfOpen: false } as ConstructorParameters<typeof Socket>[0]);
+    this.#socket = new (nodeNet().Socket)({ fd, readable: true, writable: true, allowHalfOpen: false } as ConstructorParameters<typeof Socket>[0]);
     this.#socket.on('data', (chunk: Buffer) => this.#receive(chunk));
     this.#socket.on('error', () => this.ended());
     this.#socket.on('close', () => this.ended());
@@ -198,7 +198,7 @@ class SocketLink extends Receiver implements Link {
         return;
       }
     }
-    const payload = v8.serialize(message);
+    const payload = nodeV8().serialize(message);
     if (payload.length <= SINGLE_WRITE) {
       // One buffer, one syscall: small messages are the latency-critical ones.
       const frame = Buffer.allocUnsafe(HEADER + payload.length);
@@ -245,7 +245,7 @@ class SocketLink extends Receiver implements Link {
       else this.#chunks[0] = head.subarray(HEADER + length);
       this.#buffered -= HEADER + length;
       // v8's output always starts with its version tag, 0xFF; JSON text never does.
-      const message = payload[0] === V8_VERSION_TAG ? v8.deserialize(payload) : JSON.parse(payload.toString('utf8'));
+      const message = payload[0] === V8_VERSION_TAG ? nodeV8().deserialize(payload) : JSON.parse(payload.toString('utf8'));
       this.deliver(message as Wire);
     }
   }

@@ -3,7 +3,7 @@
  * run them one after another, send results back in batches. A task's error is its result, never
  * the worker's end; a result that cannot be sent fails that task only.
  */
-import v8 from 'node:v8';
+import { nodeV8 } from '../internal/builtins.js';
 import { PicklingError } from '../errors.js';
 import { getLogger } from '../logging.js';
 import { decode, encode, type Destination } from '../serialize/codec.js';
@@ -22,7 +22,11 @@ type Task = (...args: unknown[]) => unknown;
  * how far ahead of the worker the pool has sent work, i.e. what it holds in memory besides the
  * chunk it runs. A diagnostic: the pool's tests read it to check that bound.
  */
-export let chunksWaiting = (): number => 0;
+let waiting = (): number => 0;
+
+export function chunksWaiting(): number {
+  return waiting();
+}
 
 function describe(value: unknown): string {
   try {
@@ -37,7 +41,7 @@ function describe(value: unknown): string {
 function encodeChecked(value: WireResult, destination: Destination): Prepared {
   const encoded = encodeForLink(value, destination, [null, null, 'result']);
   // What moves with the message (a Pipe end's MessagePorts) is not cloned, and v8 cannot serialize it.
-  if (!encoded.transfer) v8.serialize(encoded.value);
+  if (!encoded.transfer) nodeV8().serialize(encoded.value);
   return encoded;
 }
 
@@ -65,7 +69,7 @@ export async function poolWorker(
   /** WireChunks laid end to end, as they arrive. */
   const queue: unknown[] = [];
   let head = 0;
-  chunksWaiting = () => (queue.length - head) / CHUNK_FIELDS;
+  waiting = () => (queue.length - head) / CHUNK_FIELDS;
   let running = false;
   let exitRequested = false;
   /** Chunks run, for the exit's log record (CPython counts tasks). */

@@ -1,15 +1,16 @@
 /** `spawn`: a fresh Node.js process per Process, as CPython's popen_spawn_posix. */
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { nodeChildProcess } from '../internal/builtins.js';
+import type { ChildProcess } from 'node:child_process';
+import { distPath } from '../internal/paths.js';
 import { childExecArgv, getExecutable } from './exec-options.js';
 import { ChildProcessPopen } from './popen-child.js';
 import type { Backend, Popen, StartMessage } from './popen.js';
 
-export const CHILD_ENTRY = fileURLToPath(new URL('../child/process-entry.js', import.meta.url));
+export const CHILD_ENTRY = distPath('child/process-entry.js');
 
 /** Starts the child entry; `extraArgs` tell it what to do before it waits for its start message. */
 export function forkChildEntry(extraArgs: string[]): ChildProcess {
-  return fork(CHILD_ENTRY, [`--parent-pid=${process.pid}`, ...extraArgs], {
+  return nodeChildProcess().fork(CHILD_ENTRY, [`--parent-pid=${process.pid}`, ...extraArgs], {
     execPath: getExecutable(),
     execArgv: childExecArgv(),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

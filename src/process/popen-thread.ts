@@ -3,14 +3,16 @@
  * `multiprocessing.dummy`. Exit codes follow the process conventions: `terminate()` gives -15,
  * `kill()` -9, `interrupt()` -2 (a thread cannot receive signals, so all three stop it at once).
  */
-import { Worker, type Transferable } from 'node:worker_threads';
+import { nodeWorkerThreads } from '../internal/builtins.js';
+import type { Transferable, Worker } from 'node:worker_threads';
 import { constants } from 'node:os';
 import { inspect } from 'node:util';
 import type { Backend, ExitStatus, Popen, StartMessage } from './popen.js';
 import { tsxLoaderUrl } from './typescript-loader.js';
+import { DIST_URL } from '../internal/paths.js';
 import { SparePool, type Spare } from './spare-pool.js';
 
-const THREAD_ENTRY = new URL('../child/thread-entry.js', import.meta.url);
+const THREAD_ENTRY = new URL('child/thread-entry.js', DIST_URL);
 
 /** Layout of the status word shared with the thread: [ended flag, exit code]. */
 const ENDED = 0;
@@ -111,7 +113,7 @@ class SpareThread implements Spare {
 
   constructor() {
     const workerData: ThreadBootData = { tsxLoader: tsxLoaderUrl() };
-    this.worker = new Worker(THREAD_ENTRY, { workerData });
+    this.worker = new (nodeWorkerThreads().Worker)(THREAD_ENTRY, { workerData });
     // A spare never keeps the parent alive; it is ref'd when it becomes a non-daemon child.
     this.worker.unref();
     this.worker.once('message', () => {

@@ -5,7 +5,7 @@
  * The child flags live on `globalThis` under `Symbol.for` keys, so two copies of the package
  * loaded in one child agree on them, and nothing leaks into the environment of programs a task starts.
  */
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../internal/builtins.js';
 
 const CHILD_KEY = Symbol.for('multiprocessing-ts.child');
 const BOOTSTRAP_KEY = Symbol.for('multiprocessing-ts.bootstrapping');
@@ -55,7 +55,7 @@ export function selfInfo(): SelfInfo {
     name: 'MainProcess',
     identity: [],
     daemon: false,
-    authkey: randomBytes(32),
+    authkey: nodeCrypto().randomBytes(32),
     startMethod: null,
   };
   return self;

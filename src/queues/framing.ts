@@ -10,7 +10,7 @@
  * - anything else: the codec's encoding (functions, errors, shareable objects, registered classes,
  *   typed arrays...), then the structured clone, with the modules the receiver must load first.
  */
-import v8 from 'node:v8';
+import { nodeV8 } from '../internal/builtins.js';
 import { PicklingError } from '../errors.js';
 import { encode, isPlainData, type ModuleNeed } from '../serialize/codec.js';
 
@@ -52,7 +52,7 @@ const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): 
 function codecFrame(obj: unknown): Frame {
   const { value, modules } = encode(obj, { kind: 'process' }, 'obj');
   try {
-    return { kind: K_CODEC, bytes: v8.serialize({ v: value, m: modules } satisfies Wire), owned: true };
+    return { kind: K_CODEC, bytes: nodeV8().serialize({ v: value, m: modules } satisfies Wire), owned: true };
   } catch (error) {
     throw new PicklingError(`Cannot put this value in a queue: ${(error as Error).message}`, { cause: error });
   }
@@ -85,7 +85,7 @@ export function encodeItem(obj: unknown): Frame {
       }
       if (isPlainData(obj)) {
         try {
-          return { kind: K_CLONE, bytes: v8.serialize(obj), owned: true };
+          return { kind: K_CLONE, bytes: nodeV8().serialize(obj), owned: true };
         } catch {
           // Refused by the clone (a Proxy, say): the codec decides, and explains.
         }
@@ -115,7 +115,7 @@ export function decodeFrame(kind: number, body: Uint8Array): unknown {
     case K_BUFFER:
       return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     case K_CLONE:
-      return v8.deserialize(body);
+      return nodeV8().deserialize(body);
     case K_NULL:
       return null;
     case K_UNDEFINED:
@@ -130,5 +130,5 @@ export function decodeFrame(kind: number, body: Uint8Array): unknown {
 }
 
 export function parseWire(body: Uint8Array): Wire {
-  return v8.deserialize(body) as Wire;
+  return nodeV8().deserialize(body) as Wire;
 }

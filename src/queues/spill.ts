@@ -13,7 +13,7 @@
  * Blocks are written and read with pwrite/pread, never mapped: their pages are freed as soon as the
  * reader unlinks the block, not when a garbage collector gets to a mapping.
  */
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../internal/builtins.js';
 import { readSync, writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { ProcessError } from '../errors.js';
@@ -28,7 +28,7 @@ export const SPILL_FROM = 64 * 1024;
 export const K_SPILLED = 10;
 
 /** A new name, with the creating process's pid in it (and so in /dev/shm) for whoever looks there. */
-const blockName = (): string => `mpq_${process.pid}_${randomBytes(6).toString('hex')}`;
+const blockName = (): string => `mpq_${process.pid}_${nodeCrypto().randomBytes(6).toString('hex')}`;
 
 /**
  * Opens a new block, under a fresh name should one be taken already, tracked for removal should

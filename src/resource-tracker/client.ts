@@ -20,10 +20,10 @@
  * Without the native addon there is no tracker: no processes, and named shared memory lives in
  * the program's own memory (shared/local-blocks.ts), gone with it. Nothing here is then called.
  */
-import { spawn } from 'node:child_process';
 import { getLogger } from '../logging.js';
 import { closeSync, fstatSync, openSync, constants as fsConstants, writeSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { nodeChildProcess } from '../internal/builtins.js';
+import { distPath } from '../internal/paths.js';
 import { hasNative, native } from '../internal/native.js';
 
 /** What the tracker knows how to remove. */
@@ -38,7 +38,7 @@ export interface TrackerInfo {
 const TYPES: ReadonlySet<string> = new Set<ResourceType>(['shared_memory']);
 /** PIPE_BUF is at least 512 everywhere: shorter writes are never interleaved with others. */
 const MAX_MESSAGE = 512;
-const TRACKER_MAIN = fileURLToPath(new URL('./tracker-main.js', import.meta.url));
+const TRACKER_MAIN = distPath('resource-tracker/tracker-main.js');
 
 /** Set in a child from its preparation data; null in the main process. */
 let inherited: TrackerInfo | null = null;
@@ -57,7 +57,7 @@ function launchTracker(): number {
   try {
     // Detached: its own session, so neither the program's death nor signals to the program's
     // process group (Ctrl-C, a group kill) reach it. It holds only the read end: stdin.
-    const child = spawn(process.execPath, [TRACKER_MAIN], {
+    const child = nodeChildProcess().spawn(process.execPath, [TRACKER_MAIN], {
       detached: true,
       stdio: [readFd, 'ignore', 'inherit'],
       cwd: '/',

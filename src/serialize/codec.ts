@@ -6,7 +6,7 @@
  * (as handles on the same resource). What cannot be sent is refused here, at the call site, with
  * a PicklingError naming where it sits in what was sent (`args[1].conn.socket`).
  */
-import { MessagePort, type Transferable } from 'node:worker_threads';
+import type { Transferable } from 'node:worker_threads';
 import { PicklingError } from '../errors.js';
 import { describeClass, describeFunction, loadModule, resolveLoadedFunction, syncModuleExports, type FunctionRef } from './function-ref.js';
 import { classRef, resolveClass, type ClassRef } from './class-ref.js';

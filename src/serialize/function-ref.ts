@@ -5,7 +5,8 @@
  * Classes are found the same way, for their instances to travel with their prototype (as pickle
  * sends an instance by a reference to its class).
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../internal/builtins.js';
+import { importModule, LIBRARY_URL, libraryModules } from '../internal/library.js';
 import { readFileSync } from 'node:fs';
 import { createRequire, findSourceMap } from 'node:module';
 import { basename, extname } from 'node:path';
@@ -31,7 +32,7 @@ const require = createRequire(import.meta.url);
 const cache = new WeakMap<Function, FunctionRef>();
 
 export function sourceHash(fn: Function): string {
-  return createHash('sha1').update(Function.prototype.toString.call(fn)).digest('hex').slice(0, 16);
+  return nodeCrypto().createHash('sha1').update(Function.prototype.toString.call(fn)).digest('hex').slice(0, 16);
 }
 
 /** What a reference is for: a function the receiver calls, or a class its instances are rebuilt with. */
@@ -159,6 +160,8 @@ function loaderHooksActive(): boolean {
 }
 
 function moduleExports(url: string): ExportsLookup {
+  const modules = libraryModules();
+  if (modules !== null && url === LIBRARY_URL) return { format: 'commonjs', exports: modules };
   // `require()` knows files, not URLs: `mod.mjs?v=2` would come back as another instance of `mod.mjs`.
   if (/[?#]/.test(url)) return { format: 'module', exports: undefined };
   const filename = fileURLToPath(url);
@@ -260,6 +263,8 @@ function buildRef(fn: Function, role: RefRole): FunctionRef {
     return fallbackRef(fn, role, hash, located.reason);
   }
   const { location } = located;
+  const own = libraryRef(fn, location.url, hash);
+  if (own) return own;
   const where = at(location);
   if (location.url === '' || !/^(file|data):/.test(location.url)) {
     const made = role === 'class' ? 'the class was made by eval() or new Function() and has no module' : 'it was made by eval() or new Function() and has no module';
@@ -319,6 +324,22 @@ function buildRef(fn: Function, role: RefRole): FunctionRef {
   throw refuse(fn, role, where, 'it is not exported from its module', `export it (export function ${fn.name || 'name'}...), ${registerHint}`);
 }
 
+/** Whether a script URL (or path) is this library's bundle, where its own functions and classes live. */
+function isLibrary(url: string): boolean {
+  return url === LIBRARY_URL || (url.startsWith('/') && url === fileURLToPath(LIBRARY_URL));
+}
+
+/**
+ * The library's own functions (a pool worker's loop, the targets it starts) travel as a module
+ * path and export name inside the bundle: the receiver runs the same package and finds them there.
+ */
+function libraryRef(fn: Function, url: string, hash: string): FunctionRef | null {
+  const modules = libraryModules();
+  if (modules === null || !isLibrary(url)) return null;
+  const path = findExportPath(modules, fn, hash);
+  return path ? { url: LIBRARY_URL, format: 'commonjs', name: fn.name, path, registered: false, hash } : null;
+}
+
 function moduleFormat(url: string): 'module' | 'commonjs' {
   if (!url.startsWith('file:')) return 'module';
   return moduleExports(url).format;
@@ -350,7 +371,9 @@ const loadedModules = new Map<string, Promise<unknown>>();
 export function loadModule(url: string, format: 'module' | 'commonjs'): Promise<unknown> {
   let pending = loadedModules.get(url);
   if (!pending) {
-    pending = format === 'commonjs' ? Promise.resolve().then(() => require(fileURLToPath(url))) : import(url);
+    const modules = libraryModules();
+    if (modules !== null && url === LIBRARY_URL) return Promise.resolve(modules);
+    pending = format === 'commonjs' ? Promise.resolve().then(() => require(fileURLToPath(url))) : importModule(url);
     loadedModules.set(url, pending);
   }
   return pending;

@@ -3,7 +3,8 @@
  * (`[[FunctionLocation]]`, `[[Scopes]]`, `[[TargetFunction]]`). Session calls complete
  * synchronously on the calling thread, so `Process.start()` can stay synchronous.
  */
-import { Session } from 'node:inspector';
+import { nodeInspector } from '../internal/builtins.js';
+import type { Session } from 'node:inspector';
 
 export interface FunctionLocation {
   /** URL of the defining script: `file:///...`, `node:...`, or '' for eval'd code. */
@@ -51,7 +52,7 @@ function ensureSession(): boolean {
   if (session) return true;
   if (sessionError !== null) return false;
   try {
-    const s = new Session();
+    const s = new (nodeInspector().Session)();
     s.connect();
     s.on('Debugger.scriptParsed', (message: { params: { scriptId: string; url: string } }) => {
       scriptUrls.set(message.params.scriptId, message.params.url);

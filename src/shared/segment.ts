@@ -12,11 +12,11 @@
  * Without the native addon a segment is a plain SharedArrayBuffer: threads receive it as they
  * always do, and there are no other processes to send it to.
  */
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
 import { ProcessError } from '../errors.js';
 import { hasNative, native, nativeStatus, type NativeError } from '../internal/native.js';
 import type { Destination } from '../serialize/codec.js';
+import { nodeCrypto } from '../internal/builtins.js';
 
 interface Holder {
   pid: number;
@@ -62,7 +62,7 @@ export class Segment {
   /** A new zero-filled segment of `size` bytes. */
   static create(size: number): Segment {
     if (!Number.isSafeInteger(size) || size <= 0) throw new RangeError(`segment size must be a positive integer, not ${size}`);
-    const id = `${process.pid}-${randomBytes(8).toString('hex')}`;
+    const id = `${process.pid}-${nodeCrypto().randomBytes(8).toString('hex')}`;
     if (!hasNative()) return new Segment(id, size, new SharedArrayBuffer(size), undefined, null);
     const fd = native().memfdCreate(`mp-${id}`, size);
     return new Segment(id, size, native().mapShared(fd, size), { pid: process.pid, fd }, fd);

@@ -23,7 +23,6 @@
  * registry (local-blocks.ts): Python cannot see it, and the resource tracker is not involved.
  */
 import { constants as bufferConstants } from 'node:buffer';
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
 import { ProcessError } from '../errors.js';
 import { hasNative, native, type NativeError } from '../internal/native.js';
@@ -31,6 +30,7 @@ import { abandonCreation, announceCreation, track as trackResource, untrack as u
 import { kReduce, registerShareable, registerSharedViewReducer, type Destination } from '../serialize/codec.js';
 import { openLocalBlock, receiveLocalBlock, unlinkLocalBlock } from './local-blocks.js';
 import { makeView, viewBytes, viewKind, viewLength, type ViewKind } from './shared-views.js';
+import { nodeCrypto } from '../internal/builtins.js';
 
 /**
  * Options of {@link SharedMemory}.
@@ -93,7 +93,7 @@ function checkName(name: unknown): string {
 }
 
 function randomName(): string {
-  return `psm_${randomBytes(4).toString('hex')}`;
+  return `psm_${nodeCrypto().randomBytes(4).toString('hex')}`;
 }
 
 /** Where named blocks live: POSIX shared memory (/dev/shm) through the addon, or this thread's registry. */
