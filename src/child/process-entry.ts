@@ -5,7 +5,7 @@
  */
 import * as nodeModule from 'node:module';
 import { constants } from 'node:os';
-import { native } from '../internal/native.js';
+import { native, useAddonFoundByParent } from '../internal/native.js';
 import type { StartMessage } from '../process/popen.js';
 
 function option(name: string): string | undefined {
@@ -17,6 +17,7 @@ function option(name: string): string | undefined {
 const { enableCompileCache } = nodeModule as { enableCompileCache?: () => unknown };
 
 const parentPid = Number(option('parent-pid'));
+useAddonFoundByParent(option('addon'));
 if (native().setParentDeathSignal(constants.signals.SIGKILL) !== parentPid) {
   // The parent died before the signal was armed: nobody is left to serve.
   process.exit(1);

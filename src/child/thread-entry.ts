@@ -12,6 +12,8 @@ if (boot.tsxLoader) {
   const { register } = (await import(boot.tsxLoader)) as { register: () => unknown };
   register();
 }
+const { useAddonFoundByParent } = await import('../internal/native.js');
+useAddonFoundByParent(boot.addon);
 const { runChild } = await import('./run.js');
 const { closeOwnedEnds } = await import('../connection/port-socket.js');
 

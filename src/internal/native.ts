@@ -111,6 +111,21 @@ interface NodeGypBuild {
 const require = createRequire(import.meta.url);
 let status: NativeStatus | undefined;
 let addon: NativeAddon | undefined;
+let foundByParent: string | undefined;
+
+/**
+ * A child is told which binary its parent loaded: loading that one directly skips searching the
+ * package for it (several milliseconds of every child's start). A binary that does not load
+ * here (a child of another Node, see `setExecutable()`) is searched for as usual.
+ */
+export function useAddonFoundByParent(path: string | undefined): void {
+  if (status === undefined && path) foundByParent = path;
+}
+
+/** The binary this process loaded, for its children; undefined without one. */
+export function addonPathForChildren(): string | undefined {
+  return status?.available ? status.path : undefined;
+}
 
 /** 'glibc <version>', or 'musl (or another libc than glibc)' when Node's report names no glibc. */
 export function libcName(): string {
@@ -129,6 +144,14 @@ function load(): NativeStatus {
   }
   if (process.platform !== 'linux') {
     return { available: false, reason: `the native addon supports Linux only, and this is ${process.platform}-${process.arch}` };
+  }
+  if (foundByParent !== undefined) {
+    try {
+      addon = require(foundByParent) as NativeAddon;
+      return { available: true, path: foundByParent, origin: foundByParent.includes(`${sep}prebuilds${sep}`) ? 'prebuilt' : 'compiled' };
+    } catch {
+      // Not loadable here: search as the parent did.
+    }
   }
   let path: string;
   try {

@@ -1,6 +1,7 @@
 /** `spawn`: a fresh Node.js process per Process, as CPython's popen_spawn_posix. */
 import { nodeChildProcess } from '../internal/builtins.js';
 import type { ChildProcess } from 'node:child_process';
+import { addonPathForChildren } from '../internal/native.js';
 import { distPath } from '../internal/paths.js';
 import { childExecArgv, getExecutable } from './exec-options.js';
 import { ChildProcessPopen } from './popen-child.js';
@@ -10,7 +11,9 @@ export const CHILD_ENTRY = distPath('child/process-entry.js');
 
 /** Starts the child entry; `extraArgs` tell it what to do before it waits for its start message. */
 export function forkChildEntry(extraArgs: string[]): ChildProcess {
-  return nodeChildProcess().fork(CHILD_ENTRY, [`--parent-pid=${process.pid}`, ...extraArgs], {
+  const addon = addonPathForChildren();
+  const args = [`--parent-pid=${process.pid}`, ...(addon ? [`--addon=${addon}`] : []), ...extraArgs];
+  return nodeChildProcess().fork(CHILD_ENTRY, args, {
     execPath: getExecutable(),
     execArgv: childExecArgv(),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -10,6 +10,7 @@ import { inspect } from 'node:util';
 import type { Backend, ExitStatus, Popen, StartMessage } from './popen.js';
 import { tsxLoaderUrl } from './typescript-loader.js';
 import { DIST_URL } from '../internal/paths.js';
+import { addonPathForChildren } from '../internal/native.js';
 import { SparePool, type Spare } from './spare-pool.js';
 
 const THREAD_ENTRY = new URL('child/thread-entry.js', DIST_URL);
@@ -21,6 +22,8 @@ const CODE = 1;
 /** What a spare thread boots with. */
 export interface ThreadBootData {
   tsxLoader: string | null;
+  /** The native addon the process loaded (see useAddonFoundByParent). */
+  addon: string | undefined;
 }
 
 /** The message that turns a spare thread into a thread-process. */
@@ -112,7 +115,7 @@ class SpareThread implements Spare {
   readonly worker: Worker;
 
   constructor() {
-    const workerData: ThreadBootData = { tsxLoader: tsxLoaderUrl() };
+    const workerData: ThreadBootData = { tsxLoader: tsxLoaderUrl(), addon: addonPathForChildren() };
     this.worker = new (nodeWorkerThreads().Worker)(THREAD_ENTRY, { workerData });
     // A spare never keeps the parent alive; it is ref'd when it becomes a non-daemon child.
     this.worker.unref();
