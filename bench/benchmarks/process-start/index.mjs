@@ -43,7 +43,7 @@ const DEFAULTS = {
   settle: 300, // single: ms paused before every timed start (600 with --keep-env: spares boot slower)
   burstRounds: 5, // burst: bursts per case and size
   burstWarmup: undefined, // burst: untimed bursts per case and size first; default 1, 0 after the single part (its warm-up warmed the same drivers)
-  sustainedRounds: 5, // sustained: rows per case
+  sustainedRounds: 4, // sustained: rows per case
   inARow: 20, // sustained: starts per row
   poolRounds: 3, // pool: maps per case
   poolProcesses: 2,
