@@ -9,7 +9,7 @@
 // Progress goes to stderr.
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { environment, environmentMarkdown } from './lib/env.mjs';
+import { environment, environmentMarkdown, finishEnvironment } from './lib/env.mjs';
 import { writeResults } from './lib/report.mjs';
 
 const BENCH_DIR = fileURLToPath(new URL('./benchmarks/', import.meta.url));
@@ -66,6 +66,7 @@ for (const name of names.length > 0 ? names : all) {
   const started = Date.now();
   try {
     const result = await benchmark.run({ options, env, log });
+    finishEnvironment(env);
     const markdown = `# ${benchmark.title}\n\n${environmentMarkdown(env)}\n\n${result.markdown.trim()}\n`;
     const files = writeResults(name, {
       markdown,

@@ -23,7 +23,7 @@ def serve(handlers):
 
 
 def memory_of(pid):
-    """Bytes resident for pid, as procfs.mjs's memoryOf: vmRss, rssAnon, rssFile, pss."""
+    """Bytes resident for pid, as procfs.mjs's memoryOf: vmRss, rssAnon, rssFile, pss, private."""
     def field(path, name):
         try:
             with open(path) as f:
@@ -34,9 +34,13 @@ def memory_of(pid):
             pass
         return None
     status = '/proc/%d/status' % pid
+    rollup = '/proc/%d/smaps_rollup' % pid
+    private_clean = field(rollup, 'Private_Clean')
+    private_dirty = field(rollup, 'Private_Dirty')
     return {
         'vmRss': field(status, 'VmRSS'),
         'rssAnon': field(status, 'RssAnon'),
         'rssFile': field(status, 'RssFile'),
-        'pss': field('/proc/%d/smaps_rollup' % pid, 'Pss'),
+        'pss': field(rollup, 'Pss'),
+        'private': None if private_clean is None or private_dirty is None else private_clean + private_dirty,
     }

@@ -30,12 +30,19 @@ export function environment() {
   };
 }
 
+/** Records the load average once the benchmark is done: with the one at start, how busy the machine was. */
+export function finishEnvironment(env) {
+  env.loadAverageEnd = loadavg().map((v) => Number(v.toFixed(2)));
+  return env;
+}
+
 /** The environment as markdown lines for a report's header. */
 export function environmentMarkdown(env) {
+  const loadEnd = env.loadAverageEnd ? `, at end ${env.loadAverageEnd.join(' / ')}` : '';
   return [
     `- Date: ${env.date}`,
     `- Node ${env.node}, Python ${env.python ?? 'not found'} (\`${env.pythonExecutable}\`)`,
-    `- Machine: ${env.cores} cores (${env.cpu}), ${env.memoryGiB} GiB, Linux ${env.kernel}; load average at start ${env.loadAverage.join(' / ')}`,
+    `- Machine: ${env.cores} cores (${env.cpu}), ${env.memoryGiB} GiB, Linux ${env.kernel}; load average (1 / 5 / 15 min) at start ${env.loadAverage.join(' / ')}${loadEnd}`,
     `- multiprocessing-ts commit: ${env.commit ?? 'unknown'}`,
     `- Command: \`cd bench && ${env.command}\` (or \`npm run bench\` at the root for every benchmark)`,
   ].join('\n');

@@ -5,11 +5,11 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { getContext } from '../../lib/package.mjs';
+import { cpuCount, getContext } from '../../lib/package.mjs';
 import { childPids, memoryOf } from '../../lib/procfs.mjs';
 import { serve } from '../../lib/serve.mjs';
 import { msBetween, now } from '../../lib/timing.mjs';
-import { idle, noop, stamp } from './targets.mjs';
+import { idle, noop, square, stamp } from './targets.mjs';
 
 if (typeof globalThis.gc !== 'function') throw new Error('run the driver with node --expose-gc');
 
@@ -116,7 +116,7 @@ async function idleRss({ method, dir, settleMs }) {
   if (method === 'thread') {
     await fullGc();
     const during = memoryOf(process.pid);
-    memory = { vmRss: during.vmRss - before.vmRss, rssAnon: during.rssAnon - before.rssAnon, rssFile: during.rssFile - before.rssFile, pss: during.pss - before.pss };
+    memory = Object.fromEntries(Object.keys(during).map((field) => [field, during[field] - before[field]]));
   } else {
     memory = memoryOf(p.pid);
   }
@@ -167,4 +167,96 @@ async function cycles({ method, n, warmup, checkpoints }) {
   return { method, n, warmup, totalMs: msBetween(t0, now()), perCycleMs: Number(busy) / 1e6 / n, series };
 }
 
-await serve({ start, idleRss, cycles });
+/** Reads and removes a stamp file: the CLOCK_MONOTONIC instant a target began. */
+function takeStamp(path) {
+  const first = BigInt(readFileSync(path, 'utf8'));
+  rmSync(path);
+  return first;
+}
+
+/**
+ * Starts one child for `kind`/`method` running the stamp target with `path`; returns a function
+ * that waits for it to end (join). The start itself is synchronous, as `Process.start()` is.
+ */
+function launch(kind, method, path) {
+  if (kind !== 'package') {
+    const ended = startBare(kind, path, {});
+    return async () => {
+      const code = await ended;
+      if (code !== 0) throw new Error(`${kind} ended with exit code ${code}`);
+    };
+  }
+  const p = new (getContext(method).Process)({ target: stamp, args: [path] });
+  p.start();
+  return async () => {
+    await p.join();
+    checkExit(p, `${method} start`);
+  };
+}
+
+/**
+ * `n` children started at once (a synchronous loop of starts), then all joined: start of the first
+ * -> the last child's first line, and -> all joined (ms).
+ */
+async function burst({ kind = 'package', method, n, dir, settleMs, tag }) {
+  await sleep(settleMs);
+  const paths = Array.from({ length: n }, (_, i) => `${dir}/node-burst-${kind}-${method}-${tag}-${i}`);
+  const t0 = now();
+  const joins = paths.map((path) => launch(kind, method, path));
+  const t1 = now();
+  await Promise.all(joins.map((join) => join()));
+  const t2 = now();
+  const firsts = paths.map(takeStamp);
+  const last = firsts.reduce((a, b) => (b > a ? b : a));
+  const earliest = firsts.reduce((a, b) => (b < a ? b : a));
+  return { startCalls: msBetween(t0, t1), firstLine: msBetween(t0, earliest), lastFirstLine: msBetween(t0, last), join: msBetween(t0, t2) };
+}
+
+/** `n` starts in a row (start, join, next): each start -> first line and -> join, and the total (ms). */
+async function sustained({ kind = 'package', method, n, dir, settleMs, tag }) {
+  await sleep(settleMs);
+  const firstLine = [];
+  const cycle = [];
+  const t0 = now();
+  for (let i = 0; i < n; i++) {
+    const path = `${dir}/node-row-${kind}-${method}-${tag}-${i}`;
+    const c0 = now();
+    const join = launch(kind, method, path);
+    await join();
+    cycle.push(msBetween(c0, now()));
+    firstLine.push(msBetween(c0, takeStamp(path)));
+  }
+  return { totalMs: msBetween(t0, now()), firstLine, cycle };
+}
+
+/**
+ * A Pool whose workers each run one task (maxTasksPerChild 1), so every task after the first
+ * few waits for a fresh worker: the pool's creation, its map of `tasks` items (chunksize 1), and
+ * close + join, in ms.
+ */
+async function poolChurn({ method, processes, tasks, settleMs }) {
+  await sleep(settleMs);
+  const items = Array.from({ length: tasks }, (_, i) => i);
+  const t0 = now();
+  const pool = new (getContext(method).Pool)({ processes, maxTasksPerChild: 1 });
+  const t1 = now();
+  let results;
+  try {
+    results = await pool.map(square, items, { chunksize: 1 });
+  } catch (error) {
+    await pool.terminate();
+    throw error;
+  }
+  const t2 = now();
+  pool.close();
+  await pool.join();
+  const t3 = now();
+  if (results.length !== tasks || results.some((r, i) => r !== i * i)) throw new Error(`${method} pool: wrong results`);
+  return { create: msBetween(t0, t1), map: msBetween(t1, t2), closeJoin: msBetween(t2, t3), total: msBetween(t0, t3) };
+}
+
+function info() {
+  return { cpuCount: cpuCount() };
+}
+
+await serve({ start, idleRss, cycles, burst, sustained, poolChurn, info });

@@ -34,6 +34,89 @@ def noop():
     pass
 
 
+def square(x):
+    """A trivial pool task: the pool-churn case measures replacing workers, not the work."""
+    return x * x
+
+
+def take_stamp(path):
+    """Reads and removes a stamp file: the CLOCK_MONOTONIC instant a target began."""
+    with open(path) as f:
+        first = int(f.read())
+    os.unlink(path)
+    return first
+
+
+def check_exit(p, what):
+    if p.exitcode != 0:
+        raise RuntimeError('%s: child ended with exit code %s' % (what, p.exitcode))
+
+
+def burst(method, n, dir, settleMs, tag):
+    """n children started at once (a loop of start() calls), then all joined (ms)."""
+    time.sleep(settleMs / 1000)
+    ctx = mp.get_context(method)
+    paths = ['%s/python-burst-%s-%s-%d' % (dir, method, tag, i) for i in range(n)]
+    t0 = time.monotonic_ns()
+    children = []
+    for path in paths:
+        p = ctx.Process(target=stamp, args=(path,))
+        p.start()
+        children.append(p)
+    t1 = time.monotonic_ns()
+    for p in children:
+        p.join()
+    t2 = time.monotonic_ns()
+    for p in children:
+        check_exit(p, '%s burst' % method)
+    firsts = [take_stamp(path) for path in paths]
+    return {'startCalls': (t1 - t0) / 1e6, 'firstLine': (min(firsts) - t0) / 1e6,
+            'lastFirstLine': (max(firsts) - t0) / 1e6, 'join': (t2 - t0) / 1e6}
+
+
+def sustained(method, n, dir, settleMs, tag):
+    """n starts in a row (start, join, next): each start -> first line and -> join, the total (ms)."""
+    time.sleep(settleMs / 1000)
+    ctx = mp.get_context(method)
+    first_line = []
+    cycle = []
+    t0 = time.monotonic_ns()
+    for i in range(n):
+        path = '%s/python-row-%s-%s-%d' % (dir, method, tag, i)
+        c0 = time.monotonic_ns()
+        p = ctx.Process(target=stamp, args=(path,))
+        p.start()
+        p.join()
+        cycle.append((time.monotonic_ns() - c0) / 1e6)
+        check_exit(p, '%s row' % method)
+        first_line.append((take_stamp(path) - c0) / 1e6)
+    return {'totalMs': (time.monotonic_ns() - t0) / 1e6, 'firstLine': first_line, 'cycle': cycle}
+
+
+def pool_churn(method, processes, tasks, settleMs):
+    """Pool(processes, maxtasksperchild=1): creation, map of tasks items (chunksize 1), close + join (ms)."""
+    time.sleep(settleMs / 1000)
+    t0 = time.monotonic_ns()
+    pool = mp.get_context(method).Pool(processes, maxtasksperchild=1)
+    t1 = time.monotonic_ns()
+    try:
+        results = pool.map(square, range(tasks), chunksize=1)
+    except BaseException:
+        pool.terminate()
+        raise
+    t2 = time.monotonic_ns()
+    pool.close()
+    pool.join()
+    t3 = time.monotonic_ns()
+    if results != [i * i for i in range(tasks)]:
+        raise RuntimeError('%s pool: wrong results' % method)
+    return {'create': (t1 - t0) / 1e6, 'map': (t2 - t1) / 1e6, 'closeJoin': (t3 - t2) / 1e6, 'total': (t3 - t0) / 1e6}
+
+
+def info():
+    return {'cpuCount': os.cpu_count()}
+
+
 def start(method, dir, settleMs, tag, backToBack=False):
     """One timed start (ms); backToBack: another start/join runs just before, without the pause."""
     time.sleep(settleMs / 1000)
@@ -91,4 +174,5 @@ def idle_rss(method, dir, settleMs):
 
 if __name__ == '__main__':
     from bench_serve import serve
-    serve({'start': start, 'idleRss': idle_rss})
+    serve({'start': start, 'idleRss': idle_rss, 'burst': burst, 'sustained': sustained,
+           'poolChurn': pool_churn, 'info': info})

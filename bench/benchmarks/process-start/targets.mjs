@@ -12,6 +12,11 @@ export function stamp(path) {
 /** Does nothing: start/join cycles measure the library, not the work. */
 export function noop() {}
 
+/** A trivial pool task: the pool-churn case measures replacing workers, not the work. */
+export function square(x) {
+  return x * x;
+}
+
 /** Says it is running, then stays idle until `releasePath` exists (or `limitMs` passes). */
 export async function idle(readyPath, releasePath, limitMs) {
   writeFileSync(readyPath, String(process.pid));
