@@ -74,3 +74,16 @@ test(
     }
   },
 );
+
+test("a child loads the binary its parent found, and searches as usual when that one does not load", needsAddon, async () => {
+  const fixture = fileURLToPath(new URL('../fixtures/internal/addon-from-parent.mjs', import.meta.url));
+  const { path } = nativeStatus();
+  const told = await runScript(fixture, { args: [path] });
+  assert.equal(told.code, 0, told.stderr);
+  assert.equal(JSON.parse(told.stdout).path, path);
+  const wrong = await runScript(fixture, { args: [join(tmpdir(), 'no-such-addon.node')] });
+  assert.equal(wrong.code, 0, wrong.stderr);
+  const status = JSON.parse(wrong.stdout);
+  assert.equal(status.available, true);
+  assert.equal(status.path, path);
+});
