@@ -6,6 +6,7 @@
 const faster = (goal = 1) => ({ goal, goalText: goal === 1 ? '> 1x' : `≥ ${goal}x` });
 
 export const GOALS = [
+  { part: 'import', what: 'importing the package in a fresh process: under 30 ms', faster: 'ts-import', slower: 'limit', metric: 'import', ...faster() },
   { part: 'single', what: 'single start: forkserver vs spawn, start → first line', faster: 'ts-forkserver', slower: 'ts-spawn', metric: 'firstLine', ...faster(10) },
   { part: 'single', what: 'single start: forkserver vs CPython forkserver, start → first line', faster: 'ts-forkserver', slower: 'py-forkserver', metric: 'firstLine', ...faster() },
   { part: 'single', what: 'single start: thread vs CPython spawn, start → first line', faster: 'ts-thread', slower: 'py-spawn', metric: 'firstLine', ...faster() },
@@ -28,6 +29,7 @@ export const GOALS = [
 ];
 
 export const INFO = [
+  { part: 'import', what: 'importing: multiprocessing-ts vs CPython `import multiprocessing`', faster: 'ts-import', slower: 'py-import', metric: 'import' },
   { part: 'single', what: 'single start: forkserver vs spawn, start → join', faster: 'ts-forkserver', slower: 'ts-spawn', metric: 'join' },
   { part: 'single', what: 'single start: forkserver vs CPython forkserver, start → join', faster: 'ts-forkserver', slower: 'py-forkserver', metric: 'join' },
   { part: 'single', what: 'single start: thread vs CPython spawn, start → join', faster: 'ts-thread', slower: 'py-spawn', metric: 'join' },

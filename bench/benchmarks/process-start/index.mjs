@@ -25,6 +25,7 @@ import { runBurst } from './burst.mjs';
 import { runCycles } from './cycles.mjs';
 import { evaluate } from './goals.mjs';
 import { runIdleMemory } from './idle-memory.mjs';
+import { runImportTime } from './import-time.mjs';
 import { runPoolChurn } from './pool-churn.mjs';
 import { runSingle } from './single.mjs';
 import { runSustained } from './sustained.mjs';
@@ -33,10 +34,11 @@ export const title = 'Process start: multiprocessing-ts vs CPython multiprocessi
 export const description =
   'spawn/forkserver/thread vs CPython spawn/forkserver/fork: one warm start, 5 and CPU×2 at once, 20 in a row, Pool(2, maxTasksPerChild 1) churn; idle child memory; memory across start/join cycles';
 
-const PARTS = ['single', 'burst', 'sustained', 'pool', 'memory', 'cycles'];
+const PARTS = ['import', 'single', 'burst', 'sustained', 'pool', 'memory', 'cycles'];
 
 const DEFAULTS = {
   only: PARTS.join(','), // parts to run, comma-separated
+  importRounds: 10, // import: fresh processes timed per side
   rounds: undefined, // when given: the rounds of every part
   singleRounds: 12, // single: timed starts per case
   warmup: 2, // single: untimed starts per case first (forkserver: boots the server, learns the target)
@@ -71,7 +73,7 @@ const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 function configOf(options) {
   const config = { ...DEFAULTS, ...(options.keepEnv ? { settle: 600 } : {}), ...options };
   if (options.rounds !== undefined) {
-    for (const key of ['singleRounds', 'burstRounds', 'sustainedRounds', 'poolRounds', 'rssSamples']) {
+    for (const key of ['importRounds', 'singleRounds', 'burstRounds', 'sustainedRounds', 'poolRounds', 'rssSamples']) {
       if (options[key] === undefined) config[key] = options.rounds;
     }
   }
@@ -107,14 +109,14 @@ export async function run({ options, log }) {
     node: new Driver('node', process.execPath, ['--expose-gc', here('./node-driver.mjs')], { env: nodeEnv }),
     python: startPythonDriver('python', here('./python_driver.py')),
   };
-  const runners = { single: runSingle, burst: runBurst, sustained: runSustained, pool: runPoolChurn, memory: runIdleMemory, cycles: runCycles };
+  const runners = { import: runImportTime, single: runSingle, burst: runBurst, sustained: runSustained, pool: runPoolChurn, memory: runIdleMemory, cycles: runCycles };
   const results = {};
   try {
     const cpus = await cpuCountOf(drivers, log);
     for (const part of config.parts) {
       log(`part ${part}`);
       const started = Date.now();
-      results[part] = await runners[part]({ drivers, config, dir, log, stripped, cpus });
+      results[part] = await runners[part]({ drivers, config, dir, log, stripped, cpus, nodeEnv });
       results[part].seconds = (Date.now() - started) / 1000;
     }
     return report({ config, stripped: Object.keys(stripped), results, cpus });
