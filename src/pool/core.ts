@@ -90,6 +90,8 @@ class Slot {
   initError: unknown = undefined;
   /** Whether this worker keeps the program alive now. */
   held = false;
+  /** Its replacement started when it was retired, not when it ends. */
+  replaced = false;
 
   constructor(
     readonly process: Process,
@@ -393,6 +395,12 @@ export class PoolCore {
     this.#addChunks(-settled);
     if (this.#options.maxTasksPerChild !== null && slot.chunksSent >= this.#options.maxTasksPerChild && slot.inflight.size === 0) {
       this.#retire(slot);
+      // The replacement boots while this worker exits: a worker's exit takes milliseconds that
+      // tasks would otherwise wait for on every replacement (maxTasksPerChild: 1 means one per task).
+      if (this.state === 'run' && slot.state === 'retiring') {
+        slot.replaced = true;
+        this.#startWorker();
+      }
     }
     this.#dispatch();
   }
@@ -445,7 +453,7 @@ export class PoolCore {
     } else {
       getLogger().debug('cleaning up worker %s (exit code 0)', slot.process.name);
     }
-    if (this.state === 'run' || this.#busy() > 0) this.#startWorker();
+    if (!slot.replaced && (this.state === 'run' || this.#busy() > 0)) this.#startWorker();
     this.#scheduleDispatch();
     this.#maybeFinish();
   }
