@@ -5,7 +5,6 @@
  * Classes are found the same way, for their instances to travel with their prototype (as pickle
  * sends an instance by a reference to its class).
  */
-import { nodeCrypto } from '../internal/builtins.js';
 import { importModule, LIBRARY_URL, libraryModules } from '../internal/library.js';
 import { readFileSync } from 'node:fs';
 import { createRequire, findSourceMap } from 'node:module';
@@ -31,8 +30,22 @@ export interface FunctionRef {
 const require = createRequire(import.meta.url);
 const cache = new WeakMap<Function, FunctionRef>();
 
+/**
+ * A fingerprint of a function's source (two 32-bit multiplicative lanes): it tells an edited file
+ * from the one the sender loaded. Not a defence (module-trust.ts decides what may load), so it
+ * needs no cryptography, and every child saves loading node:crypto to check its target.
+ */
 export function sourceHash(fn: Function): string {
-  return nodeCrypto().createHash('sha1').update(Function.prototype.toString.call(fn)).digest('hex').slice(0, 16);
+  const text = Function.prototype.toString.call(fn);
+  let a = 0x811c9dc5;
+  let b = 0x9e3779b9 ^ text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
 }
 
 /** What a reference is for: a function the receiver calls, or a class its instances are rebuilt with. */
