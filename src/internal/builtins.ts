@@ -3,6 +3,8 @@
  * (a program that only uses a Lock should not load net, child_process or the inspector), and a
  * child loads only what its target uses; each of these costs milliseconds to load.
  */
+import { createRequire } from 'node:module';
+
 type Builtins = {
   crypto: typeof import('node:crypto');
   net: typeof import('node:net');
@@ -13,9 +15,11 @@ type Builtins = {
 };
 
 const loaded: Partial<Builtins> = {};
+// require() rather than process.getBuiltinModule(), which Node 21 and 22.0-22.2 lack.
+const require = createRequire(import.meta.url);
 
 function builtin<K extends keyof Builtins>(name: K): Builtins[K] {
-  return (loaded[name] ??= process.getBuiltinModule(`node:${name}`) as Builtins[K]);
+  return (loaded[name] ??= require(`node:${name}`) as Builtins[K]);
 }
 
 export const nodeCrypto = (): Builtins['crypto'] => builtin('crypto');
