@@ -1,0 +1,81 @@
+/**
+ * How many spares to keep: the policy behind SparePool, free of processes, threads and clocks so
+ * it can be reasoned about (and tested) on its own.
+ *
+ * - Demand: the most starts seen within one boot time, over the starts of the last quiet period.
+ *   Starts closer together than a boot each need their own spare; a burst of N asks for N, a
+ *   steady stream for as many as it consumes while one spare boots.
+ * - Idle: once the quiet period passes without a start, demand is forgotten and the pool keeps
+ *   its idle size (one spare once used, so a lone start stays as fast as with a ready spare).
+ * - Parallelism: at most one boot in flight per CPU (counting the starts that boot their own
+ *   child), and at most one at a time while other work already waits for the CPU, so spares
+ *   never slow a busy machine.
+ */
+
+/** Above this share of time with tasks waiting for a CPU, the machine has no room for spares. */
+export const PRESSURE_LIMIT = 0.1;
+
+/** Before any measurement: a Node.js child boots in a few tens of milliseconds. */
+export const DEFAULT_BOOT_MS = 50;
+
+/** Starts closer together than this count as one burst even when boots are faster. */
+const MIN_WINDOW_MS = 10;
+
+/** What the pool sees when it decides. Times in milliseconds on one monotonic clock. */
+export interface SpareDemand {
+  now: number;
+  /** Times of recent starts that took a spare, oldest first. */
+  takes: readonly number[];
+  /** Spares booted and waiting. */
+  ready: number;
+  /** Spares still booting, not yet taken. */
+  booting: number;
+  /** Started children that took a spare still booting (or booted their own): boots the user waits for. */
+  launching: number;
+  /** How long a boot takes here lately. */
+  bootMs: number;
+  cpuCount: number;
+  /** Share of recent time in which runnable tasks waited for a CPU (0 idle .. 1 always). */
+  pressure: number;
+  /** Starts older than this are forgotten. */
+  quietMs: number;
+  /** Spares to keep without recent starts. */
+  idleSpares: number;
+}
+
+export interface SparePlan {
+  /** Spares (ready or booting) the pool aims for. */
+  target: number;
+  /** Spares to boot now. */
+  boot: number;
+  /** Surplus spares to end now. */
+  discard: number;
+}
+
+/** A ceiling on spares: a burst larger than this boots the rest on demand, as without spares. */
+export function maxSpares(cpuCount: number): number {
+  return Math.min(32, Math.max(8, 2 * cpuCount));
+}
+
+/** The most takes within any `windowMs` among the takes of the last `quietMs`. */
+export function peakDemand(takes: readonly number[], now: number, windowMs: number, quietMs: number): number {
+  const recent = takes.filter((time) => now - time < quietMs);
+  let peak = 0;
+  let first = 0;
+  for (let last = 0; last < recent.length; last++) {
+    while (recent[last]! - recent[first]! > windowMs) first++;
+    peak = Math.max(peak, last - first + 1);
+  }
+  return peak;
+}
+
+export function planSpares(demand: SpareDemand): SparePlan {
+  const window = Math.max(MIN_WINDOW_MS, demand.bootMs);
+  const wanted = Math.max(demand.idleSpares, peakDemand(demand.takes, demand.now, window, demand.quietMs));
+  const target = Math.min(maxSpares(demand.cpuCount), wanted);
+  const have = demand.ready + demand.booting;
+  if (have > target) return { target, boot: 0, discard: have - target };
+  const inFlightLimit = demand.pressure >= PRESSURE_LIMIT ? 1 : Math.max(1, demand.cpuCount);
+  const room = inFlightLimit - demand.booting - demand.launching;
+  return { target, boot: Math.max(0, Math.min(target - have, room)), discard: 0 };
+}
