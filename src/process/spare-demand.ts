@@ -2,14 +2,15 @@
  * How many spares to keep: the policy behind SparePool, free of processes, threads and clocks so
  * it can be reasoned about (and tested) on its own.
  *
- * - Demand: the most starts seen within one boot time, over the starts of the last quiet period.
- *   Starts closer together than a boot each need their own spare; a burst of N asks for N, a
- *   steady stream for as many as it consumes while one spare boots.
+ * - Demand: the most starts seen close together (within one boot time, at most a burst window),
+ *   over the starts of the last quiet period. A burst of N asks for N. A steady stream asks for
+ *   the few it takes within the window: more would not be ready sooner, since the CPUs boot only
+ *   so many at once, and each start refills its spare right away.
  * - Idle: once the quiet period passes without a start, demand is forgotten and the pool keeps
  *   its idle size (one spare once used, so a lone start stays as fast as with a ready spare).
- * - Parallelism: at most one boot in flight per CPU (counting the starts that boot their own
- *   child), and at most one at a time while other work already waits for the CPU, so spares
- *   never slow a busy machine.
+ * - Parallelism: one spare may always boot, as a refill after a start. More boot in parallel
+ *   only while CPUs are free: one per CPU not already booting a start's child, and none beyond
+ *   the one while tasks wait for the CPU, so spares never slow a busy machine.
  */
 
 /** Above this share of time with tasks waiting for a CPU, the machine has no room for spares. */
@@ -18,8 +19,10 @@ export const PRESSURE_LIMIT = 0.1;
 /** Before any measurement: a Node.js child boots in a few tens of milliseconds. */
 export const DEFAULT_BOOT_MS = 50;
 
-/** Starts closer together than this count as one burst even when boots are faster. */
+/** Starts closer together than this count as one burst even when boots are faster... */
 const MIN_WINDOW_MS = 10;
+/** ...and starts farther apart than this never do: a loop of starts makes bursts, a stream does not. */
+const MAX_WINDOW_MS = 25;
 
 /** What the pool sees when it decides. Times in milliseconds on one monotonic clock. */
 export interface SpareDemand {
@@ -70,12 +73,12 @@ export function peakDemand(takes: readonly number[], now: number, windowMs: numb
 }
 
 export function planSpares(demand: SpareDemand): SparePlan {
-  const window = Math.max(MIN_WINDOW_MS, demand.bootMs);
+  const window = Math.min(MAX_WINDOW_MS, Math.max(MIN_WINDOW_MS, demand.bootMs));
   const wanted = Math.max(demand.idleSpares, peakDemand(demand.takes, demand.now, window, demand.quietMs));
   const target = Math.min(maxSpares(demand.cpuCount), wanted);
   const have = demand.ready + demand.booting;
   if (have > target) return { target, boot: 0, discard: have - target };
-  const inFlightLimit = demand.pressure >= PRESSURE_LIMIT ? 1 : Math.max(1, demand.cpuCount);
-  const room = inFlightLimit - demand.booting - demand.launching;
+  const spareBootLimit = demand.pressure >= PRESSURE_LIMIT ? 1 : Math.max(1, demand.cpuCount - demand.launching);
+  const room = spareBootLimit - demand.booting;
   return { target, boot: Math.max(0, Math.min(target - have, room)), discard: 0 };
 }

@@ -58,6 +58,7 @@ export class SparePool<S extends Spare> {
   #inUse = false;
   #exiting = false;
   #planQueued = false;
+  #burstStartedAt: number | null = null;
   #quietTimer: NodeJS.Timeout | null = null;
   #preload: string[] = [];
   #exitHookInstalled = false;
@@ -89,7 +90,10 @@ export class SparePool<S extends Spare> {
   /** A spare for one Process: a ready one if any, else the one booting longest, else a new one. */
   take(): S {
     this.#inUse = true;
-    this.#takes.push(performance.now());
+    // Starts issued together (one loop, before the next decision) count as simultaneous, however
+    // long each took to issue: a start that boots its own child spends milliseconds in fork().
+    this.#burstStartedAt ??= performance.now();
+    this.#takes.push(this.#burstStartedAt);
     if (this.#takes.length > MAX_TAKES) this.#takes.splice(0, this.#takes.length - MAX_TAKES);
     const index = this.#spares.findIndex((spare) => spare.ready);
     // A spare booting already is always nearer to ready than a boot started now.
@@ -131,9 +135,9 @@ export class SparePool<S extends Spare> {
   }
 
   #plan(): void {
+    this.#burstStartedAt = null;
     if (!this.#inUse || this.#exiting) return;
     const counts = this.counts();
-    const cpus = cpuCount();
     const plan = planSpares({
       now: performance.now(),
       takes: this.#takes,
@@ -141,9 +145,8 @@ export class SparePool<S extends Spare> {
       booting: counts.booting,
       launching: counts.launching,
       bootMs: this.#bootMs,
-      cpuCount: cpus,
-      // Reading the pressure only matters when more than one boot could start.
-      pressure: counts.booting + counts.launching < cpus ? cpuPressure() : 0,
+      cpuCount: cpuCount(),
+      pressure: cpuPressure(),
       quietMs: this.#quietMs,
       idleSpares: this.#idleSpares,
     });

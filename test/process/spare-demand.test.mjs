@@ -37,15 +37,18 @@ test('a burst of five asks for five spares, booted at most one per CPU at a time
   assert.equal(planSpares(demand({ takes: burst(5), ready: 2, booting: 1, cpuCount: 2 })).boot, 1);
 });
 
-test('the boots of starts themselves count against the CPUs, so spares never delay them', () => {
-  assert.equal(planSpares(demand({ takes: burst(5), launching: 3, cpuCount: 2 })).boot, 0);
+test('CPUs busy booting the children of starts boot one spare, as a refill, and no more', () => {
+  assert.equal(planSpares(demand({ takes: burst(5), launching: 3, cpuCount: 2 })).boot, 1);
+  assert.equal(planSpares(demand({ takes: burst(5), launching: 3, booting: 1, cpuCount: 2 })).boot, 0);
   assert.equal(planSpares(demand({ takes: burst(5), launching: 1, cpuCount: 4 })).boot, 3);
 });
 
-test('a steady stream of starts asks for as many spares as it takes during one boot', () => {
+test('a steady stream of starts asks for the few spares it takes close together', () => {
   const stream = Array.from({ length: 20 }, (_, i) => 800 + i * 10);
   assert.equal(peakDemand(stream, 1_000, 50, 5_000), 6);
-  assert.equal(planSpares(demand({ takes: stream, bootMs: 50, cpuCount: 8 })).target, 6);
+  assert.equal(planSpares(demand({ takes: stream, bootMs: 20, cpuCount: 8 })).target, 3);
+  // Slow boots do not make a stream a burst.
+  assert.equal(planSpares(demand({ takes: stream, bootMs: 500, cpuCount: 8 })).target, 3);
   // Starts a boot apart or more need no spare beyond the one.
   const slow = Array.from({ length: 10 }, (_, i) => i * 100);
   assert.equal(planSpares(demand({ takes: slow, bootMs: 50 })).target, 1);
@@ -64,11 +67,11 @@ test('never fewer than the idle size, never more than the ceiling', () => {
   assert.ok(maxSpares(1_000) <= 32);
 });
 
-test('under CPU pressure at most one boot is in flight, counting the starts that boot', () => {
+test('under CPU pressure at most one spare boots at a time', () => {
   const pressure = PRESSURE_LIMIT;
   assert.equal(planSpares(demand({ takes: burst(5), pressure, cpuCount: 8 })).boot, 1);
   assert.equal(planSpares(demand({ takes: burst(5), pressure, booting: 1, cpuCount: 8 })).boot, 0);
-  assert.equal(planSpares(demand({ takes: burst(5), pressure, launching: 1, cpuCount: 8 })).boot, 0);
+  assert.equal(planSpares(demand({ takes: burst(5), pressure, launching: 1, cpuCount: 8 })).boot, 1);
   assert.equal(planSpares(demand({ takes: burst(5), pressure: PRESSURE_LIMIT / 2, cpuCount: 8 })).boot, 5);
 });
 

@@ -72,7 +72,7 @@ for (const method of runnableMethods(['forkserver', 'thread'])) {
       await burst(1);
     });
 
-    test('on a busy CPU spares boot one at a time, and only after the starts have booted', async () => {
+    test('on a busy CPU spares boot one at a time', async () => {
       setCpuPressureReader(() => 1);
       const seen = [];
       const grown = whenSpares(method, (c) => {
@@ -84,7 +84,6 @@ for (const method of runnableMethods(['forkserver', 'thread'])) {
       assert.ok(seen.length > 5);
       for (const counts of seen) {
         assert.ok(counts.booting <= 1, `one spare booting at most: ${JSON.stringify(counts)}`);
-        assert.ok(counts.booting === 0 || counts.launching === 0, `no spare boots beside a start's boot: ${JSON.stringify(counts)}`);
       }
     });
   });
