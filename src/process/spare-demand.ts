@@ -2,10 +2,11 @@
  * How many spares to keep: the policy behind SparePool, free of processes, threads and clocks so
  * it can be reasoned about (and tested) on its own.
  *
- * - Demand: the most starts seen close together (within one boot time, at most a burst window),
- *   over the starts of the last quiet period. A burst of N asks for N. A steady stream asks for
- *   the few it takes within the window: more would not be ready sooner, since the CPUs boot only
- *   so many at once, and each start refills its spare right away.
+ * - Demand: the most starts seen together (the pool stamps the starts of one synchronous loop
+ *   alike) or within a few milliseconds, over the starts of the last quiet period. A burst of N
+ *   asks for N. A stream of starts one after another asks for one: each start refills its spare
+ *   right away, so the next finds it ready or nearly so, and more spares would not be ready
+ *   sooner, since the CPUs boot only so many at once.
  * - Idle: once the quiet period passes without a start, demand is forgotten and the pool keeps
  *   its idle size (one spare once used, so a lone start stays as fast as with a ready spare).
  * - Parallelism: one spare may always boot, as a refill after a start. More boot in parallel
@@ -16,13 +17,8 @@
 /** Above this share of time with tasks waiting for a CPU, the machine has no room for spares. */
 export const PRESSURE_LIMIT = 0.1;
 
-/** Before any measurement: a Node.js child boots in a few tens of milliseconds. */
-export const DEFAULT_BOOT_MS = 50;
-
-/** Starts closer together than this count as one burst even when boots are faster... */
-const MIN_WINDOW_MS = 10;
-/** ...and starts farther apart than this never do: a loop of starts makes bursts, a stream does not. */
-const MAX_WINDOW_MS = 25;
+/** Starts this close together count as one burst, even when issued from separate callbacks. */
+export const BURST_WINDOW_MS = 10;
 
 /** What the pool sees when it decides. Times in milliseconds on one monotonic clock. */
 export interface SpareDemand {
@@ -35,8 +31,6 @@ export interface SpareDemand {
   booting: number;
   /** Started children that took a spare still booting (or booted their own): boots the user waits for. */
   launching: number;
-  /** How long a boot takes here lately. */
-  bootMs: number;
   cpuCount: number;
   /** Share of recent time in which runnable tasks waited for a CPU (0 idle .. 1 always). */
   pressure: number;
@@ -73,8 +67,7 @@ export function peakDemand(takes: readonly number[], now: number, windowMs: numb
 }
 
 export function planSpares(demand: SpareDemand): SparePlan {
-  const window = Math.min(MAX_WINDOW_MS, Math.max(MIN_WINDOW_MS, demand.bootMs));
-  const wanted = Math.max(demand.idleSpares, peakDemand(demand.takes, demand.now, window, demand.quietMs));
+  const wanted = Math.max(demand.idleSpares, peakDemand(demand.takes, demand.now, BURST_WINDOW_MS, demand.quietMs));
   const target = Math.min(maxSpares(demand.cpuCount), wanted);
   const have = demand.ready + demand.booting;
   if (have > target) return { target, boot: 0, discard: have - target };

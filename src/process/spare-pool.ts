@@ -14,7 +14,7 @@
 import { performance } from 'node:perf_hooks';
 import { cpuCount } from './cpu-count.js';
 import { cpuPressure } from './cpu-pressure.js';
-import { DEFAULT_BOOT_MS, planSpares } from './spare-demand.js';
+import { planSpares } from './spare-demand.js';
 
 /** The part of a spare child the pool needs: readiness, end, and disposal. */
 export interface Spare {
@@ -53,7 +53,6 @@ export class SparePool<S extends Spare> {
   #ending = new Set<S>();
   #quietMs = DEFAULT_QUIET_MS;
   #takes: number[] = [];
-  #bootMs = DEFAULT_BOOT_MS;
   #idleSpares = FIRST_SPARES;
   #inUse = false;
   #exiting = false;
@@ -144,7 +143,6 @@ export class SparePool<S extends Spare> {
       ready: counts.ready,
       booting: counts.booting,
       launching: counts.launching,
-      bootMs: this.#bootMs,
       cpuCount: cpuCount(),
       pressure: cpuPressure(),
       quietMs: this.#quietMs,
@@ -195,10 +193,7 @@ export class SparePool<S extends Spare> {
       });
     }
     const spare = this.#boot(this.#preload);
-    const bootStarted = performance.now();
     spare.onReady(() => {
-      // The boot time sets how close together starts must come to need spares of their own.
-      this.#bootMs = 0.7 * this.#bootMs + 0.3 * (performance.now() - bootStarted);
       // A boot that ends frees a CPU for the next.
       this.#launching.delete(spare);
       this.#queuePlan();

@@ -1,7 +1,7 @@
 // The spare policy on its own: how many spares to boot or end for given starts, boots and CPU.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PRESSURE_LIMIT, maxSpares, peakDemand, planSpares } from '../../dist/process/spare-demand.js';
+import { BURST_WINDOW_MS, PRESSURE_LIMIT, maxSpares, peakDemand, planSpares } from '../../dist/process/spare-demand.js';
 import { pressureFromLoad } from '../../dist/process/cpu-pressure.js';
 
 /** A quiet two-CPU machine one second into the program, with nothing booted. */
@@ -12,7 +12,6 @@ function demand(overrides) {
     ready: 0,
     booting: 0,
     launching: 0,
-    bootMs: 50,
     cpuCount: 2,
     pressure: 0,
     quietMs: 5_000,
@@ -43,15 +42,14 @@ test('CPUs busy booting the children of starts boot one spare, as a refill, and 
   assert.equal(planSpares(demand({ takes: burst(5), launching: 1, cpuCount: 4 })).boot, 3);
 });
 
-test('a steady stream of starts asks for the few spares it takes close together', () => {
+test('starts within a few milliseconds count as a burst, starts one after another as a stream of one', () => {
   const stream = Array.from({ length: 20 }, (_, i) => 800 + i * 10);
   assert.equal(peakDemand(stream, 1_000, 50, 5_000), 6);
-  assert.equal(planSpares(demand({ takes: stream, bootMs: 20, cpuCount: 8 })).target, 3);
-  // Slow boots do not make a stream a burst.
-  assert.equal(planSpares(demand({ takes: stream, bootMs: 500, cpuCount: 8 })).target, 3);
-  // Starts a boot apart or more need no spare beyond the one.
-  const slow = Array.from({ length: 10 }, (_, i) => i * 100);
-  assert.equal(planSpares(demand({ takes: slow, bootMs: 50 })).target, 1);
+  assert.equal(peakDemand(stream, 1_000, BURST_WINDOW_MS, 5_000), 2);
+  const oneAfterAnother = Array.from({ length: 20 }, (_, i) => 500 + i * 20);
+  assert.equal(planSpares(demand({ takes: oneAfterAnother, cpuCount: 8 })).target, 1);
+  const scattered = [900, 903, 905, 907, 990];
+  assert.equal(planSpares(demand({ takes: scattered, cpuCount: 8 })).target, 4);
 });
 
 test('starts older than the quiet period are forgotten and the surplus is ended', () => {
