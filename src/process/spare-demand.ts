@@ -2,8 +2,8 @@
  * How many spares to keep: the policy behind SparePool, free of processes, threads and clocks so
  * it can be reasoned about (and tested) on its own.
  *
- * - Demand: the most starts seen together (the pool stamps the starts of one synchronous loop
- *   alike) or within a few milliseconds, over the starts of the last quiet period. A burst of N
+ * - Demand: the most starts seen together (the pool stamps the starts of one turn of the event
+ *   loop alike), over the starts of the last quiet period. A burst of N
  *   asks for N. A stream of starts one after another asks for one: each start refills its spare
  *   right away, so the next finds it ready or nearly so, and more spares would not be ready
  *   sooner, since the CPUs boot only so many at once.
@@ -17,8 +17,8 @@
 /** Above this share of time with tasks waiting for a CPU, the machine has no room for spares. */
 export const PRESSURE_LIMIT = 0.1;
 
-/** Starts this close together count as one burst, even when issued from separate callbacks. */
-export const BURST_WINDOW_MS = 10;
+/** Starts this close together count as one burst: stamps of one turn, give or take a clock tick. */
+export const BURST_WINDOW_MS = 1;
 
 /** What the pool sees when it decides. Times in milliseconds on one monotonic clock. */
 export interface SpareDemand {

@@ -89,8 +89,10 @@ export class SparePool<S extends Spare> {
   /** A spare for one Process: a ready one if any, else the one booting longest, else a new one. */
   take(): S {
     this.#inUse = true;
-    // Starts issued together (one loop, before the next decision) count as simultaneous, however
-    // long each took to issue: a start that boots its own child spends milliseconds in fork().
+    // Starts issued in one turn of the event loop (a loop of start() calls, or the exits of several
+    // pool workers) count as simultaneous until the next decision, however long each took to
+    // issue: a start that boots its own child spends milliseconds in fork(). Starts one after
+    // another, each after the previous child ended, are never a burst, however fast they come.
     this.#burstStartedAt ??= performance.now();
     this.#takes.push(this.#burstStartedAt);
     if (this.#takes.length > MAX_TAKES) this.#takes.splice(0, this.#takes.length - MAX_TAKES);
