@@ -22,6 +22,10 @@ class SpareProcess implements Spare {
     });
   }
 
+  onReady(callback: () => void): void {
+    this.child.once('message', callback);
+  }
+
   onExit(callback: () => void): void {
     this.child.once('exit', callback);
   }
@@ -49,9 +53,13 @@ export class ForkServerBackend implements Backend {
     this.#pool.fill();
   }
 
+  get spares(): SparePool<Spare> {
+    return this.#pool;
+  }
+
   launch(message: StartMessage, daemon: boolean): Popen {
+    // The spare's own listener stays until it booted: the pool counts the boots in flight.
     const spare = this.#pool.take();
-    spare.child.removeAllListeners('message');
     return launchWith(spare.child, message, daemon);
   }
 }

@@ -124,6 +124,10 @@ class SpareThread implements Spare {
     });
   }
 
+  onReady(callback: () => void): void {
+    this.worker.once('message', callback);
+  }
+
   onExit(callback: () => void): void {
     this.worker.once('exit', callback);
   }
@@ -142,9 +146,13 @@ export class ThreadBackend implements Backend {
     this.#pool.fill();
   }
 
+  get spares(): SparePool<Spare> {
+    return this.#pool;
+  }
+
   launch(message: StartMessage, daemon: boolean, transfer: readonly Transferable[]): Popen {
+    // The spare's own listener stays until it booted: the pool counts the boots in flight.
     const { worker } = this.#pool.take();
-    worker.removeAllListeners('message');
     const status = new Int32Array(new SharedArrayBuffer(8));
     const popen = new ThreadPopen(worker, status, message.prep.name);
     const start: ThreadStart = { type: 'mp:start', message, status };

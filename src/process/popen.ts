@@ -5,6 +5,7 @@
 import type { Transferable } from 'node:worker_threads';
 import type { Encoded } from '../serialize/codec.js';
 import type { LogSettings } from '../logging.js';
+import type { Spare, SparePool } from './spare-pool.js';
 
 /**
  * How a {@link Process} starts (CPython's start methods; `'fork'` is not one: V8 cannot fork):
@@ -84,4 +85,6 @@ export interface Backend {
   launch(message: StartMessage, daemon: boolean, transfer: readonly Transferable[]): Popen;
   /** Boots what the method keeps ready in advance (spares), if anything. */
   ensureRunning?(): void;
+  /** The children booted in advance, where the method keeps any. */
+  readonly spares?: SparePool<Spare>;
 }

@@ -10,6 +10,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Process, ProcessError, Sentinel, activeChildren, currentProcess } from '../../dist/index.js';
 import { PROCESS_METHODS, cleanup, forEachMethod, within } from '../helpers/methods.mjs';
+import { settleSpares } from '../helpers/spares.mjs';
 import { readReport, reportAppears, reportDir } from '../fixtures/process/observe.mjs';
 import {
   checkRichArgs,
@@ -56,6 +57,7 @@ forEachMethod((ctx, method) => {
   const isThread = method === 'thread';
 
   test('start and join, again and again, leaves fds, threads, children and /dev/shm where they were', async () => {
+    await settleSpares();
     const samples = [];
     for (let i = 0; i < 28; i++) {
       const p = track(new ctx.Process({ target: doNothing }));
