@@ -4,14 +4,15 @@
  *
  * - Demand: the most starts seen together (the pool stamps the starts of one turn of the event
  *   loop alike), over the starts of the last quiet period. A burst of N
- *   asks for N. A stream of starts one after another asks for one: each start refills its spare
- *   right away, so the next finds it ready or nearly so, and more spares would not be ready
- *   sooner, since the CPUs boot only so many at once.
+ *   asks for N. A stream of starts one after another keeps the pool at its active size (two):
+ *   each start refills its spare right away, so the next finds one ready or nearly so.
  * - Idle: once the quiet period passes without a start, demand is forgotten and the pool keeps
- *   its idle size (one spare once used, so a lone start stays as fast as with a ready spare).
+ *   its idle size (one spare, so a lone start stays as fast as with a ready spare); the next
+ *   start makes it two again.
  * - Parallelism: one spare may always boot, as a refill after a start. More boot in parallel
- *   only while CPUs are free: one per CPU not already booting a start's child, and none beyond
- *   the one while tasks wait for the CPU, so spares never slow a busy machine.
+ *   only while CPUs are free: one per CPU not already booting a start's child. While tasks wait
+ *   for the CPU, only the spares kept anyway are refilled, one at a time: the spares for bursts
+ *   wait for free CPUs, so they never slow a busy machine.
  */
 
 /** Above this share of time with tasks waiting for a CPU, the machine has no room for spares. */
@@ -71,7 +72,11 @@ export function planSpares(demand: SpareDemand): SparePlan {
   const target = Math.min(maxSpares(demand.cpuCount), wanted);
   const have = demand.ready + demand.booting;
   if (have > target) return { target, boot: 0, discard: have - target };
-  const spareBootLimit = demand.pressure >= PRESSURE_LIMIT ? 1 : Math.max(1, demand.cpuCount - demand.launching);
-  const room = spareBootLimit - demand.booting;
+  if (demand.pressure >= PRESSURE_LIMIT) {
+    // A busy machine gets back the spares the pool keeps anyway, one at a time; growing for the
+    // next burst waits for free CPUs (the burst's own starts boot what they need meanwhile).
+    return { target, boot: have < Math.min(target, demand.idleSpares) && demand.booting === 0 ? 1 : 0, discard: 0 };
+  }
+  const room = Math.max(1, demand.cpuCount - demand.launching) - demand.booting;
   return { target, boot: Math.max(0, Math.min(target - have, room)), discard: 0 };
 }

@@ -35,8 +35,8 @@ export interface SpareCounts {
   ending: number;
 }
 
-/** Two at first, so that a start right after another still finds a booted spare. */
-const FIRST_SPARES = 2;
+/** Two while starts come, so that a start right after another still finds a booted spare. */
+const ACTIVE_SPARES = 2;
 /** One once the pool has gone quiet: a lone start still finds a booted spare. */
 const IDLE_SPARES = 1;
 
@@ -53,7 +53,7 @@ export class SparePool<S extends Spare> {
   #ending = new Set<S>();
   #quietMs = DEFAULT_QUIET_MS;
   #takes: number[] = [];
-  #idleSpares = FIRST_SPARES;
+  #idleSpares = ACTIVE_SPARES;
   #inUse = false;
   #exiting = false;
   #planQueued = false;
@@ -89,6 +89,7 @@ export class SparePool<S extends Spare> {
   /** A spare for one Process: a ready one if any, else the one booting longest, else a new one. */
   take(): S {
     this.#inUse = true;
+    this.#idleSpares = ACTIVE_SPARES;
     // Starts issued in one turn of the event loop (a loop of start() calls, or the exits of several
     // pool workers) count as simultaneous until the next decision, however long each took to
     // issue: a start that boots its own child spends milliseconds in fork(). Starts one after
