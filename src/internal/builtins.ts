@@ -28,3 +28,10 @@ export const nodeChildProcess = (): Builtins['child_process'] => builtin('child_
 export const nodeWorkerThreads = (): Builtins['worker_threads'] => builtin('worker_threads');
 export const nodeInspector = (): Builtins['inspector'] => builtin('inspector');
 export const nodeV8 = (): Builtins['v8'] => builtin('v8');
+
+let threadId: number | undefined;
+
+/** This thread's `worker_threads.threadId`, read once: locks stamp it on every acquire. */
+export function currentThreadId(): number {
+  return (threadId ??= builtin('worker_threads').threadId);
+}

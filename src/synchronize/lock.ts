@@ -6,7 +6,7 @@
  * A holder killed while it holds the lock leaves it held: waiters block until their timeout (as
  * with CPython's semaphores). Use timeouts where a peer may be killed.
  */
-import { nodeWorkerThreads } from '../internal/builtins.js';
+import { currentThreadId } from '../internal/builtins.js';
 import { ProcessError } from '../errors.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 import { allocate, attachBlock, blockHandle, words, type Block, type BlockHandle } from '../shared/heap.js';
@@ -44,7 +44,7 @@ export function takeBlock(bytes: number): Block {
 export function ownerName(pid: number, thread: number): string {
   if (pid === 0) return 'None';
   if (pid !== process.pid) return 'SomeOtherProcess';
-  return thread === nodeWorkerThreads().threadId ? selfInfo().name : 'SomeOtherThread';
+  return thread === currentThreadId() ? selfInfo().name : 'SomeOtherThread';
 }
 
 /**
@@ -94,7 +94,7 @@ export class Lock {
   #took(): true {
     // Plain writes: the owner is only shown by toString(), and the mutex word orders everything else.
     this.#word[OWNER_PID] = process.pid;
-    this.#word[OWNER_THREAD] = nodeWorkerThreads().threadId;
+    this.#word[OWNER_THREAD] = currentThreadId();
     return true;
   }
 

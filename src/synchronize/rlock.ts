@@ -6,7 +6,7 @@
  *
  * A holder killed while it holds the lock leaves it held: waiters block until their timeout.
  */
-import { nodeWorkerThreads } from '../internal/builtins.js';
+import { currentThreadId } from '../internal/builtins.js';
 import { ProcessError } from '../errors.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 import { attachBlock, blockHandle, words, type Block, type BlockHandle } from '../shared/heap.js';
@@ -76,7 +76,7 @@ export class RLock {
 
   #mine(): boolean {
     const w = this.#word;
-    return w[OWNER_PID] === process.pid && w[OWNER_THREAD] === nodeWorkerThreads().threadId;
+    return w[OWNER_PID] === process.pid && w[OWNER_THREAD] === currentThreadId();
   }
 
   #took(count: number): true {
@@ -84,7 +84,7 @@ export class RLock {
     // Plain writes: only the owner writes its own ids and count, and the mutex word's fenced
     // operations publish them; no other thread can mistake them for its own.
     w[OWNER_PID] = process.pid;
-    w[OWNER_THREAD] = nodeWorkerThreads().threadId;
+    w[OWNER_THREAD] = currentThreadId();
     w[COUNT] = count;
     return true;
   }
