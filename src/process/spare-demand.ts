@@ -10,9 +10,8 @@
  *   its idle size (one spare, so a lone start stays as fast as with a ready spare); the next
  *   start makes it two again.
  * - Parallelism: one spare may always boot, as a refill after a start. More boot in parallel
- *   only while CPUs are free: one per CPU not already booting a start's child. While tasks wait
- *   for the CPU, only the spares kept anyway are refilled, one at a time: the spares for bursts
- *   wait for free CPUs, so they never slow a busy machine.
+ *   only while CPUs are free: one per CPU not already booting a start's child, and none beyond
+ *   the one while tasks wait for the CPU, so spares take at most one core from a busy machine.
  */
 
 /** Above this share of time with tasks waiting for a CPU, the machine has no room for spares. */
@@ -72,11 +71,10 @@ export function planSpares(demand: SpareDemand): SparePlan {
   const target = Math.min(maxSpares(demand.cpuCount), wanted);
   const have = demand.ready + demand.booting;
   if (have > target) return { target, boot: 0, discard: have - target };
-  if (demand.pressure >= PRESSURE_LIMIT) {
-    // A busy machine gets back the spares the pool keeps anyway, one at a time; growing for the
-    // next burst waits for free CPUs (the burst's own starts boot what they need meanwhile).
-    return { target, boot: have < Math.min(target, demand.idleSpares) && demand.booting === 0 ? 1 : 0, discard: 0 };
-  }
-  const room = Math.max(1, demand.cpuCount - demand.launching) - demand.booting;
+  // On a busy CPU one spare boots at a time: at most one core's worth of boot beside the work
+  // (the reading cannot tell the machine's own load from the stalls the last burst caused, so a
+  // pool that stopped growing under pressure would never get ready for the next burst).
+  const spareBootLimit = demand.pressure >= PRESSURE_LIMIT ? 1 : Math.max(1, demand.cpuCount - demand.launching);
+  const room = spareBootLimit - demand.booting;
   return { target, boot: Math.max(0, Math.min(target - have, room)), discard: 0 };
 }

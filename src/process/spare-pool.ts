@@ -41,7 +41,7 @@ const ACTIVE_SPARES = 2;
 const IDLE_SPARES = 1;
 
 /** How long without a start before spares shrink back. */
-const DEFAULT_QUIET_MS = 5_000;
+const DEFAULT_QUIET_MS = 30_000;
 
 /** Starts remembered for the demand; more than the largest pool needs to see. */
 const MAX_TAKES = 256;
