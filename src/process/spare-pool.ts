@@ -40,6 +40,9 @@ const ACTIVE_SPARES = 2;
 /** One once the pool has gone quiet: a lone start still finds a booted spare. */
 const IDLE_SPARES = 1;
 
+/** How long after a start its refill may boot: a child started from a ready spare runs its first line within this. */
+const REFILL_DELAY_MS = 15;
+
 /** How long without a start before spares shrink back. */
 const DEFAULT_QUIET_MS = 30_000;
 
@@ -102,8 +105,9 @@ export class SparePool<S extends Spare> {
     const spare = index >= 0 ? this.#spares.splice(index, 1)[0]! : (this.#spares.shift() ?? this.#spawn());
     if (!spare.ready) this.#launching.add(spare);
     this.#armQuietTimer();
-    // Decide on refills once the new child has had its turn at the CPU.
-    this.#queuePlan();
+    // Decide on refills once the new children have had their turn at the CPU: a refill booting
+    // beside them (tens of ms of CPU each) would delay the very starts it replaces.
+    this.#queuePlan(REFILL_DELAY_MS);
     this.#changed();
     return spare;
   }
@@ -164,13 +168,15 @@ export class SparePool<S extends Spare> {
     return chosen;
   }
 
-  #queuePlan(): void {
+  #queuePlan(delayMs = 0): void {
     if (this.#planQueued) return;
     this.#planQueued = true;
-    setImmediate(() => {
+    const plan = (): void => {
       this.#planQueued = false;
       this.#plan();
-    }).unref();
+    };
+    if (delayMs > 0) setTimeout(plan, delayMs).unref();
+    else setImmediate(plan).unref();
   }
 
   /** One timer, re-armed by every start: when it fires, starts have been quiet for the whole period. */
