@@ -84,6 +84,9 @@ export class SparePool<S extends Spare> {
 
   /** Boots the first spares, so that even the first `start()` finds one ready. */
   fill(): void {
+    // Already running: starts, boots and exits drive the decisions. (getContext() calls this on
+    // every call, often inside a loop of starts: deciding here would split that burst.)
+    if (this.#inUse) return;
     this.#inUse = true;
     this.#armQuietTimer();
     this.#plan();

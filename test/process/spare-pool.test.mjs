@@ -31,9 +31,14 @@ for (const method of runnableMethods(['forkserver', 'thread'])) {
 
     /** Starts `count` children at once, each exiting with 7 once its target ran, and joins them. */
     async function burst(count, afterStarts = () => {}) {
-      const processes = Array.from({ length: count }, () => new ctx.Process({ target: exitWith, args: [7] }));
+      const processes = [];
       try {
-        for (const p of processes) p.start();
+        // As programs write it: the context looked up for every start (getContext() must not split the burst).
+        for (let i = 0; i < count; i++) {
+          const p = new (getContext(method).Process)({ target: exitWith, args: [7] });
+          processes.push(p);
+          p.start();
+        }
         afterStarts();
         await within(Promise.all(processes.map((p) => p.join())), 30_000, `join of ${count} children`);
         assert.deepEqual(processes.map((p) => p.exitCode), processes.map(() => 7), 'every child ran its target');
