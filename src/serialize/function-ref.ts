@@ -253,6 +253,10 @@ function buildRef(fn: Function, role: RefRole): FunctionRef {
     const format = moduleFormat(registered.url);
     return { url: registered.url, format, name: registered.name, path: null, registered: true, hash };
   }
+  // The library's own functions (a pool worker's loop) are found among its modules without
+  // asking the inspector, whose first use in a program costs tens of milliseconds.
+  const own = libraryRefByIdentity(fn, hash);
+  if (own) return own;
   const located = locateFunction(fn);
   if (located.kind === 'bound') {
     const target = located.target;
@@ -276,8 +280,8 @@ function buildRef(fn: Function, role: RefRole): FunctionRef {
     return fallbackRef(fn, role, hash, located.reason);
   }
   const { location } = located;
-  const own = libraryRef(fn, location.url, hash);
-  if (own) return own;
+  const bundled = libraryRef(fn, location.url, hash);
+  if (bundled) return bundled;
   const where = at(location);
   if (location.url === '' || !/^(file|data):/.test(location.url)) {
     const made = role === 'class' ? 'the class was made by eval() or new Function() and has no module' : 'it was made by eval() or new Function() and has no module';
@@ -350,6 +354,14 @@ function libraryRef(fn: Function, url: string, hash: string): FunctionRef | null
   const modules = libraryModules();
   if (modules === null || !isLibrary(url)) return null;
   const path = findExportPath(modules, fn, hash);
+  return path ? { url: LIBRARY_URL, format: 'commonjs', name: fn.name, path, registered: false, hash } : null;
+}
+
+/** A function exported by one of the library's own modules, found by identity. */
+function libraryRefByIdentity(fn: Function, hash: string): FunctionRef | null {
+  const modules = libraryModules();
+  if (modules === null) return null;
+  const path = searchExports(modules, (candidate) => candidate === fn);
   return path ? { url: LIBRARY_URL, format: 'commonjs', name: fn.name, path, registered: false, hash } : null;
 }
 
