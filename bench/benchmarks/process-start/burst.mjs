@@ -3,18 +3,10 @@
 // cope when starts queue up behind each other on a small machine.
 import { rotate } from '../../lib/stats.mjs';
 import { fmtMs, markdownTable } from '../../lib/table.mjs';
+import { FLOOR_CASES, METHOD_CASES } from './cases.mjs';
 import { spreadMs, summarizeFields } from './summaries.mjs';
 
-const METHODS = [
-  { id: 'ts-spawn', label: 'multiprocessing-ts spawn', lang: 'node', params: { method: 'spawn' } },
-  { id: 'ts-forkserver', label: 'multiprocessing-ts forkserver', lang: 'node', params: { method: 'forkserver' } },
-  { id: 'ts-thread', label: 'multiprocessing-ts thread', lang: 'node', params: { method: 'thread' } },
-  { id: 'py-spawn', label: 'CPython spawn', lang: 'python', params: { method: 'spawn' } },
-  { id: 'py-forkserver', label: 'CPython forkserver', lang: 'python', params: { method: 'forkserver' } },
-  { id: 'py-fork', label: 'CPython fork', lang: 'python', params: { method: 'fork' } },
-  { id: 'node-process', label: 'floor: bare `node file.mjs` processes, no package', lang: 'node', params: { kind: 'bare-process', method: 'node' } },
-  { id: 'node-worker', label: 'floor: bare `new Worker(file.mjs)`s, no package', lang: 'node', params: { kind: 'bare-worker', method: 'worker' } },
-];
+const METHODS = [...METHOD_CASES, ...FLOOR_CASES];
 
 /** The groups of one burst size each: `n5` (five at once) and `cpus` (twice the CPU count). */
 export function burstGroups(cpus) {

@@ -2,16 +2,12 @@
 // time, with a pause before every start so forkserver is measured with its spares booted.
 import { rotate } from '../../lib/stats.mjs';
 import { fmtMs, markdownTable } from '../../lib/table.mjs';
+import { METHOD_CASES } from './cases.mjs';
 import { spreadMs, summarizeFields } from './summaries.mjs';
 
 function casesFor(stripped) {
   const cases = [
-    { id: 'ts-spawn', label: 'multiprocessing-ts spawn', lang: 'node', params: { method: 'spawn' } },
-    { id: 'ts-forkserver', label: 'multiprocessing-ts forkserver', lang: 'node', params: { method: 'forkserver' } },
-    { id: 'ts-thread', label: 'multiprocessing-ts thread', lang: 'node', params: { method: 'thread' } },
-    { id: 'py-spawn', label: 'CPython spawn', lang: 'python', params: { method: 'spawn' } },
-    { id: 'py-forkserver', label: 'CPython forkserver', lang: 'python', params: { method: 'forkserver' } },
-    { id: 'py-fork', label: 'CPython fork', lang: 'python', params: { method: 'fork' } },
+    ...METHOD_CASES,
     {
       id: 'ts-forkserver-b2b',
       label: 'multiprocessing-ts forkserver, right after another start/join (no pause)',

@@ -2,18 +2,10 @@
 // them, so forkserver's spares must be re-booted as fast as they are used.
 import { rotate, summarize } from '../../lib/stats.mjs';
 import { fmtMs, markdownTable } from '../../lib/table.mjs';
+import { FLOOR_CASES, METHOD_CASES } from './cases.mjs';
 import { spreadMs } from './summaries.mjs';
 
-const CASES = [
-  { id: 'ts-spawn', label: 'multiprocessing-ts spawn', lang: 'node', params: { method: 'spawn' } },
-  { id: 'ts-forkserver', label: 'multiprocessing-ts forkserver', lang: 'node', params: { method: 'forkserver' } },
-  { id: 'ts-thread', label: 'multiprocessing-ts thread', lang: 'node', params: { method: 'thread' } },
-  { id: 'py-spawn', label: 'CPython spawn', lang: 'python', params: { method: 'spawn' } },
-  { id: 'py-forkserver', label: 'CPython forkserver', lang: 'python', params: { method: 'forkserver' } },
-  { id: 'py-fork', label: 'CPython fork', lang: 'python', params: { method: 'fork' } },
-  { id: 'node-process', label: 'floor: bare `node file.mjs` processes, no package', lang: 'node', params: { kind: 'bare-process', method: 'node' } },
-  { id: 'node-worker', label: 'floor: bare `new Worker(file.mjs)`s, no package', lang: 'node', params: { kind: 'bare-worker', method: 'worker' } },
-];
+const CASES = [...METHOD_CASES, ...FLOOR_CASES];
 
 export async function runSustained({ drivers, config, dir, log }) {
   const n = config.inARow;
