@@ -120,13 +120,17 @@ export interface LibraryLoadInfo {
 
 export const libraryLoad: LibraryLoadInfo = { via: 'script', codeCache: 'off', cacheFile: null };
 
+/** The program's modules (those functions sent to the library name) load through Node's own loader. */
+const importModule = (specifier: string): Promise<unknown> => import(specifier);
+const withoutCache = { importModule, saveRicherCodeCache: (): void => undefined };
+
 function loadLibrary(): LibraryExports {
   if (process.sourceMapsEnabled) {
     libraryLoad.via = 'require';
     // Node maps stack traces only for modules its own loaders compiled: `--enable-source-maps`
     // is for debugging, which is worth more there than the code cache.
     const library = createRequire(import.meta.url)(LIBRARY_FILE) as LibraryExports;
-    library.attachLoader({ importModule: (specifier) => import(specifier), saveRicherCodeCache: () => undefined });
+    library.attachLoader(withoutCache);
     return library;
   }
   const fd = openSync(LIBRARY_FILE, 'r');
@@ -147,29 +151,28 @@ function loadLibrary(): LibraryExports {
   const run = script.runInThisContext() as (...args: unknown[]) => void;
   run.call(module.exports, module.exports, createRequire(LIBRARY_FILE), module, LIBRARY_FILE, dirname(LIBRARY_FILE));
   const library = module.exports;
-  // The program's modules (those functions sent to the library name) load through Node's own loader.
-  const importModule = (specifier: string): Promise<unknown> => import(specifier);
-  if (!cache) library.attachLoader({ importModule, saveRicherCodeCache: () => undefined });
-  else {
-    const found = cache;
-    const usable = found.data !== undefined && !script.cachedDataRejected;
-    libraryLoad.cacheFile = found.file;
-    libraryLoad.codeCache = usable ? 'used' : found.data === undefined ? 'missing' : 'rejected';
-    if (!usable) {
-      found.richness = 0;
-      // After this turn: the import that loaded the library is not kept waiting for the write.
-      // (Kept ref'd: a program that ends at once still leaves the cache for the next one.)
-      setImmediate(() => {
-        if (found.richness === 0) writeCodeCache(found, script, Richness.Loaded);
-      });
-    }
-    library.attachLoader({
-      importModule,
-      saveRicherCodeCache: () => {
-        if (found.richness < Richness.ChildStarted) writeCodeCache(found, script, Richness.ChildStarted);
-      },
+  if (!cache) {
+    library.attachLoader(withoutCache);
+    return library;
+  }
+  const found = cache;
+  const usable = found.data !== undefined && !script.cachedDataRejected;
+  libraryLoad.cacheFile = found.file;
+  libraryLoad.codeCache = usable ? 'used' : found.data === undefined ? 'missing' : 'rejected';
+  if (!usable) {
+    found.richness = 0;
+    // After this turn: the import that loaded the library is not kept waiting for the write.
+    // (Kept ref'd: a program that ends at once still leaves the cache for the next one.)
+    setImmediate(() => {
+      if (found.richness === 0) writeCodeCache(found, script, Richness.Loaded);
     });
   }
+  library.attachLoader({
+    importModule,
+    saveRicherCodeCache: () => {
+      if (found.richness < Richness.ChildStarted) writeCodeCache(found, script, Richness.ChildStarted);
+    },
+  });
   return library;
 }
 
