@@ -46,10 +46,9 @@ const scan = await build({
   logLevel: 'error',
 });
 const exportsOf = new Map();
-for (const [output, info] of Object.entries(scan.metafile.outputs)) {
+for (const info of Object.values(scan.metafile.outputs)) {
   if (!info.entryPoint) continue;
   exportsOf.set(relative(dist, join(root, info.entryPoint)).split(sep).join('/').replace(/\.js$/, ''), info.exports);
-  void output;
 }
 
 const entryFile = join(dist, 'library-entry.js');

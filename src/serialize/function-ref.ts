@@ -280,8 +280,6 @@ function buildRef(fn: Function, role: RefRole): FunctionRef {
     return fallbackRef(fn, role, hash, located.reason);
   }
   const { location } = located;
-  const bundled = libraryRef(fn, location.url, hash);
-  if (bundled) return bundled;
   const where = at(location);
   if (location.url === '' || !/^(file|data):/.test(location.url)) {
     const made = role === 'class' ? 'the class was made by eval() or new Function() and has no module' : 'it was made by eval() or new Function() and has no module';
@@ -341,23 +339,11 @@ function buildRef(fn: Function, role: RefRole): FunctionRef {
   throw refuse(fn, role, where, 'it is not exported from its module', `export it (export function ${fn.name || 'name'}...), ${registerHint}`);
 }
 
-/** Whether a script URL (or path) is this library's bundle, where its own functions and classes live. */
-function isLibrary(url: string): boolean {
-  return url === LIBRARY_URL || (url.startsWith('/') && url === fileURLToPath(LIBRARY_URL));
-}
-
 /**
- * The library's own functions (a pool worker's loop, the targets it starts) travel as a module
- * path and export name inside the bundle: the receiver runs the same package and finds them there.
+ * A function exported by one of the library's own modules (a pool worker's loop), found by
+ * identity: it travels as a module path and export name inside the bundle, which the receiver,
+ * running the same package, finds there.
  */
-function libraryRef(fn: Function, url: string, hash: string): FunctionRef | null {
-  const modules = libraryModules();
-  if (modules === null || !isLibrary(url)) return null;
-  const path = findExportPath(modules, fn, hash);
-  return path ? { url: LIBRARY_URL, format: 'commonjs', name: fn.name, path, registered: false, hash } : null;
-}
-
-/** A function exported by one of the library's own modules, found by identity. */
 function libraryRefByIdentity(fn: Function, hash: string): FunctionRef | null {
   const modules = libraryModules();
   if (modules === null) return null;
