@@ -40,11 +40,20 @@ export function takeBlock(bytes: number): Block {
   return block;
 }
 
-/** @internal Who holds a lock, in CPython's repr words. */
+/**
+ * @internal The calling thread as a lock's owner word: its thread id plus one, so that 0 stays
+ * "no owner" (the main thread's id is 0: a reader that saw a half-written owner must never take a
+ * freed word for the main thread).
+ */
+export function ownerThread(): number {
+  return currentThreadId() + 1;
+}
+
+/** @internal Who holds a lock, in CPython's repr words (`thread` as {@link ownerThread} writes it). */
 export function ownerName(pid: number, thread: number): string {
   if (pid === 0) return 'None';
   if (pid !== process.pid) return 'SomeOtherProcess';
-  return thread === currentThreadId() ? selfInfo().name : 'SomeOtherThread';
+  return thread === ownerThread() ? selfInfo().name : 'SomeOtherThread';
 }
 
 /**
@@ -93,8 +102,8 @@ export class Lock {
 
   #took(): true {
     // Plain writes: the owner is only shown by toString(), and the mutex word orders everything else.
+    this.#word[OWNER_THREAD] = ownerThread();
     this.#word[OWNER_PID] = process.pid;
-    this.#word[OWNER_THREAD] = currentThreadId();
     return true;
   }
 

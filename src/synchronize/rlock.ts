@@ -6,13 +6,12 @@
  *
  * A holder killed while it holds the lock leaves it held: waiters block until their timeout.
  */
-import { currentThreadId } from '../internal/builtins.js';
 import { ProcessError } from '../errors.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 import { attachBlock, blockHandle, words, type Block, type BlockHandle } from '../shared/heap.js';
 import { abortError } from './futex.js';
 import { lockAsync, lockSync, unlock } from './mutex.js';
-import { ownerName, takeBlock, withBlock } from './lock.js';
+import { ownerName, ownerThread, takeBlock, withBlock } from './lock.js';
 import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from './options.js';
 import { hold, holdSync, type HeldLock, type HoldOptions, type SyncHoldOptions } from './hold.js';
 
@@ -76,16 +75,17 @@ export class RLock {
 
   #mine(): boolean {
     const w = this.#word;
-    return w[OWNER_PID] === process.pid && w[OWNER_THREAD] === currentThreadId();
+    // The pid first: #took writes it last and #free clears it first, so a thread of the owner's
+    // process that sees the pid also sees the owner's thread word (or 0, never its own).
+    return Atomics.load(w, OWNER_PID) === process.pid && Atomics.load(w, OWNER_THREAD) === ownerThread();
   }
 
   #took(count: number): true {
     const w = this.#word;
-    // Plain writes: only the owner writes its own ids and count, and the mutex word's fenced
-    // operations publish them; no other thread can mistake them for its own.
-    w[OWNER_PID] = process.pid;
-    w[OWNER_THREAD] = currentThreadId();
-    w[COUNT] = count;
+    // Other threads of this process read these words without the mutex (in #mine): ordered stores.
+    Atomics.store(w, COUNT, count);
+    Atomics.store(w, OWNER_THREAD, ownerThread());
+    Atomics.store(w, OWNER_PID, process.pid);
     return true;
   }
 
@@ -164,9 +164,9 @@ export class RLock {
 
   #free(): void {
     const w = this.#word;
-    w[COUNT] = 0;
-    w[OWNER_PID] = 0;
-    w[OWNER_THREAD] = 0;
+    Atomics.store(w, OWNER_PID, 0);
+    Atomics.store(w, OWNER_THREAD, 0);
+    Atomics.store(w, COUNT, 0);
     unlock(w, STATE);
   }
 

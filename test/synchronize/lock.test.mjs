@@ -206,6 +206,20 @@ forEachMethod((ctx, method) => {
       lock.release();
     });
   }
+
+  test('RLock: the main thread counts beside a child; a half-written owner is never taken for the main thread', async () => {
+    // The main thread's id is 0: an owner word read between a new owner's two writes must not
+    // look like the main thread's (it took the lock without waiting, then released the child's).
+    const rlock = new RLock();
+    const counter = RawArray('i', 1);
+    const n = 20_000;
+    const child = start(ctx, countUnderLock, [rlock, counter, n, 'sync']);
+    await countUnderLock(rlock, counter, n, 'async');
+    await join(child, 60_000);
+    assert.equal(child.exitCode, 0);
+    assert.equal(counter[0], 2 * n);
+    assert.equal(String(rlock), '<RLock(None, 0)>');
+  });
 });
 
 forEachMethod((ctx) => {
