@@ -1,24 +1,19 @@
 /**
  * The package's error classes. Each has a stable `code`, and `instanceof` works across
  * duplicate copies of the package (two versions in one node_modules tree, or one copy
- * loaded as CommonJS and one as ESM) through a brand registered with `Symbol.for`.
+ * loaded as CommonJS and one as ESM) through a brand on each class's prototype, keyed by its
+ * code with `Symbol.for`: an error made by any copy carries the brands of its class and of
+ * every package class above it, and nothing else does (a user class that merely shares a
+ * name with one of these, or extends ProcessError, has only the brands it inherits).
  */
 
 const BRAND_PREFIX = 'multiprocessing-ts.error.';
+const brands = new WeakMap<Function, symbol>();
 
-function brandOf(ctor: Function): symbol {
-  return Symbol.for(BRAND_PREFIX + ctor.name);
-}
-
-/**
- * Brands an error with every class of its prototype chain, so a copy's `instanceof` finds it.
- * @internal
- */
-export function brandError(error: Error): void {
-  for (let proto = Object.getPrototypeOf(error); proto && proto !== Error.prototype; proto = Object.getPrototypeOf(proto)) {
-    const ctor = (proto as { constructor?: Function }).constructor;
-    if (ctor) Object.defineProperty(error, brandOf(ctor), { value: true, enumerable: false, configurable: true });
-  }
+function brand(ctor: Function, code: string): void {
+  const symbol = Symbol.for(BRAND_PREFIX + code);
+  brands.set(ctor, symbol);
+  Object.defineProperty(ctor.prototype, symbol, { value: true, enumerable: false });
 }
 
 /**
@@ -56,14 +51,15 @@ export class ProcessError extends Error {
    */
   constructor(message?: string, options?: { cause?: unknown }) {
     super(message, options);
-    brandError(this);
   }
 
   /** Makes `instanceof` recognise errors made by another copy of this package too. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (typeof value !== 'object' || value === null) return false;
     if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
-    return (value as Record<symbol, unknown>)[brandOf(this)] === true;
+    // Only the package's own classes answer for other copies: a user subclass is matched as usual.
+    const symbol = brands.get(this);
+    return symbol !== undefined && (value as Record<symbol, unknown>)[symbol] === true;
   }
 }
 
@@ -79,7 +75,7 @@ function defineName(ctor: Function, name: string): void {
  */
 export class TimeoutError extends ProcessError {
   /** `'ERR_MP_TIMEOUT'`. */
-  override readonly code: string = 'ERR_MP_TIMEOUT';
+  override readonly code = 'ERR_MP_TIMEOUT' as const;
 }
 
 /**
@@ -90,7 +86,7 @@ export class TimeoutError extends ProcessError {
  */
 export class AuthenticationError extends ProcessError {
   /** `'ERR_MP_AUTHENTICATION'`. */
-  override readonly code: string = 'ERR_MP_AUTHENTICATION';
+  override readonly code = 'ERR_MP_AUTHENTICATION' as const;
 }
 
 /**
@@ -101,7 +97,7 @@ export class AuthenticationError extends ProcessError {
  */
 export class BufferTooShortError extends ProcessError {
   /** `'ERR_MP_BUFFER_TOO_SHORT'`. */
-  override readonly code: string = 'ERR_MP_BUFFER_TOO_SHORT';
+  override readonly code = 'ERR_MP_BUFFER_TOO_SHORT' as const;
   /** The whole message that did not fit. */
   readonly data: Uint8Array;
 
@@ -123,7 +119,7 @@ export class BufferTooShortError extends ProcessError {
  */
 export class QueueEmptyError extends ProcessError {
   /** `'ERR_MP_QUEUE_EMPTY'`. */
-  override readonly code: string = 'ERR_MP_QUEUE_EMPTY';
+  override readonly code = 'ERR_MP_QUEUE_EMPTY' as const;
 }
 
 /**
@@ -133,7 +129,7 @@ export class QueueEmptyError extends ProcessError {
  */
 export class QueueFullError extends ProcessError {
   /** `'ERR_MP_QUEUE_FULL'`. */
-  override readonly code: string = 'ERR_MP_QUEUE_FULL';
+  override readonly code = 'ERR_MP_QUEUE_FULL' as const;
 }
 
 /**
@@ -143,7 +139,7 @@ export class QueueFullError extends ProcessError {
  */
 export class BrokenBarrierError extends ProcessError {
   /** `'ERR_MP_BROKEN_BARRIER'`. */
-  override readonly code: string = 'ERR_MP_BROKEN_BARRIER';
+  override readonly code = 'ERR_MP_BROKEN_BARRIER' as const;
 }
 
 /**
@@ -153,7 +149,7 @@ export class BrokenBarrierError extends ProcessError {
  */
 export class EOFError extends ProcessError {
   /** `'ERR_MP_EOF'`. */
-  override readonly code: string = 'ERR_MP_EOF';
+  override readonly code = 'ERR_MP_EOF' as const;
 }
 
 /**
@@ -178,7 +174,7 @@ export class RemoteError extends ProcessError {
  */
 export class WorkerLostError extends ProcessError {
   /** `'ERR_MP_WORKER_LOST'`. */
-  override readonly code: string = 'ERR_MP_WORKER_LOST';
+  override readonly code = 'ERR_MP_WORKER_LOST' as const;
   /** The worker's exit code, or null if a signal ended it. */
   readonly exitCode: number | null;
   /** The signal that ended the worker (`'SIGKILL'`...), or null if it exited. */
@@ -204,23 +200,24 @@ export class WorkerLostError extends ProcessError {
  */
 export class PicklingError extends ProcessError {
   /** `'ERR_MP_PICKLING'`. */
-  override readonly code: string = 'ERR_MP_PICKLING';
+  override readonly code = 'ERR_MP_PICKLING' as const;
 }
 
-for (const ctor of [
-  ProcessError,
-  TimeoutError,
-  AuthenticationError,
-  BufferTooShortError,
-  QueueEmptyError,
-  QueueFullError,
-  BrokenBarrierError,
-  EOFError,
-  RemoteError,
-  WorkerLostError,
-  PicklingError,
-]) {
+for (const [ctor, code] of [
+  [ProcessError, 'ERR_MP_PROCESS'],
+  [TimeoutError, 'ERR_MP_TIMEOUT'],
+  [AuthenticationError, 'ERR_MP_AUTHENTICATION'],
+  [BufferTooShortError, 'ERR_MP_BUFFER_TOO_SHORT'],
+  [QueueEmptyError, 'ERR_MP_QUEUE_EMPTY'],
+  [QueueFullError, 'ERR_MP_QUEUE_FULL'],
+  [BrokenBarrierError, 'ERR_MP_BROKEN_BARRIER'],
+  [EOFError, 'ERR_MP_EOF'],
+  [RemoteError, 'ERR_MP_REMOTE'],
+  [WorkerLostError, 'ERR_MP_WORKER_LOST'],
+  [PicklingError, 'ERR_MP_PICKLING'],
+] as const) {
   defineName(ctor, ctor.name);
+  brand(ctor, code);
 }
 
 /**

@@ -103,6 +103,20 @@ describe('error classes', () => {
     assert.equal(error instanceof QueueEmptyError, false);
   });
 
+  it("a user class that shares a package class's name is not an instance of it", () => {
+    // Only the package's own classes answer for errors of other copies; a namesake is matched as usual.
+    class TimeoutError extends ProcessError {}
+    class EOFError extends ProcessError {}
+    const namesakes = [new TimeoutError('mine'), new EOFError('mine')];
+    for (const error of namesakes) {
+      assert.equal(error instanceof mp.TimeoutError, false, error.name);
+      assert.equal(error instanceof mp.EOFError, false, error.name);
+      assert.ok(error instanceof ProcessError, 'still a ProcessError');
+      assert.equal(error.code, 'ERR_MP_PROCESS');
+    }
+    assert.ok(namesakes[0] instanceof TimeoutError);
+  });
+
   it('AbortError follows Node: name AbortError, code ABORT_ERR', () => {
     const error = new AbortError();
     assert.equal(error.name, 'AbortError');

@@ -3,7 +3,6 @@
  * its subclass, `code` and other own properties. This wire form keeps all of them.
  */
 import * as errors from '../errors.js';
-import { brandError } from '../errors.js';
 import { isRegisteredClass } from './registry.js';
 import type { ClassRef } from './class-ref.js';
 import type { FunctionRef } from './function-ref.js';
@@ -99,7 +98,6 @@ export function errorFromWire(
   // A real Error object (internal error slot, proper inspect output) whose prototype is the
   // target class, built without running that class's constructor (which may need arguments).
   const error: Error = Reflect.construct(base, wire.base === 'AggregateError' ? [[], wire.message] : [wire.message], target);
-  if (PACKAGE[wire.base] || wire.cls || wire.exported) brandError(error);
   if (error.name !== wire.name) define(error, 'name', wire.name);
   define(error, 'stack', wire.stack);
   if (wire.hasCause) define(error, 'cause', walk(wire.cause));

@@ -26,8 +26,6 @@ import { Channel } from '../../dist/index.js';
 import { native } from '../../dist/index.js';
 // @ts-expect-error the default context object (the package root is that context)
 import { defaultContext } from '../../dist/index.js';
-// @ts-expect-error the errors' cross-copy brand
-import { brandError } from '../../dist/index.js';
 // @ts-expect-error checking blocking options
 import { parseBlocking } from '../../dist/index.js';
 // @ts-expect-error the pool's hold on a child
