@@ -16,7 +16,7 @@
 import { PicklingError, ProcessError, WorkerLostError } from '../errors.js';
 import { getLogger } from '../logging.js';
 import { SPIN_LIMIT_US } from '../internal/spin.js';
-import { childExit, forgetChild, holdChild, type Process } from '../process/process.js';
+import { childExit, forgetChild, holdChild, TERMINATE_GRACE_MS, type Process } from '../process/process.js';
 import type { ExitStatus, StartMethod } from '../process/popen.js';
 import { RawArray } from '../shared/sharedctypes.js';
 import { decode, encode, type Destination, type Encoded } from '../serialize/codec.js';
@@ -37,8 +37,6 @@ const MAX_ITEMS_IN_FLIGHT = 4096;
  * from outside while starting are replaced without counting.
  */
 const MAX_START_FAILURES = 3;
-/** How long `terminate()` lets a worker handle SIGTERM before it is killed. */
-const TERMINATE_GRACE_MS = 1000;
 
 export interface Job {
   /** False once the job failed, was cancelled or finished: its queued chunks are dropped. */

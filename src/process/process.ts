@@ -35,6 +35,14 @@ export type Target<A extends unknown[] = any[]> = (...args: A) => unknown;
  * Options of {@link Process}: CPython's `Process(target, args, name, daemon)` keyword arguments.
  * @category Processes
  */
+
+/**
+ * How long a child is given to end after SIGTERM, when a Process or Pool is disposed of or a Pool
+ * terminated, before it is killed (SIGKILL): a child that handles SIGTERM gets time to clean up,
+ * one that ignores it cannot hang its parent.
+ * @internal
+ */
+export const TERMINATE_GRACE_MS = 1000;
 export interface ProcessOptions<A extends unknown[] = any[]> {
   /** A top-level exported function (or one made sendable with `register()`). */
   target?: Target<A> | null;
@@ -488,12 +496,20 @@ export class Process<A extends unknown[] = any[]> {
     return s.sentinel;
   }
 
-  /** Terminates the child if it still runs, waits for it, and releases it. */
+  /**
+   * Terminates the child if it still runs (SIGTERM), kills it if it is still running 1 s later
+   * (a child that handles or ignores SIGTERM), waits for it, and releases it: disposal always ends.
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     const s = state(this);
     if (s.state === 'closed' || s.self) return;
-    if (s.popen) {
-      if (s.popen.poll() === null) s.popen.terminate();
+    const popen = s.popen;
+    if (popen) {
+      if (popen.poll() === null) {
+        popen.terminate();
+        await this.join({ timeout: TERMINATE_GRACE_MS });
+        if (popen.poll() === null) popen.kill();
+      }
       await this.join();
     }
     this.close();

@@ -525,6 +525,11 @@ abstract class QueueCore<T> {
     for (const controller of this.#iterations) controller.abort();
   }
 
+  /** Closes the queue in this process (`close()`): `using q = new SimpleQueue()`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   /**
    * Takes items as they come (each one as `await get()` would) until `close()` is called in this
    * process: a wait in progress then ends, taking nothing, and so does the loop. Leaving the loop
@@ -672,6 +677,15 @@ export class Queue<T = unknown> extends QueueCore<T> {
 
   /** A no-op kept for CPython parity: there is no feeder thread to abandon. */
   cancelJoinThread(): void {}
+
+  /**
+   * Closes the queue in this process and waits until the items it put are all in the queue
+   * (`close()` then `joinThread()`): `await using q = new Queue()`.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await this.joinThread();
+  }
 }
 
 /**

@@ -11,13 +11,15 @@ import { runInNewContext } from 'node:vm';
 import { Process, ProcessError, Sentinel, activeChildren, currentProcess } from '../../dist/index.js';
 import { PROCESS_METHODS, cleanup, forEachMethod, within } from '../helpers/methods.mjs';
 import { settleSpares } from '../helpers/spares.mjs';
-import { readReport, reportAppears, reportDir } from '../fixtures/process/observe.mjs';
+import { readReport, reportAppears, reportDir, running } from '../fixtures/process/observe.mjs';
 import {
   checkRichArgs,
+  cleanUpOnSigterm,
   describeSelf,
   doNothing,
   exitWith,
   finishAfterUnrefTimer,
+  ignoreSigterm,
   rejectAfterTimer,
   reportActiveChildren,
   setExitCode,
@@ -55,6 +57,38 @@ function resources() {
 
 forEachMethod((ctx, method) => {
   const isThread = method === 'thread';
+
+  test('disposal (await using) ends a running child, and releases the Process', async () => {
+    const ready = reports.file('dispose-running');
+    const p = track(new ctx.Process({ target: waitForever, args: [ready] }));
+    p.start();
+    await reportAppears(ready);
+    await within(p[Symbol.asyncDispose](), 10_000, 'disposal');
+    assert.throws(() => p.isAlive(), /closed/, 'disposal closed it');
+    if (!isThread) assert.equal(running(readReport(ready).pid), false, 'the child ended');
+  });
+
+  if (!isThread) {
+    test('disposal of a child that ignores SIGTERM kills it after the grace period instead of hanging', async () => {
+      const ready = reports.file('dispose-stubborn');
+      const p = track(new ctx.Process({ target: ignoreSigterm, args: [ready] }));
+      p.start();
+      await reportAppears(ready);
+      await within(p[Symbol.asyncDispose](), 10_000, 'disposal of a child that ignores SIGTERM');
+      assert.equal(running(readReport(ready).pid), false, 'killed after SIGTERM was ignored');
+      await within(p[Symbol.asyncDispose](), 1_000, 'a second disposal');
+    });
+
+    test('disposal gives a child that handles SIGTERM the time to clean up and exit by itself', async () => {
+      const ready = reports.file('dispose-graceful');
+      const cleaned = reports.file('dispose-cleaned');
+      const p = track(new ctx.Process({ target: cleanUpOnSigterm, args: [ready, cleaned] }));
+      p.start();
+      await reportAppears(ready);
+      await within(p[Symbol.asyncDispose](), 10_000, 'disposal');
+      assert.deepEqual(readReport(cleaned), { cleaned: true }, 'its SIGTERM handler ran');
+    });
+  }
 
   test('start and join, again and again, leaves fds, threads, children and /dev/shm where they were', async () => {
     await settleSpares();

@@ -67,6 +67,28 @@ test('after close(), put, get and empty throw in this process; qsize and full st
   assert.throws(() => simple.empty(), /is closed/);
 });
 
+test('disposal closes a queue in this process; await using also waits until what it put is in the queue', async () => {
+  const closed = (e) => e instanceof ProcessError && /is closed$/.test(e.message);
+  const simple = new SimpleQueue();
+  simple[Symbol.dispose]();
+  assert.throws(() => simple.empty(), closed);
+  simple[Symbol.dispose]();
+
+  const q = new Queue();
+  // Larger than the queue's ring: delivered by this process's writer after put() returns.
+  const big = new Uint8Array(4 << 20).fill(7);
+  await q.put(big);
+  await q.put('last');
+  q[Symbol.dispose]();
+  await assert.rejects(q.put(1), closed);
+  const flushed = new Queue();
+  await flushed.put(big);
+  await within(flushed[Symbol.asyncDispose](), 10_000, 'disposal');
+  await assert.rejects(flushed.get(), closed);
+  assert.equal(flushed.qsize(), 1, 'the item is in the queue, for other processes to take');
+  await within(flushed[Symbol.asyncDispose](), 1_000, 'a second disposal');
+});
+
 test('JoinableQueue.join: a timeout answers false, a signal rejects, and both answer true once done', async () => {
   const q = new JoinableQueue();
   assert.equal(await q.join({ timeout: 0 }), true, 'nothing put: done at once');
