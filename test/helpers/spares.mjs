@@ -17,3 +17,14 @@ export async function settleSpares() {
     }
   }
 }
+
+/**
+ * Settles the spares (see settleSpares), then waits until `method` keeps exactly its one idle
+ * spare, booted: the state a test that samples fds or threads compares like with like.
+ */
+export async function settleToIdleSpare(method) {
+  await settleSpares();
+  if (!runnableMethods(['forkserver', 'thread']).includes(method)) return;
+  const one = (c) => c.ready === 1 && c.booting === 0 && c.launching === 0 && c.ending === 0;
+  await within(whenSpares(method, one), 20_000, `one idle ${method} spare`);
+}

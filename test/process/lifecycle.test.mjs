@@ -10,7 +10,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Process, ProcessError, Sentinel, activeChildren, currentProcess } from '../../dist/index.js';
 import { PROCESS_METHODS, cleanup, forEachMethod, within } from '../helpers/methods.mjs';
-import { settleSpares } from '../helpers/spares.mjs';
+import { settleSpares, settleToIdleSpare } from '../helpers/spares.mjs';
 import { readReport, reportAppears, reportDir, running } from '../fixtures/process/observe.mjs';
 import {
   checkRichArgs,
@@ -99,7 +99,12 @@ forEachMethod((ctx, method) => {
       await join(p);
       assert.equal(p.exitCode, 0);
       // The first cycles warm up: spares booted, the resource tracker started, modules loaded.
-      if (i >= 4) samples.push(resources());
+      // Each sample is taken with the spares back at their idle count, so spares that follow
+      // demand (one or two, booting or not) do not move the counts.
+      if (i >= 4) {
+        await settleToIdleSpare(method);
+        samples.push(resources());
+      }
     }
     assert.deepEqual(activeChildren(), []);
     // fds and threads of spares still booting or of children being torn down come and go between
