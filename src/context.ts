@@ -20,6 +20,8 @@ import { setExecutable } from './process/exec-options.js';
 import { Lock } from './synchronize/lock.js';
 import { JoinableQueue, Queue, SimpleQueue } from './queues/queue.js';
 import { poolClassFor, type Pool } from './pool/pool.js';
+import { Manager, type SyncManager } from './managers/sync-manager.js';
+import type { ManagerOptions, ManagerStartOptions } from './managers/manager.js';
 import { RLock } from './synchronize/rlock.js';
 import { BoundedSemaphore, Semaphore } from './synchronize/semaphore.js';
 import { Condition } from './synchronize/condition.js';
@@ -154,6 +156,11 @@ export abstract class BaseContext {
   /** Pools whose workers this context starts. */
   get Pool(): typeof Pool {
     return poolClassFor(this);
+  }
+
+  /** Starts a {@link SyncManager} whose server is a child of this context's start method. */
+  Manager(options: Omit<ManagerOptions, 'context'> & ManagerStartOptions = {}): Promise<SyncManager> {
+    return Manager({ ...options, context: this });
   }
 
   /** The {@link Connection} class. */

@@ -82,6 +82,33 @@ export { AsyncResult, type ResultWaitOptions, type Callbacks } from './pool/asyn
 export { ImapIterator } from './pool/jobs.js';
 export { register, registerClass } from './serialize/registry.js';
 export {
+  BaseManager,
+  SyncManager,
+  Manager,
+  BaseProxy,
+  Server,
+  type ManagerOptions,
+  type ManagerStartOptions,
+  type RegisterOptions,
+  type Token,
+  type AcquirerProxy,
+  type ArrayProxy,
+  type AutoProxy,
+  type BarrierProxy,
+  type ManagerBarrierOptions,
+  type ConditionProxy,
+  type DictProxy,
+  type EventProxy,
+  type JoinableQueueProxy,
+  type ListProxy,
+  type NamespaceProxy,
+  type ProxyBlockingOptions,
+  type ProxyWaitOptions,
+  type QueueProxy,
+  type SortOptions,
+  type ValueProxy,
+} from './managers/index.js';
+export {
   getLogger,
   logToStderr,
   Logger,

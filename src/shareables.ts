@@ -16,3 +16,4 @@ export { Connection } from './connection/connection.js';
 export { Listener } from './connection/listener.js';
 export { Queue, SimpleQueue, JoinableQueue } from './queues/queue.js';
 export { LinkEnd } from './pool/link.js';
+export { BaseProxy } from './managers/proxy.js';

@@ -1,0 +1,163 @@
+/**
+ * A process's connection to one manager's server: one authenticated `Connection`, many calls in
+ * flight, replies matched by id. It reads only while calls are pending, so an idle manager keeps
+ * no program alive. When the server goes away (shut down, killed), every pending and later call
+ * rejects at once with one error naming the manager.
+ */
+import { EOFError, PicklingError, ProcessError } from '../errors.js';
+import { Client } from '../connection/client.js';
+import type { Connection } from '../connection/connection.js';
+import type { Address, BoundAddress } from '../connection/listener.js';
+import type { Reply, Request } from './protocol.js';
+
+type Pending = { resolve: (reply: Reply) => void; reject: (error: Error) => void };
+
+/** Spreads a request type over its union members, so `id` can be left out of each. */
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+/** @internal */
+export class ManagerClient {
+  readonly #connection: Connection;
+  readonly #pending = new Map<number, Pending>();
+  readonly #label: string;
+  #next = 1;
+  #reading = false;
+  #broken: Error | null = null;
+  /** The server's id, once it said it (`ping`). */
+  server = '';
+
+  constructor(connection: Connection, label: string) {
+    this.#connection = connection;
+    this.#label = label;
+  }
+
+  /** Whether the connection is gone (every call rejects). */
+  get broken(): boolean {
+    return this.#broken !== null;
+  }
+
+  /** Sends a request; resolves with its reply. Requests reach the server in the order they are made. */
+  request(request: WithoutId<Request>): Promise<Reply> {
+    return this.send(request).reply;
+  }
+
+  /** Sends a request: its id (to cancel it by) and its reply. */
+  send(request: WithoutId<Request>): { id: number; reply: Promise<Reply> } {
+    const id = this.#next++;
+    if (this.#broken) return { id, reply: Promise.reject(this.#broken) };
+    const reply = new Promise<Reply>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      try {
+        this.#connection.send({ ...request, id });
+      } catch (error) {
+        this.#pending.delete(id);
+        // An argument that cannot be sent fails its call alone; a connection that fails fails all.
+        if (error instanceof PicklingError || error instanceof TypeError || error instanceof RangeError) {
+          reject(error);
+        } else {
+          this.destroy(this.#gone(error));
+          reject(this.#broken!);
+        }
+        return;
+      }
+      this.#read();
+    });
+    return { id, reply };
+  }
+
+  /** Sends a request whose answer nobody waits for (a reference dropped or lent). */
+  post(request: WithoutId<Request>): void {
+    this.request(request).catch(() => {
+      // The server is gone: so is what the request was about.
+    });
+  }
+
+  /** Reads replies while calls are pending. */
+  #read(): void {
+    if (this.#reading) return;
+    this.#reading = true;
+    void (async () => {
+      try {
+        while (this.#pending.size > 0) {
+          const reply = (await this.#connection.recv()) as Reply;
+          const pending = this.#pending.get(reply?.id);
+          if (!pending) continue;
+          this.#pending.delete(reply.id);
+          pending.resolve(reply);
+        }
+      } catch (error) {
+        this.destroy(this.#gone(error));
+      } finally {
+        this.#reading = false;
+      }
+      // A request may have come between the last reply and the loop's end.
+      if (this.#pending.size > 0 && !this.#broken) this.#read();
+    })();
+  }
+
+  #gone(cause: unknown): Error {
+    if (cause instanceof EOFError || (cause as { code?: unknown } | null)?.code === 'ERR_MP_EOF') {
+      return new EOFError(`${this.#label} is gone: its server shut down or died (the connection closed)`, { cause });
+    }
+    return new ProcessError(`${this.#label}: the connection to its server failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
+
+  /** Rejects every pending and later call with `error`, and closes the connection. */
+  destroy(error: Error): void {
+    if (!this.#broken) this.#broken = error;
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const each of pending) each.reject(this.#broken);
+    this.#connection.close();
+  }
+}
+
+const clients = new Map<string, Promise<ManagerClient>>();
+
+function addressKey(address: Address | BoundAddress): string {
+  if (typeof address === 'string') return address;
+  if (Array.isArray(address)) return `${address[0]}:${address[1]}`;
+  const { host, port } = address as { host: string; port: number };
+  return `${host}:${port}`;
+}
+
+/**
+ * @internal The client of this process for the server at `address` (one per server): connects
+ * and authenticates on first use. `label` names the manager in errors.
+ */
+export function clientFor(address: Address | BoundAddress, authkey: Uint8Array, label: string, server?: string): Promise<ManagerClient> {
+  // A client proved one key: another key gets its own connection (and its own handshake).
+  const keyed = (name: string): string => `${name}|${Buffer.from(authkey).toString('hex')}`;
+  const key = keyed(server ?? addressKey(address));
+  const known = clients.get(key);
+  if (known) {
+    return known.then((client) => (client.broken ? connectNew() : client));
+  }
+  return connectNew();
+
+  function connectNew(): Promise<ManagerClient> {
+    const made = (async () => {
+      const connection = await Client(address as Address, { authkey });
+      const client = new ManagerClient(connection, label);
+      const reply = await client.request({ op: 'ping' });
+      if (reply.kind !== 'return') throw reply.kind === 'error' ? reply.error : new ProcessError('unexpected reply to ping');
+      client.server = (reply.value as { server: string }).server;
+      clients.set(keyed(client.server), Promise.resolve(client));
+      return client;
+    })();
+    clients.set(key, made);
+    made.catch(() => {
+      if (clients.get(key) === made) clients.delete(key);
+    });
+    return made;
+  }
+}
+
+/** @internal Forgets and closes this process's clients of a server (after its shutdown). */
+export function dropClient(server: string, error: Error): void {
+  for (const [key, known] of clients) {
+    if (!key.startsWith(`${server}|`)) continue;
+    clients.delete(key);
+    void known.then((client) => client.destroy(error)).catch(() => {});
+  }
+}

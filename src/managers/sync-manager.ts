@@ -1,0 +1,171 @@
+/**
+ * `SyncManager` and `Manager()`: a manager whose server makes lists, dicts, namespaces, values,
+ * arrays, queues and synchronization objects, as CPython's.
+ */
+import type { Typecode } from '../shared/typecodes.js';
+import { BaseManager, type ManagerOptions, type ManagerStartOptions } from './manager.js';
+import { setClientMethods, type BaseProxy } from './proxy.js';
+import { ManagedArray, ManagedDict, ManagedList, ManagedNamespace, ManagedValue } from './containers.js';
+import { ManagedBarrier, ManagedBoundedSemaphore, ManagedCondition, ManagedEvent, ManagedLock, ManagedRLock, ManagedSemaphore, type ManagerBarrierOptions } from './sync-objects.js';
+import { ManagedQueue } from './queue-objects.js';
+import type {
+  AcquirerProxy,
+  ArrayProxy,
+  BarrierProxy,
+  ConditionProxy,
+  DictProxy,
+  EventProxy,
+  JoinableQueueProxy,
+  ListProxy,
+  NamespaceProxy,
+  QueueProxy,
+  ValueProxy,
+} from './proxies.js';
+
+const LIST = ['append', 'extend', 'insert', 'get', 'set', 'delete', 'len', 'includes', 'index', 'count', 'pop', 'remove', 'reverse', 'sort', 'clear', 'copy', '_getValue', '_iterChunk'];
+const DICT = ['set', 'get', 'has', 'delete', 'len', 'keys', 'values', 'items', 'update', 'pop', 'popitem', 'setdefault', 'clear', 'copy', '_getValue', '_iterChunk'];
+const QUEUE = ['put', 'get', 'putNowait', 'getNowait', 'qsize', 'empty', 'full'];
+const ACQUIRER = ['acquire', 'release'];
+
+/**
+ * A manager whose server makes lists, dicts, namespaces, values, arrays, queues, locks,
+ * conditions, events and barriers (CPython's `SyncManager`). `await Manager()` gives a started one.
+ * @category Managers
+ * @example
+ * ```ts
+ * import { Manager, Process, isMain, type ListProxy } from 'multiprocessing-ts';
+ *
+ * export async function fill(shared: ListProxy<number>, i: number): Promise<void> {
+ *   await shared.append(i * i);
+ * }
+ *
+ * if (isMain(import.meta)) {
+ *   await using manager = await Manager();
+ *   const shared = await manager.list<number>();
+ *   const workers = [0, 1, 2, 3, 4].map((i) => new Process({ target: fill, args: [shared, i] }));
+ *   for (const p of workers) p.start();
+ *   for (const p of workers) await p.join();
+ *   console.log((await shared.copy()).sort((a, b) => a - b)); // [0, 1, 4, 9, 16]
+ * }
+ * ```
+ */
+export class SyncManager extends BaseManager {
+  /** A managed list, holding a copy of `items`. */
+  list<T = unknown>(items: Iterable<T> = []): Promise<ListProxy<T>> {
+    return this.create<ListProxy<T>>('list', [...items]);
+  }
+
+  /** A managed dict: from an object, a Map or entries. */
+  dict<K = string, V = unknown>(init?: Record<string, V> | Map<K, V> | Iterable<readonly [K, V]> | null): Promise<DictProxy<K, V>> {
+    const entries = init === undefined || init === null ? [] : init instanceof Map || Symbol.iterator in Object(init) ? [...(init as Iterable<readonly [K, V]>)] : Object.entries(init);
+    return this.create<DictProxy<K, V>>('dict', entries);
+  }
+
+  /** A managed namespace with these attributes. */
+  Namespace<T extends Record<string, unknown> = Record<string, unknown>>(init: Partial<T> = {}): Promise<NamespaceProxy<T>> {
+    return this.create<NamespaceProxy<T>>('Namespace', init);
+  }
+
+  /** A managed value (no lock: `get()` then `set()` is not atomic, as CPython's). */
+  Value<T = number>(typecode: Typecode | string, value: T): Promise<ValueProxy<T>> {
+    return this.create<ValueProxy<T>>('Value', typecode, value);
+  }
+
+  /** A managed array of the typecode (a size, or the initial items). */
+  Array<T = number>(typecode: Typecode, items: Iterable<T> | number): Promise<ArrayProxy<T>> {
+    return this.create<ArrayProxy<T>>('Array', typecode, typeof items === 'number' ? items : [...items]);
+  }
+
+  /** A managed queue (`maxsize` 0: unbounded). */
+  Queue<T = unknown>(maxsize = 0): Promise<QueueProxy<T>> {
+    return this.create<QueueProxy<T>>('Queue', maxsize);
+  }
+
+  /** A managed joinable queue. */
+  JoinableQueue<T = unknown>(maxsize = 0): Promise<JoinableQueueProxy<T>> {
+    return this.create<JoinableQueueProxy<T>>('JoinableQueue', maxsize);
+  }
+
+  /** A managed lock: any client may release it. */
+  Lock(): Promise<AcquirerProxy> {
+    return this.create<AcquirerProxy>('Lock');
+  }
+
+  /** A managed recursive lock, owned by the client process that acquired it. */
+  RLock(): Promise<AcquirerProxy> {
+    return this.create<AcquirerProxy>('RLock');
+  }
+
+  /** A managed semaphore. */
+  Semaphore(value = 1): Promise<AcquirerProxy> {
+    return this.create<AcquirerProxy>('Semaphore', value);
+  }
+
+  /** A managed semaphore that refuses to be released past its initial value. */
+  BoundedSemaphore(value = 1): Promise<AcquirerProxy> {
+    return this.create<AcquirerProxy>('BoundedSemaphore', value);
+  }
+
+  /** A managed condition over a lock of its own. */
+  Condition(): Promise<ConditionProxy> {
+    return this.create<ConditionProxy>('Condition');
+  }
+
+  /** A managed event. */
+  Event(): Promise<EventProxy> {
+    return this.create<EventProxy>('Event');
+  }
+
+  /** A managed barrier for `parties` waits. */
+  Barrier(parties: number, options: ManagerBarrierOptions = {}): Promise<BarrierProxy> {
+    return this.create<BarrierProxy>('Barrier', parties, options);
+  }
+}
+
+function register(typeid: string, callable: Function, exposed: readonly string[]): void {
+  SyncManager.register(typeid, callable, { exposed, createMethod: false });
+}
+
+register('list', ManagedList, LIST);
+register('dict', ManagedDict, DICT);
+register('Namespace', ManagedNamespace, ['get', 'set', 'delete', 'copy', '_getValue', 'toString']);
+register('Value', ManagedValue, ['get', 'set', '_getValue']);
+register('Array', ManagedArray, ['get', 'set', 'len', 'copy', '_getValue']);
+register('Queue', ManagedQueue, QUEUE);
+register('JoinableQueue', ManagedQueue, [...QUEUE, 'taskDone', 'join']);
+register('Lock', ManagedLock, [...ACQUIRER, 'locked']);
+register('RLock', ManagedRLock, ACQUIRER);
+register('Semaphore', ManagedSemaphore, [...ACQUIRER, 'getValue']);
+register('BoundedSemaphore', ManagedBoundedSemaphore, [...ACQUIRER, 'getValue']);
+register('Condition', ManagedCondition, [...ACQUIRER, 'wait', 'notify', 'notifyAll']);
+register('Event', ManagedEvent, ['isSet', 'set', 'clear', 'wait']);
+register('Barrier', ManagedBarrier, ['wait', 'abort', 'reset', 'parties', 'nWaiting', 'broken']);
+
+setClientMethods('Condition', {
+  /** CPython's wait_for: the predicate runs here (it may read other proxies), between waits. */
+  async waitFor(proxy: BaseProxy, predicate: () => unknown, options: { timeout?: number | null } = {}): Promise<unknown> {
+    if (typeof predicate !== 'function') throw new TypeError('predicate must be a function');
+    const timeout = options.timeout ?? null;
+    const deadline = timeout === null ? null : performance.now() + timeout;
+    let result = await predicate();
+    while (!result) {
+      const left = deadline === null ? null : deadline - performance.now();
+      if (left !== null && left <= 0) break;
+      await proxy._callMethod('wait', [{ timeout: left }]);
+      result = await predicate();
+    }
+    return result;
+  },
+});
+
+/**
+ * Starts a {@link SyncManager} and resolves with it (CPython's `multiprocessing.Manager()`).
+ * Dispose of it (`await using`) or call `shutdown()` when done.
+ * @category Managers
+ */
+export async function Manager(options?: ManagerOptions & ManagerStartOptions): Promise<SyncManager> {
+  const { initializer, initargs, ...rest } = options ?? {};
+  const manager = new SyncManager(rest);
+  await manager.start({ ...(initializer !== undefined ? { initializer } : {}), ...(initargs !== undefined ? { initargs } : {}) });
+  return manager;
+}

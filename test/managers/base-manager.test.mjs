@@ -1,0 +1,163 @@
+// BaseManager (CPython's _TestMyManager, _TestRemoteManager, _TestManagerRestart): registered
+// types, TCP with an authkey, connect() from elsewhere, get_server().serve_forever(), the errors
+// of each state, and what happens when the server or a client dies.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AuthenticationError, BaseManager, EOFError, Event, ProcessError, Queue, RemoteError, activeChildren, getContext } from '../../dist/index.js';
+import { forEachMethod, needsAddon, processStarter, within } from '../helpers/methods.mjs';
+import { MathManager, connectAndAdd, holdLockForever, markInitialized, serveMath, useLater } from '../fixtures/managers/tasks.mjs';
+
+const { start, join } = processStarter();
+const managers = [];
+after(() => Promise.all(managers.map((m) => m.shutdown())));
+function track(manager) {
+  managers.push(manager);
+  return manager;
+}
+
+test('register() checks its arguments and says what is wrong', () => {
+  class M extends BaseManager {}
+  assert.throws(() => M.register(''), TypeError);
+  assert.throws(() => M.register('X', 42), /callable must be a class or a function/);
+  assert.throws(() => M.register('X', null, { exposed: 'add' }), /exposed must be an array of method names/);
+  assert.throws(() => M.register('X', null, { exposed: ['then'] }), /cannot be exposed/);
+  assert.throws(() => M.register('X', null, { methodToTypeid: { counter: 3 } }), /methodToTypeid.counter must be a typeid/);
+  M.register('Y');
+  assert.equal(typeof M.prototype.Y, 'function', 'a method named after the typeid');
+  assert.equal(typeof BaseManager.prototype.Y, 'undefined', 'registered on the subclass only');
+});
+
+test('states: create before start, start twice, calls after shutdown, shutdown before start', needsAddon, async () => {
+  const m = track(new MathManager());
+  await assert.rejects(m.create('Math'), /Manager not started/);
+  await m.shutdown();
+  await m.shutdown();
+  await assert.rejects(m.start(), /Manager has shut down/);
+  const n = track(new MathManager());
+  await assert.rejects(n.start({ initializer: 3 }), TypeError);
+  await n.start();
+  await assert.rejects(n.start(), /Already started server/);
+  const math = await n.Math();
+  await n.shutdown();
+  await assert.rejects(math.add(1, 2), (e) => e instanceof ProcessError && /has shut down/.test(e.message));
+  await assert.rejects(n.create('Math'), /Manager has shut down/);
+});
+
+forEachMethod((ctx, method) => {
+  test('a registered class on TCP with an authkey: methods, methodToTypeid, errors with the server stack', needsAddon, async () => {
+    const authkey = Buffer.from('secret-key');
+    const m = track(new MathManager({ address: ['127.0.0.1', 0], authkey, context: ctx }));
+    await m.start({ initializer: markInitialized, initargs: ['ready'] });
+    assert.equal(typeof m.address.port, 'number');
+    assert.notEqual(m.address.port, 0, 'port 0 resolved');
+    const math = await m.Math();
+    assert.equal(await math.add(4, 4), 8);
+    assert.equal(await math.mul(3, 5), 15);
+    assert.match(String(math), /AutoProxy\[Math\] object, typeid 'Math'/);
+    const counter = await math.counter();
+    assert.equal(await counter.increment(), 1);
+    assert.equal(await counter.increment(), 2);
+    assert.equal(await (await m.create('Math')).add(1, 1), 2);
+    assert.equal(await (await m.Mark()).mark(), 'ready', 'the initializer ran in the server');
+    await assert.rejects(math.fail('bad input'), (e) => {
+      assert.ok(e instanceof RemoteError);
+      assert.equal(e.name, 'RangeError');
+      assert.equal(e.message, 'bad input');
+      assert.equal(e.code, 'ERR_MATH');
+      assert.deepEqual(e.detail, { x: 1 });
+      assert.match(e.remoteStack, /at MathClass\.fail/, 'the server stack is kept');
+      return true;
+    });
+    await assert.rejects(math._callMethod('_private'), (e) => e instanceof RemoteError && /method '_private' of Math is not exposed/.test(e.message));
+    assert.equal(math._private, undefined, 'private methods are not on the proxy');
+    await assert.rejects(m.create('Nope'), (e) => e instanceof RemoteError && /no typeid "Nope"/.test(e.message));
+    // Calls in flight together, on one connection, each answered.
+    const answers = await Promise.all([math.slow(30, 'a'), math.add(1, 2), math.slow(1, 'b')]);
+    assert.deepEqual(answers, ['a', 3, 'b']);
+
+    // Another client, in a child, connects with the address and key.
+    const out = await (await track(await getContext(method).Manager())).dict();
+    const child = start(ctx, connectAndAdd, [m.address, authkey, out]);
+    await join(child);
+    assert.equal(child.exitCode, 0);
+    assert.equal(await out.get('sum'), 8);
+
+    const wrong = new MathManager({ address: m.address, authkey: Buffer.from('wrong') });
+    await assert.rejects(wrong.connect(), AuthenticationError);
+    assert.equal(await math.add(2, 2), 4, 'the server serves on after a wrong key');
+  });
+
+  test('when the server dies, pending and later calls reject at once, naming the manager', needsAddon, async () => {
+    const m = track(new MathManager({ context: ctx }));
+    const before = new Set(activeChildren());
+    await m.start();
+    const math = await m.Math();
+    const pending = math.slow(60_000, 'never');
+    // Kill the server from outside: it is the child this start() added.
+    const serverProcess = activeChildren().find((p) => !before.has(p) && p.name.startsWith('MathManager-'));
+    assert.ok(serverProcess, 'the server is a child');
+    if (method === 'thread') serverProcess.terminate();
+    else serverProcess.kill();
+    await assert.rejects(within(pending, 10_000, 'the pending call'), (e) => (e instanceof EOFError || e instanceof ProcessError) && /MathManager at/.test(e.message));
+    await assert.rejects(within(math.add(1, 1), 10_000, 'a later call'), /MathManager at/);
+  });
+
+  test('a proxy sent to a child holds its own reference: the parent may drop its proxy first', needsAddon, async () => {
+    const m = track(await ctx.Manager());
+    const list = await m.list();
+    const ready = new Event();
+    const go = new Event();
+    const child = start(ctx, useLater, [list, ready, go]);
+    assert.equal(await ready.wait({ timeout: 20_000 }), true);
+    const before = await m._numberOfObjects();
+    await list[Symbol.asyncDispose]();
+    go.set();
+    await join(child);
+    assert.equal(child.exitCode, 0, 'the child could still use the list');
+    assert.equal(before, 1);
+    // The child's reference went with it.
+    assert.equal(await m._numberOfObjects(), 0);
+  });
+
+  test('a client killed holding a managed Lock: the lock is released and its references dropped', needsAddon, async () => {
+    const m = track(await ctx.Manager());
+    const lock = await m.Lock();
+    const held = await m.Event();
+    const child = start(ctx, holdLockForever, [lock, held]);
+    assert.equal(await held.wait({ timeout: 20_000 }), true);
+    assert.equal(await lock.acquire({ timeout: 10 }), false, 'the child holds it');
+    if (method === 'thread') child.terminate();
+    else child.kill();
+    await join(child);
+    assert.equal(await lock.acquire({ timeout: 10_000 }), true, 'released when its holder disconnected');
+    await lock.release();
+  });
+});
+
+test('getServer().serveForever() in another process; a client connects with the key (seed 002)', needsAddon, async () => {
+  const authkey = Buffer.from('secret-key');
+  const addresses = new Queue();
+  const server = start(getContext('spawn'), serveMath, [authkey, addresses]);
+  const address = await addresses.get({ timeout: 20_000 });
+  const client = new MathManager({ address, authkey });
+  await client.connect();
+  const math = await client.Math();
+  assert.equal(await math.add(4, 4), 8);
+  await assert.rejects(new MathManager({ address, authkey: Buffer.from('nope') }).connect(), AuthenticationError);
+  await client.shutdown();
+  server.kill();
+  await join(server);
+  addresses.close();
+});
+
+test('serveForever() in this process resolves once the server is closed', needsAddon, async () => {
+  const m = new MathManager({ address: ['127.0.0.1', 0] });
+  const server = m.getServer();
+  const serving = server.serveForever();
+  const client = new MathManager({ address: server.address });
+  await client.connect();
+  assert.equal(await (await client.Math()).add(20, 22), 42);
+  await server.close();
+  await within(serving, 5000, 'serveForever');
+  await client.shutdown();
+});
