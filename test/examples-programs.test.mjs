@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { createServer } from 'node:net';
 import { Client } from '../dist/index.js';
 import { needsAddon, within } from './helpers/methods.mjs';
 import { groupAlive, pidAlive, runScript, startScript } from './helpers/run-script.mjs';
@@ -256,6 +257,32 @@ describe('examples: shared-memory-barrier-prefix-sum', () => {
     ]);
     assert.equal(existsSync(`/dev/shm/${name}`), false);
     assert.equal(stderr, '');
+  });
+});
+
+/** A TCP port free on the loopback now (the kernel's pick, released at once). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+describe('examples: manager-002-37-auth-server and manager-002-38-auth-client', needsAddon, () => {
+  test('the client connects with the key and prints 8; the server serves on', async (t) => {
+    const port = String(await freePort());
+    const server = startScript(compiled('manager-002-37-auth-server'), { cwd: root, env: { MATH_PORT: port } });
+    t.after(() => server.stop());
+    await within(server.waitFor(/^Server started\. Waiting for connections\.\.\.$/m), 20_000, 'the server start');
+    for (let i = 0; i < 2; i++) {
+      const client = await runScript(compiled('manager-002-38-auth-client'), { cwd: root, env: { MATH_PORT: port } });
+      assert.equal(client.code, 0, client.stderr);
+      assert.equal(client.stdout, '8\n');
+    }
   });
 });
 

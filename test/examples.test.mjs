@@ -37,7 +37,7 @@ const START_METHOD_LINES = [
  * Twins whose point is a process of its own (its pid, its CPU affinity, every start method): without
  * the native addon the package starts threads instead, so they cannot show it.
  */
-const NEED_PROCESSES = new Set(['process-002-3-pid-ppid', 'process-002-21-current-process-pid', 'process-002-22-start-methods', 'process-002-30-cpu-affinity']);
+const NEED_PROCESSES = new Set(['manager-002-18-shared-list', 'manager-002-19-shared-dict', 'process-002-3-pid-ppid', 'process-002-21-current-process-pid', 'process-002-22-start-methods', 'process-002-30-cpu-affinity']);
 
 /** Each twin's checks on what it printed; `result` is runScript's { stdout, stderr, pid }. */
 const checks = {
@@ -72,6 +72,16 @@ const checks = {
     assert.deepEqual(got.map((m) => Number(m[1])).sort((a, b) => a - b), Array.from({ length: 16 }, (_, i) => i));
     for (const m of got) assert.equal(Number(m[2]), 1024 * (Number(m[1]) + 1));
     assert.equal(out.at(-1), '16 files, 139264 bytes');
+  },
+  'manager-002-18-shared-list': ({ stdout }) => {
+    const squares = /^Squares are: \[(.*)\]\n$/.exec(stdout)?.[1];
+    assert.ok(squares !== undefined, stdout);
+    assert.deepEqual(squares.split(', ').map(Number).sort((a, b) => a - b), [0, 1, 4, 9, 16]);
+  },
+  'manager-002-19-shared-dict': ({ stdout }) => {
+    const items = /^Squares are: \{(.*)\}\n$/.exec(stdout)?.[1];
+    assert.ok(items !== undefined, stdout);
+    assert.deepEqual(items.split(', ').sort(), ['0: 0', '1: 1', '2: 4', '3: 9', '4: 16']);
   },
   'process-001-1-display': ({ stdout }) => {
     assert.equal(stdout, 'Hi !! I am Python\n');
@@ -248,6 +258,9 @@ before(() => {
 const PROGRAMS = [
   'listener-kv-client',
   'listener-kv-server',
+  // A Python twin in two programs, a server and its client: run together there.
+  'manager-002-37-auth-server',
+  'manager-002-38-auth-client',
   'pool-http-server',
   'pool-imap-progress',
   'shared-memory-barrier-prefix-sum',
