@@ -84,6 +84,7 @@ export { register, registerClass } from './serialize/registry.js';
 export {
   BaseManager,
   SyncManager,
+  SharedMemoryManager,
   Manager,
   BaseProxy,
   Server,

@@ -1,6 +1,7 @@
 /** The managers part of the package: servers holding objects, and proxies to them. */
 export { BaseManager, type ManagerOptions, type ManagerStartOptions, type RegisterOptions } from './manager.js';
 export { SyncManager, Manager } from './sync-manager.js';
+export { SharedMemoryManager } from './shared-memory-manager.js';
 export { BaseProxy } from './proxy.js';
 export { Server } from './server.js';
 export type { Token } from './protocol.js';
