@@ -60,6 +60,14 @@ type Entry = ServedType & { readonly createMethod: boolean };
 const registries = new WeakMap<Function, Map<string, Entry>>();
 let managerCount = 0;
 
+/** Socket folders of servers this program started, removed as it exits. */
+const socketDirs = new Set<string>();
+
+function removeSocketDirs(): void {
+  for (const dir of socketDirs) rmSync(dir, { recursive: true, force: true });
+  socketDirs.clear();
+}
+
 function registryOf(cls: Function): Map<string, Entry> {
   let own = registries.get(cls);
   if (!own) {
@@ -233,11 +241,11 @@ export class BaseManager {
     if (typeof path !== 'string' || path.startsWith('\0')) return;
     const dir = dirname(path);
     if (!basename(dir).startsWith('pymp-')) return;
-    const remove = (): void => rmSync(dir, { recursive: true, force: true });
-    process.once('exit', remove);
+    if (socketDirs.size === 0) process.once('exit', removeSocketDirs);
+    socketDirs.add(dir);
     this.#afterShutdown = () => {
-      process.off('exit', remove);
-      remove();
+      socketDirs.delete(dir);
+      rmSync(dir, { recursive: true, force: true });
     };
   }
 
