@@ -62,6 +62,7 @@ let managerCount = 0;
 
 /** Socket folders of servers this program started, removed as it exits. */
 const socketDirs = new Set<string>();
+let removingAtExit = false;
 
 function removeSocketDirs(): void {
   for (const dir of socketDirs) rmSync(dir, { recursive: true, force: true });
@@ -241,7 +242,10 @@ export class BaseManager {
     if (typeof path !== 'string' || path.startsWith('\0')) return;
     const dir = dirname(path);
     if (!basename(dir).startsWith('pymp-')) return;
-    if (socketDirs.size === 0) process.once('exit', removeSocketDirs);
+    if (!removingAtExit) {
+      removingAtExit = true;
+      process.once('exit', removeSocketDirs);
+    }
     socketDirs.add(dir);
     this.#afterShutdown = () => {
       socketDirs.delete(dir);
