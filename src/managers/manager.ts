@@ -5,7 +5,7 @@
 import { rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { ProcessError } from '../errors.js';
-import { Process } from '../process/process.js';
+import { Process, runInBackground } from '../process/process.js';
 import { selfInfo } from '../process/state.js';
 import { Pipe } from '../connection/pipe.js';
 import { wait } from '../connection/wait.js';
@@ -211,11 +211,13 @@ export class BaseManager {
       target: runServer,
       args: [this.#types(), this.#address, this.#authkey, writer, name, initializer as ((...args: unknown[]) => unknown) | null, [...initargs]],
       name,
-      daemon: true,
+      // Not a daemon: its objects may start processes (a managed Pool). It runs in the background.
+      daemon: false,
     });
     this.#process = server;
     try {
       server.start();
+      runInBackground(server);
       writer.close();
       const [ready] = await wait([reader, server.sentinel] as const);
       if (ready !== reader) throw new ProcessError(`${name}: the manager's server exited (exit code ${server.exitCode}) before it was ready`);

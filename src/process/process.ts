@@ -83,6 +83,8 @@ interface Internals {
   self: boolean;
   sentinel: Sentinel | null;
   refHolds: number;
+  /** Runs in the background: like a daemon, it keeps the event loop alive only while awaited (a manager's server). */
+  background?: boolean;
 }
 
 const internals = new WeakMap<Process, Internals>();
@@ -183,7 +185,7 @@ function joinable(p: Process): Popen {
 function holdRef(p: Process, delta: number): void {
   const s = state(p);
   s.refHolds += delta;
-  if (s.popen && s.daemon) s.popen.setRef(s.refHolds > 0);
+  if (s.popen && (s.daemon || s.background)) s.popen.setRef(s.refHolds > 0);
 }
 
 function signalChild(p: Process, kind: 'terminate' | 'kill' | 'interrupt'): void {
@@ -610,11 +612,15 @@ export function activeChildren(): Process[] {
 }
 
 /**
- * Non-daemon children still running: a child's runtime waits for them before it exits.
+ * Non-daemon children still running: a child's runtime waits for them before it exits (not for
+ * those running in the background, which end with it).
  * @internal
  */
 export function nonDaemonChildren(): Process[] {
-  return activeChildren().filter((child) => !internals.get(child)?.daemon);
+  return activeChildren().filter((child) => {
+    const s = internals.get(child);
+    return !s?.daemon && !s?.background;
+  });
 }
 
 /** @internal Whether this runtime is a child the package started. */
@@ -640,6 +646,18 @@ export function childExit(p: Process): Promise<ExitStatus> {
 export function forgetChild(p: Process): void {
   const popen = internals.get(p)?.popen;
   if (popen && popen.poll() !== null) children.delete(p);
+}
+
+/**
+ * Lets a started non-daemon child (which may start children of its own, unlike a daemon) run
+ * without keeping the event loop alive, as a daemon: a manager's server. It ends with the program
+ * (the parent-death signal; a thread ends with its process).
+ * @internal
+ */
+export function runInBackground(p: Process): void {
+  const s = state(p);
+  s.background = true;
+  holdRef(p, 0);
 }
 
 /**

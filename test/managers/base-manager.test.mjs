@@ -5,7 +5,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuthenticationError, BaseManager, EOFError, Event, ProcessError, Queue, RemoteError, activeChildren, getContext } from '../../dist/index.js';
 import { forEachMethod, needsAddon, processStarter, within } from '../helpers/methods.mjs';
-import { MathManager, connectAndAdd, holdLockForever, markInitialized, serveMath, useLater } from '../fixtures/managers/tasks.mjs';
+import { MathManager, connectAndAdd, holdLockForever, managerLeftRunning, markInitialized, serveMath, useLater } from '../fixtures/managers/tasks.mjs';
 
 const { start, join } = processStarter();
 const managers = [];
@@ -117,6 +117,15 @@ forEachMethod((ctx, method) => {
     assert.equal(before, 1);
     // The child's reference went with it.
     assert.equal(await m._numberOfObjects(), 0);
+  });
+
+  test('a child that starts a manager and never shuts it down still ends (its server ends with it)', needsAddon, async () => {
+    const out = new Queue();
+    const child = start(ctx, managerLeftRunning, [method, out]);
+    assert.deepEqual(await out.get({ timeout: 20_000 }), [1, 2, 3]);
+    await join(child);
+    assert.equal(child.exitCode, 0);
+    out.close();
   });
 
   test('a client killed holding a managed Lock: the lock is released and its references dropped', needsAddon, async () => {
