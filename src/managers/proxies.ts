@@ -190,3 +190,45 @@ export interface BarrierProxy extends BaseProxy {
   nWaiting(): Promise<number>;
   broken(): Promise<boolean>;
 }
+
+/**
+ * A pool held by a manager's server (`manager.Pool(n)`): the Pool API through the manager. The
+ * functions it runs are sent by reference (exported from their modules), as to a local Pool.
+ * @category Managers
+ */
+export interface PoolProxy extends BaseProxy {
+  apply<A extends unknown[], R>(fn: (...args: A) => R, args?: A, options?: { signal?: AbortSignal }): Promise<Awaited<R>>;
+  map<T, R>(fn: (item: T) => R, items: Iterable<T>, options?: { chunksize?: number; signal?: AbortSignal }): Promise<Awaited<R>[]>;
+  starmap<A extends unknown[], R>(fn: (...args: A) => R, items: Iterable<A>, options?: { chunksize?: number; signal?: AbortSignal }): Promise<Awaited<R>[]>;
+  /** Results in order, through a proxy iterated with `for await` (one result per round trip). */
+  imap<T, R>(fn: (item: T) => R, items: Iterable<T>, options?: { chunksize?: number }): Promise<IteratorProxy<Awaited<R>>>;
+  imapUnordered<T, R>(fn: (item: T) => R, items: Iterable<T>, options?: { chunksize?: number }): Promise<IteratorProxy<Awaited<R>>>;
+  applyAsync<A extends unknown[], R>(fn: (...args: A) => R, args?: A): Promise<AsyncResultProxy<Awaited<R>>>;
+  mapAsync<T, R>(fn: (item: T) => R, items: Iterable<T>): Promise<AsyncResultProxy<Awaited<R>[]>>;
+  starmapAsync<A extends unknown[], R>(fn: (...args: A) => R, items: Iterable<A>): Promise<AsyncResultProxy<Awaited<R>[]>>;
+  close(): Promise<void>;
+  join(): Promise<void>;
+  terminate(): Promise<void>;
+}
+
+/**
+ * The results of a managed pool's `imap`: iterate with `for await`, or call `next()`.
+ * @category Managers
+ */
+export interface IteratorProxy<T = unknown> extends BaseProxy, AsyncIterable<T> {
+  next(): Promise<IteratorResult<T>>;
+  /** Stops the iteration on the server. */
+  return(): Promise<void>;
+  [Symbol.asyncIterator](): AsyncGenerator<T, void, undefined>;
+}
+
+/**
+ * The result of a managed pool's `applyAsync` / `mapAsync`.
+ * @category Managers
+ */
+export interface AsyncResultProxy<T = unknown> extends BaseProxy {
+  get(options?: { timeout?: number | null }): Promise<T>;
+  wait(options?: { timeout?: number | null }): Promise<void>;
+  ready(): Promise<boolean>;
+  successful(): Promise<boolean>;
+}

@@ -250,7 +250,10 @@ export class Server {
     }
     try {
       const obj = held.obj as Record<string, unknown>;
-      const result = isSessionAware(obj) ? await obj[kCallAs](session, method, args) : await (obj[method] as Function).apply(obj, args);
+      const returned: unknown = isSessionAware(obj) ? obj[kCallAs](session, method, args) : (obj[method] as Function).apply(obj, args);
+      // A method's Promise is awaited; an object it returns is served as it is, even one with a
+      // then() (a pool's AsyncResult is awaitable, and is served as an object of its own).
+      const result = returned instanceof Promise ? ((await returned) as unknown) : returned;
       const typeid = held.methodToTypeid?.[method];
       if (typeid !== undefined) return this.#serveAs(session, typeid, result);
       return { kind: 'return', value: result };

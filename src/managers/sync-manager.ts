@@ -8,6 +8,8 @@ import { setClientMethods, type BaseProxy } from './proxy.js';
 import { ManagedArray, ManagedDict, ManagedList, ManagedNamespace, ManagedValue } from './containers.js';
 import { ManagedBarrier, ManagedBoundedSemaphore, ManagedCondition, ManagedEvent, ManagedLock, ManagedRLock, ManagedSemaphore, type ManagerBarrierOptions } from './sync-objects.js';
 import { ManagedQueue } from './queue-objects.js';
+import { ManagedAsyncResult, ManagedIterator, ManagedPool } from './pool-objects.js';
+import type { PoolOptions } from '../pool/pool.js';
 import type {
   AcquirerProxy,
   ArrayProxy,
@@ -18,6 +20,7 @@ import type {
   JoinableQueueProxy,
   ListProxy,
   NamespaceProxy,
+  PoolProxy,
   QueueProxy,
   ValueProxy,
 } from './proxies.js';
@@ -116,6 +119,11 @@ export class SyncManager extends BaseManager {
     return this.create<EventProxy>('Event');
   }
 
+  /** A Pool in the manager's server (its workers are the server's children). */
+  Pool(processes?: number | Omit<PoolOptions, 'context'> | null): Promise<PoolProxy> {
+    return this.create<PoolProxy>('Pool', processes ?? null);
+  }
+
   /** A managed barrier for `parties` waits. */
   Barrier(parties: number, options: ManagerBarrierOptions = {}): Promise<BarrierProxy> {
     return this.create<BarrierProxy>('Barrier', parties, options);
@@ -140,6 +148,13 @@ register('BoundedSemaphore', ManagedBoundedSemaphore, [...ACQUIRER, 'getValue'])
 register('Condition', ManagedCondition, [...ACQUIRER, 'wait', 'notify', 'notifyAll']);
 register('Event', ManagedEvent, ['isSet', 'set', 'clear', 'wait']);
 register('Barrier', ManagedBarrier, ['wait', 'abort', 'reset', 'parties', 'nWaiting', 'broken']);
+SyncManager.register('Pool', ManagedPool, {
+  exposed: ['apply', 'map', 'starmap', 'imap', 'imapUnordered', 'applyAsync', 'mapAsync', 'starmapAsync', 'close', 'join', 'terminate'],
+  methodToTypeid: { imap: 'Iterator', imapUnordered: 'Iterator', applyAsync: 'AsyncResult', mapAsync: 'AsyncResult', starmapAsync: 'AsyncResult' },
+  createMethod: false,
+});
+register('Iterator', ManagedIterator, ['next', 'return', '_iterChunk']);
+register('AsyncResult', ManagedAsyncResult, ['get', 'wait', 'ready', 'successful']);
 
 setClientMethods('Condition', {
   /** CPython's wait_for: the predicate runs here (it may read other proxies), between waits. */

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AbortError, BrokenBarrierError, QueueEmptyError, QueueFullError, RemoteError } from '../../dist/index.js';
 import { forEachMethod, needsAddon, processStarter, within } from '../helpers/methods.mjs';
-import { countUnderLock, doubleItems, fill, iterateInChild, waitAtBarrier, waitForEvent, waitForState } from '../fixtures/managers/tasks.mjs';
+import { countUnderLock, doubleItems, fill, iterateInChild, square, usePool, waitAtBarrier, waitForEvent, waitForState } from '../fixtures/managers/tasks.mjs';
 
 const { start, join } = processStarter();
 
@@ -247,5 +247,40 @@ forEachMethod((ctx, method) => {
     assert.equal(child.exitCode, 0);
     assert.deepEqual(await out.get('keys'), ['a', 'b']);
     assert.deepEqual(await out.get('items'), [1, 2, 3]);
+  });
+
+  test('Pool through the manager: map, imap, applyAsync, from here and from a child', needsAddon, async () => {
+    const pool = await manager.Pool(2);
+    assert.deepEqual(await pool.map(square, [1, 2, 3, 4]), [1, 4, 9, 16]);
+    assert.equal(await pool.apply(square, [7]), 49);
+    const seen = [];
+    for await (const y of await pool.imap(square, [1, 2, 3])) seen.push(y);
+    assert.deepEqual(seen, [1, 4, 9]);
+    const result = await pool.applyAsync(square, [9]);
+    assert.equal(await result.get({ timeout: 20_000 }), 81);
+    assert.equal(await result.ready(), true);
+    assert.equal(await result.successful(), true);
+    const out = await manager.dict();
+    const child = start(ctx, usePool, [pool, out]);
+    await join(child, 60_000);
+    assert.equal(child.exitCode, 0);
+    assert.deepEqual(await out.get('map'), [1, 4, 9]);
+    assert.deepEqual(await out.get('imap'), [16, 25, 36]);
+    await pool.close();
+    await pool.join();
+  });
+
+  test('a proxy stored in a managed container stays live and comes back as a proxy', needsAddon, async () => {
+    const inner = await manager.list([1]);
+    const outer = await manager.dict();
+    await outer.set('inner', inner);
+    const again = await outer.get('inner');
+    await again.append(2);
+    assert.deepEqual(await inner.copy(), [1, 2]);
+    await inner[Symbol.asyncDispose]();
+    await again[Symbol.asyncDispose]();
+    const third = await outer.get('inner');
+    await third.append(3);
+    assert.deepEqual(await third.copy(), [1, 2, 3], 'the container holds its own reference');
   });
 });
