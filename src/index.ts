@@ -109,6 +109,7 @@ export {
   type ProxyBlockingOptions,
   type ProxyWaitOptions,
   type QueueProxy,
+  type SetProxy,
   type SortOptions,
   type ValueProxy,
 } from './managers/index.js';

@@ -26,9 +26,13 @@ export class ManagerClient {
   /** The server's id, once it said it (`ping`). */
   server = '';
 
-  constructor(connection: Connection, label: string) {
+  /** The key this client proved. */
+  readonly authkey: Uint8Array;
+
+  constructor(connection: Connection, label: string, authkey: Uint8Array) {
     this.#connection = connection;
     this.#label = label;
+    this.authkey = authkey;
   }
 
   /** Whether the connection is gone (every call rejects). */
@@ -138,7 +142,7 @@ export function clientFor(address: Address | BoundAddress, authkey: Uint8Array, 
   function connectNew(): Promise<ManagerClient> {
     const made = (async () => {
       const connection = await Client(address as Address, { authkey });
-      const client = new ManagerClient(connection, label);
+      const client = new ManagerClient(connection, label, authkey);
       const reply = await client.request({ op: 'ping' });
       if (reply.kind !== 'return') throw reply.kind === 'error' ? reply.error : new ProcessError('unexpected reply to ping');
       client.server = (reply.value as { server: string }).server;

@@ -325,3 +325,69 @@ export class ManagedArray {
     return this.copy();
   }
 }
+
+/** @internal What a manager's `set()` holds (Python 3.14's managed set): items compared by value. */
+export class ManagedSet {
+  readonly #items: unknown[] = [];
+
+  constructor(items: Iterable<unknown> = []) {
+    for (const item of items) this.add(item);
+  }
+
+  #find(item: unknown): number {
+    return this.#items.findIndex((each) => same(each, item));
+  }
+
+  add(item: unknown): void {
+    if (this.#find(item) < 0) this.#items.push(item);
+  }
+
+  /** Removes `item`; RangeError if it is not there (Python's KeyError). */
+  remove(item: unknown): void {
+    const i = this.#find(item);
+    if (i < 0) throw new RangeError(`${show(item)} is not in the set`);
+    this.#items.splice(i, 1);
+  }
+
+  /** Removes `item` if it is there; resolves whether it was. */
+  discard(item: unknown): boolean {
+    const i = this.#find(item);
+    if (i >= 0) this.#items.splice(i, 1);
+    return i >= 0;
+  }
+
+  has(item: unknown): boolean {
+    return this.#find(item) >= 0;
+  }
+
+  len(): number {
+    return this.#items.length;
+  }
+
+  update(items: Iterable<unknown>): void {
+    for (const item of items) this.add(item);
+  }
+
+  pop(): unknown {
+    if (this.#items.length === 0) throw new RangeError('pop from an empty set');
+    return this.#items.pop();
+  }
+
+  clear(): void {
+    this.#items.length = 0;
+  }
+
+  copy(): Set<unknown> {
+    return new Set(this.#items);
+  }
+
+  _getValue(): Set<unknown> {
+    return this.copy();
+  }
+
+  _iterChunk(cursor: number): IterChunk {
+    const items = this.#items.slice(cursor, cursor + ITER_CHUNK);
+    const next = cursor + items.length;
+    return { items, next: next < this.#items.length ? next : null };
+  }
+}

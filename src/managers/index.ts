@@ -22,6 +22,7 @@ export type {
   ProxyBlockingOptions,
   ProxyWaitOptions,
   QueueProxy,
+  SetProxy,
   SortOptions,
   ValueProxy,
 } from './proxies.js';

@@ -282,7 +282,7 @@ export class BaseManager {
   async create<T = unknown>(typeid: string, ...args: unknown[]): Promise<T> {
     const client = this.#checkStarted();
     const reply = await client.request({ op: 'create', typeid, args });
-    if (reply.kind === 'proxy') return makeProxy<T>(reply.token, reply.exposed, Promise.resolve(client));
+    if (reply.kind === 'proxy') return makeProxy<T>(reply.token, reply.exposed, Promise.resolve(client), this.#authkey);
     if (reply.kind === 'error') throw remoteError(reply.error);
     throw new ProcessError('create(): the server answered without a proxy');
   }

@@ -232,3 +232,23 @@ export interface AsyncResultProxy<T = unknown> extends BaseProxy {
   ready(): Promise<boolean>;
   successful(): Promise<boolean>;
 }
+
+/**
+ * A managed set (`manager.set()`, as Python 3.14's): items compared by value.
+ * @category Managers
+ */
+export interface SetProxy<T = unknown> extends BaseProxy, AsyncIterable<T> {
+  add(item: T): Promise<void>;
+  /** RangeError if the item is not there (Python's KeyError). */
+  remove(item: T): Promise<void>;
+  /** Resolves whether the item was there. */
+  discard(item: T): Promise<boolean>;
+  has(item: T): Promise<boolean>;
+  len(): Promise<number>;
+  update(items: Iterable<T>): Promise<void>;
+  pop(): Promise<T>;
+  clear(): Promise<void>;
+  /** A snapshot, as a Set. */
+  copy(): Promise<Set<T>>;
+  [Symbol.asyncIterator](): AsyncGenerator<T, void, undefined>;
+}

@@ -5,7 +5,7 @@
  * managed object) it sets aside one more reference for the copy that arrives, so the object
  * lives on even if the sender drops its proxy at once.
  */
-import { AbortError, BrokenBarrierError, ProcessError, QueueEmptyError, QueueFullError, TimeoutError } from '../errors.js';
+import { AbortError, AuthenticationError, BrokenBarrierError, ProcessError, QueueEmptyError, QueueFullError, TimeoutError } from '../errors.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 import { selfInfo } from '../process/state.js';
 import { remoteError } from '../pool/remote.js';
@@ -52,10 +52,12 @@ export class BaseProxy {
   readonly #token: Token;
   readonly #exposed: ReadonlySet<string>;
   readonly #held: Held;
+  readonly #authkey: Uint8Array;
 
   /** @internal */
-  constructor(token: Token, exposed: readonly string[], ready: Promise<ManagerClient>) {
+  constructor(token: Token, exposed: readonly string[], ready: Promise<ManagerClient>, authkey: Uint8Array) {
     this.#token = token;
+    this.#authkey = authkey;
     this.#exposed = new Set(exposed);
     this.#held = { ready, target: token.id, released: false };
     // A failed adoption surfaces at the first call; it must not be an unhandled rejection here.
@@ -109,7 +111,7 @@ export class BaseProxy {
       case 'return':
         return reply.value;
       case 'proxy':
-        return makeProxy(reply.token, reply.exposed, Promise.resolve(client));
+        return makeProxy(reply.token, reply.exposed, Promise.resolve(client), client.authkey);
       case 'error': {
         const error = reply.error;
         if (PASSED_AS_IS.some((cls) => error instanceof cls)) throw error;
@@ -151,17 +153,28 @@ export class BaseProxy {
   }
 
   /** @internal Travels with a reference of its own, set aside by this process. */
-  [kReduce](_destination: Destination): { type: string; state: unknown } {
+  [kReduce](destination: Destination): { type: string; state: unknown } {
     if (this.#held.released) throw new ProcessError(`${this.toString()} was disposed of: it cannot be sent`);
     const loan = newId();
     void this.#held.ready.then((client) => client.post({ op: 'lend', target: this.#token.id, loan })).catch(() => {});
-    return { type: 'ManagerProxy', state: { token: this.#token, exposed: [...this.#exposed], loan } };
+    // The key goes only to a child being started (as CPython's, while spawning): never in a
+    // message that could reach a process that does not already hold it.
+    const authkey = destination.child ? this.#authkey : undefined;
+    return { type: 'ManagerProxy', state: { token: this.#token, exposed: [...this.#exposed], loan, ...(authkey ? { authkey } : {}) } };
   }
 
-  /** `<ListProxy object, typeid 'list' at 3>`, as CPython's repr. */
+  /** `<ListProxy object, typeid 'list' at 3>`, as CPython's repr (`AutoProxy[Math]` for registered types). */
   toString(): string {
-    return `<${this.constructor === BaseProxy ? 'AutoProxy' : this.constructor.name}[${this.#token.typeid}] object, typeid '${this.#token.typeid}' at ${this.#token.id}>`;
+    const { typeid, id } = this.#token;
+    return `<${proxyNames.get(typeid) ?? `AutoProxy[${typeid}]`} object, typeid '${typeid}' at ${id}>`;
   }
+}
+
+const proxyNames = new Map<string, string>();
+
+/** @internal Names the proxies of a typeid in their repr (`ListProxy`), as CPython's proxy classes. */
+export function setProxyName(typeid: string, name: string): void {
+  proxyNames.set(typeid, name);
 }
 
 /** Methods a typeid's proxies run on the client, on top of the object's (Condition.waitFor). */
@@ -174,8 +187,8 @@ export function setClientMethods(typeid: string, methods: Readonly<Record<string
 }
 
 /** @internal Wraps a BaseProxy so that each exposed method of the object is a method of the proxy. */
-export function makeProxy<T = BaseProxy>(token: Token, exposed: readonly string[], ready: Promise<ManagerClient>): T {
-  const base = new BaseProxy(token, exposed, ready);
+export function makeProxy<T = BaseProxy>(token: Token, exposed: readonly string[], ready: Promise<ManagerClient>, authkey: Uint8Array): T {
+  const base = new BaseProxy(token, exposed, ready, authkey);
   const extras = clientMethods.get(token.typeid);
   const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
   const proxy = new Proxy(base, {
@@ -202,13 +215,22 @@ export function makeProxy<T = BaseProxy>(token: Token, exposed: readonly string[
 }
 
 registerShareable('ManagerProxy', (state) => {
-  const { token, exposed, loan } = state as { token: Token; exposed: string[]; loan: string };
-  const authkey = authkeys.get(token.server) ?? selfInfo().authkey;
+  const { token, exposed, loan, authkey: given } = state as { token: Token; exposed: string[]; loan: string; authkey?: Uint8Array };
+  const authkey = given ? Buffer.from(given) : (authkeys.get(token.server) ?? selfInfo().authkey);
+  if (given) rememberAuthkey(token.server, authkey);
   const label = `manager at ${JSON.stringify(token.address)}`;
-  const ready = clientFor(token.address, authkey, label, token.server).then(async (client) => {
+  const connected = clientFor(token.address, authkey, label, token.server).catch((error: unknown) => {
+    if (!(error instanceof AuthenticationError)) throw error;
+    throw new AuthenticationError(
+      `${label} refused this process's key for a proxy it received. A child started with the proxy as an argument gets the key; ` +
+        'elsewhere, connect a manager with the key in this process first: await new BaseManager({ address, authkey }).connect()',
+      { cause: error },
+    );
+  });
+  const ready = connected.then(async (client) => {
     const reply = await client.request({ op: 'adopt', loan });
     if (reply.kind === 'error') throw remoteError(reply.error);
     return client;
   });
-  return makeProxy(token, exposed, ready);
+  return makeProxy(token, exposed, ready, authkey);
 });

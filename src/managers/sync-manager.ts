@@ -4,8 +4,8 @@
  */
 import type { Typecode } from '../shared/typecodes.js';
 import { BaseManager, type ManagerOptions, type ManagerStartOptions } from './manager.js';
-import { setClientMethods, type BaseProxy } from './proxy.js';
-import { ManagedArray, ManagedDict, ManagedList, ManagedNamespace, ManagedValue } from './containers.js';
+import { setClientMethods, setProxyName, type BaseProxy } from './proxy.js';
+import { ManagedArray, ManagedDict, ManagedList, ManagedNamespace, ManagedSet, ManagedValue } from './containers.js';
 import { ManagedBarrier, ManagedBoundedSemaphore, ManagedCondition, ManagedEvent, ManagedLock, ManagedRLock, ManagedSemaphore, type ManagerBarrierOptions } from './sync-objects.js';
 import { ManagedQueue } from './queue-objects.js';
 import { ManagedAsyncResult, ManagedIterator, ManagedPool } from './pool-objects.js';
@@ -22,6 +22,7 @@ import type {
   NamespaceProxy,
   PoolProxy,
   QueueProxy,
+  SetProxy,
   ValueProxy,
 } from './proxies.js';
 
@@ -62,6 +63,11 @@ export class SyncManager extends BaseManager {
   dict<K = string, V = unknown>(init?: Record<string, V> | Map<K, V> | Iterable<readonly [K, V]> | null): Promise<DictProxy<K, V>> {
     const entries = init === undefined || init === null ? [] : init instanceof Map || Symbol.iterator in Object(init) ? [...(init as Iterable<readonly [K, V]>)] : Object.entries(init);
     return this.create<DictProxy<K, V>>('dict', entries);
+  }
+
+  /** A managed set (as Python 3.14's), holding `items`. */
+  set<T = unknown>(items: Iterable<T> = []): Promise<SetProxy<T>> {
+    return this.create<SetProxy<T>>('set', [...items]);
   }
 
   /** A managed namespace with these attributes. */
@@ -136,6 +142,7 @@ function register(typeid: string, callable: Function, exposed: readonly string[]
 
 register('list', ManagedList, LIST);
 register('dict', ManagedDict, DICT);
+register('set', ManagedSet, ['add', 'remove', 'discard', 'has', 'len', 'update', 'pop', 'clear', 'copy', '_getValue', '_iterChunk']);
 register('Namespace', ManagedNamespace, ['get', 'set', 'delete', 'copy', '_getValue', 'toString']);
 register('Value', ManagedValue, ['get', 'set', '_getValue']);
 register('Array', ManagedArray, ['get', 'set', 'len', 'copy', '_getValue']);
@@ -155,6 +162,26 @@ SyncManager.register('Pool', ManagedPool, {
 });
 register('Iterator', ManagedIterator, ['next', 'return', '_iterChunk']);
 register('AsyncResult', ManagedAsyncResult, ['get', 'wait', 'ready', 'successful']);
+
+for (const [typeid, name] of Object.entries({
+  list: 'ListProxy',
+  dict: 'DictProxy',
+  set: 'SetProxy',
+  Namespace: 'NamespaceProxy',
+  Value: 'ValueProxy',
+  Array: 'ArrayProxy',
+  Lock: 'AcquirerProxy',
+  RLock: 'AcquirerProxy',
+  Semaphore: 'AcquirerProxy',
+  BoundedSemaphore: 'AcquirerProxy',
+  Condition: 'ConditionProxy',
+  Event: 'EventProxy',
+  Barrier: 'BarrierProxy',
+  Pool: 'PoolProxy',
+  Iterator: 'IteratorProxy',
+})) {
+  setProxyName(typeid, name);
+}
 
 setClientMethods('Condition', {
   /** CPython's wait_for: the predicate runs here (it may read other proxies), between waits. */

@@ -151,7 +151,7 @@ function payloadOf(
   method: StartMethod,
   transfer: Transferable[],
 ): { payload: ProcessPayload; modules: StartMessage['modules'] } {
-  const destination: Destination = method === 'thread' ? { kind: 'thread', transfer } : { kind: 'process' };
+  const destination: Destination = method === 'thread' ? { kind: 'thread', transfer, child: true } : { kind: 'process', child: true };
   const cls = p.constructor;
   if (BUILTIN_CLASSES.has(cls)) {
     if (s.target === null) return { payload: { kind: 'target', target: null, args: [] }, modules: [] };

