@@ -28,6 +28,7 @@ export const INFO = [
   { part: 'start', what: '`Manager()` → first proxy call: forkserver vs CPython forkserver', ours: 'ts-forkserver', theirs: 'py-forkserver', metric: 'firstProxy', kind: 'time' },
   { part: 'calls', what: 'dict set+get pairs/s', ours: 'ts', theirs: 'py', metric: 'dictPairsPerS', kind: 'rate' },
   { part: 'calls', what: 'sequential list appends/s', ours: 'ts', theirs: 'py', metric: 'appendsPerS', kind: 'rate' },
+  { part: 'calls', what: 'CPU time per sequential append, client + server', ours: 'ts', theirs: 'py', metric: 'appendCpuUs', kind: 'time' },
   { part: 'multi', what: '4 processes appending, each with batches in flight, vs CPython sequential', ours: 'ts-append-pipelined', theirs: 'py-append', metric: 'perS', kind: 'rate' },
   { part: 'remote', what: 'remote `connect()` vs CPython', ours: 'ts', theirs: 'py', metric: 'connectMs', kind: 'time' },
   { part: 'remote', what: 'remote proxy creation vs CPython', ours: 'ts', theirs: 'py', metric: 'createMs', kind: 'time' },

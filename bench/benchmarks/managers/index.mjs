@@ -103,6 +103,7 @@ function partsOf(config) {
         ['createMs', 'ms', '`manager.list()`'],
         ['dictPairsPerS', '/s', 'dict set+get pairs/s'],
         ['appendsPerS', '/s', 'appends/s'],
+        ['appendCpuUs', 'µs', 'CPU per append, client + server'],
         ['pipelinedPerS', '/s', `appends/s, ${config.batch} in flight`],
       ],
       cases: [
@@ -112,7 +113,8 @@ function partsOf(config) {
       note:
         `One long-lived manager per language; each sample: ${config.latencyCalls} dict gets and ${config.latencyCalls} list appends timed one by one ` +
         `(p50) from the driver and from a ${ts}/${py} child given the proxies; ${config.creates} \`manager.list()\` in a row (mean); ` +
-        `${config.pairs} dict set+get pairs; ${config.appends} appends awaited one by one; ${config.pipelined} appends in batches of ${config.batch} ` +
+        `${config.pairs} dict set+get pairs; ${config.appends} appends awaited one by one (with the CPU time, user + system of every thread, that the driver and the ` +
+        `manager's server used for them, from procfs: it does not depend on how busy the machine is, where the rates do); ${config.pipelined} appends in batches of ${config.batch} ` +
         `awaited with \`Promise.all\` (ours only: a CPython proxy call blocks). Counts checked with \`len()\`.`,
     },
     multi: {

@@ -1,6 +1,7 @@
 // Measures multiprocessing-ts's managers for the managers benchmark, on the harness's requests
 // (see lib/driver.mjs). One manager per start method serves every call-level case (steady state).
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,11 +12,30 @@ import { appender, callP50, childCallLatency, incrementer, p50, producer } from 
 
 const LIMIT_MS = 60_000;
 const managers = new Map();
+const serverPids = new Map();
 
 /** The long-lived manager of `method` (started on first use). */
 async function managerOf(method) {
-  if (!managers.has(method)) managers.set(method, await mp.getContext(method).Manager());
+  if (!managers.has(method)) {
+    const before = new Set(mp.activeChildren());
+    managers.set(method, await mp.getContext(method).Manager());
+    // Its server: the child this start added (none for a thread, which runs in this process).
+    const server = mp.activeChildren().find((p) => !before.has(p) && p.name.startsWith('SyncManager-'));
+    serverPids.set(method, server && method !== 'thread' ? server.pid : process.pid);
+  }
   return managers.get(method);
+}
+
+/** CPU time (user + system, every thread) process `pid` has used, in ms (procfs, 10 ms ticks). */
+function cpuMsOf(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/** CPU time of this process and of the manager's server (once if they are one), in ms. */
+function cpuMsWith(method) {
+  const server = serverPids.get(method);
+  return cpuMsOf(process.pid) + (server === process.pid ? 0 : cpuMsOf(server));
 }
 
 function checkExit(p, what) {
@@ -64,9 +84,11 @@ async function calls({ method, latencyCalls, creates, pairs, appends, pipelined,
   const dictPairsPerS = pairs / (msBetween(t, now()) / 1000);
 
   const seq = await manager.list();
+  const cpu0 = cpuMsWith(method);
   t = now();
   for (let i = 0; i < appends; i++) await seq.append(i);
   const appendsPerS = appends / (msBetween(t, now()) / 1000);
+  const appendCpuUs = ((cpuMsWith(method) - cpu0) * 1000) / appends;
   if ((await seq.len()) !== appends) throw new Error('sequential appends: wrong count');
 
   const piped = await manager.list();
@@ -87,7 +109,7 @@ async function calls({ method, latencyCalls, creates, pairs, appends, pipelined,
   checkExit(child, 'child call latency');
   const fromChild = await out.get('result');
   await release(d, l, seq, piped, out, childList);
-  return { dictGetUs, appendUs, createMs, dictPairsPerS, appendsPerS, pipelinedPerS, childDictGetUs: fromChild.dictGetUs, childAppendUs: fromChild.appendUs };
+  return { dictGetUs, appendUs, createMs, dictPairsPerS, appendsPerS, appendCpuUs, pipelinedPerS, childDictGetUs: fromChild.dictGetUs, childAppendUs: fromChild.appendUs };
 }
 
 /** `procs` children (`method`) append `n` each to one list at once, `batch` in flight (1: awaited one by one). */

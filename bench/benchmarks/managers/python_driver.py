@@ -20,6 +20,18 @@ def manager_of(method):
     return _managers[method]
 
 
+def cpu_ms_of(pid):
+    """CPU time (user + system, every thread) process pid has used, in ms (procfs, 10 ms ticks)."""
+    with open('/proc/%d/stat' % pid) as f:
+        fields = f.read().split(') ')[1].split(' ')
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf('SC_CLK_TCK')
+
+
+def cpu_ms_with(m):
+    """CPU time of this process and of the manager's server, in ms."""
+    return cpu_ms_of(os.getpid()) + cpu_ms_of(m._process.pid)
+
+
 def ms_between(t0, t1):
     return (t1 - t0) / 1e6
 
@@ -104,10 +116,12 @@ def calls(method, latencyCalls, creates, pairs, appends, pipelined, batch):
     dict_pairs = pairs / (ms_between(t, time.monotonic_ns()) / 1000)
 
     seq = m.list()
+    cpu0 = cpu_ms_with(m)
     t = time.monotonic_ns()
     for i in range(appends):
         seq.append(i)
     appends_per_s = appends / (ms_between(t, time.monotonic_ns()) / 1000)
+    append_cpu_us = (cpu_ms_with(m) - cpu0) * 1000 / appends
     if len(seq) != appends:
         raise RuntimeError('sequential appends: wrong count')
 
@@ -119,7 +133,7 @@ def calls(method, latencyCalls, creates, pairs, appends, pipelined, batch):
     p.join(LIMIT_S)
     check_exit(p, 'child call latency')
     return {'dictGetUs': dict_get_us, 'appendUs': append_us, 'createMs': create_ms, 'dictPairsPerS': dict_pairs,
-            'appendsPerS': appends_per_s, 'childDictGetUs': result['dictGetUs'], 'childAppendUs': result['appendUs']}
+            'appendsPerS': appends_per_s, 'appendCpuUs': append_cpu_us, 'childDictGetUs': result['dictGetUs'], 'childAppendUs': result['appendUs']}
 
 
 def wait_len(l, n):
