@@ -179,6 +179,8 @@ export class Server {
 
   #reply(session: Session, reply: Reply): void {
     if (session.connection.closed) return;
+    // Most methods return nothing: a reply without `value` stays plain JSON (undefined would not).
+    if (reply.kind === 'return' && reply.value === undefined) delete (reply as { value?: unknown }).value;
     try {
       session.connection.send(reply);
     } catch (error) {
