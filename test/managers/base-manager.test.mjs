@@ -167,6 +167,20 @@ test('getServer().serveForever() in another process; a client connects with the 
   addresses.close();
 });
 
+test('a manager restarts on the address of one just shut down (test_rapid_restart)', needsAddon, async () => {
+  const { SyncManager } = await import('../../dist/index.js');
+  const first = track(new SyncManager({ address: ['127.0.0.1', 0] }));
+  await first.start();
+  const { port } = first.address;
+  await (await first.list([1])).append(2);
+  await first.shutdown();
+  const second = track(new SyncManager({ address: ['127.0.0.1', port] }));
+  await second.start();
+  assert.equal(second.address.port, port);
+  assert.deepEqual(await (await second.list([3])).copy(), [3]);
+  await second.shutdown();
+});
+
 test('serveForever() in this process resolves once the server is closed', needsAddon, async () => {
   const m = new MathManager({ address: ['127.0.0.1', 0] });
   const server = m.getServer();
