@@ -167,6 +167,34 @@ test('getServer().serveForever() in another process; a client connects with the 
   addresses.close();
 });
 
+test('bad input: unsendable arguments fail at the call site; malformed requests fail alone; the server lives', needsAddon, async () => {
+  const { Client, PicklingError, SyncManager } = await import('../../dist/index.js');
+  const authkey = Buffer.from('k');
+  const m = track(new SyncManager({ authkey }));
+  await m.start();
+  const l = await m.list();
+  await assert.rejects(l.append(() => 1), PicklingError);
+  await assert.rejects(l._callMethod('append', [Symbol('s')]), PicklingError);
+  // A client that holds the key but speaks nonsense.
+  const raw = await Client(m.address, { authkey });
+  raw.send('not a request');
+  raw.sendBytes(Buffer.from([0xff, 0x00, 0x13, 0x37]));
+  raw.send({ op: 'call', id: 1, target: 'no-such-object', method: 'append', args: [1] });
+  const reply = await within(raw.recv(), 10_000, 'the reply to a bad call');
+  assert.equal(reply.id, 1);
+  assert.equal(reply.kind, 'error');
+  assert.match(reply.error.message, /holds no object with id "no-such-object"/);
+  raw.send({ op: 'create', id: 2, typeid: 'list', args: 'not an array' });
+  assert.equal((await raw.recv()).kind, 'proxy', 'bad args are taken as none');
+  raw.send({ op: 'frobnicate', id: 3 });
+  assert.match((await raw.recv()).error.message, /unknown request 'frobnicate'/);
+  raw.close();
+  await l.append(1);
+  assert.deepEqual(await l.copy(), [1], 'the server serves on');
+  await assert.rejects(Client(m.address, { authkey: Buffer.from('wrong') }), AuthenticationError);
+  assert.equal(await l.len(), 1);
+});
+
 test('a manager restarts on the address of one just shut down (test_rapid_restart)', needsAddon, async () => {
   const { SyncManager } = await import('../../dist/index.js');
   const first = track(new SyncManager({ address: ['127.0.0.1', 0] }));
