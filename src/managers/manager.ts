@@ -12,7 +12,7 @@ import { wait } from '../connection/wait.js';
 import type { Address, BoundAddress } from '../connection/listener.js';
 import { checkExposed, checkMethodToTypeid } from './exposed.js';
 import { clientFor, dropClient, type ManagerClient } from './client.js';
-import { makeProxy, rememberAuthkey } from './proxy.js';
+import { BaseProxy, makeProxy, rememberAuthkey, setProxyType } from './proxy.js';
 import { runServer } from './run-server.js';
 import { Server, type ServedType } from './server.js';
 import { remoteError } from '../pool/remote.js';
@@ -28,6 +28,12 @@ export interface RegisterOptions {
   methodToTypeid?: Readonly<Record<string, string>> | null;
   /** Whether the manager gets a method named after the typeid (default true), as `create(typeid)`. */
   createMethod?: boolean;
+  /**
+   * The class of this typeid's proxies: a subclass of {@link BaseProxy} whose own methods run on
+   * the client (calling the object's with `this._callMethod(name, args)`); the object's exposed
+   * methods are there too.
+   */
+  proxytype?: typeof BaseProxy | null;
 }
 
 /**
@@ -156,6 +162,10 @@ export class BaseManager {
     }
     if (options === null || typeof options !== 'object') throw new TypeError(`register('${typeid}'): options must be an object`);
     const createMethod = options.createMethod ?? true;
+    const proxytype = options.proxytype ?? null;
+    if (proxytype !== null && !(typeof proxytype === 'function' && (proxytype === BaseProxy || proxytype.prototype instanceof BaseProxy))) {
+      throw new TypeError(`register('${typeid}'): proxytype must be a subclass of BaseProxy`);
+    }
     if (typeof createMethod !== 'boolean') throw new TypeError(`register('${typeid}'): createMethod must be a boolean`);
     const entry: Entry = {
       typeid,
@@ -165,6 +175,7 @@ export class BaseManager {
       createMethod,
     };
     registryOf(this).set(typeid, entry);
+    if (proxytype) setProxyType(typeid, proxytype);
     if (createMethod && !(typeid in BaseManager.prototype)) {
       Object.defineProperty(this.prototype, typeid, {
         configurable: true,

@@ -166,11 +166,18 @@ export class BaseProxy {
   /** `<ListProxy object, typeid 'list' at 3>`, as CPython's repr (`AutoProxy[Math]` for registered types). */
   toString(): string {
     const { typeid, id } = this.#token;
-    return `<${proxyNames.get(typeid) ?? `AutoProxy[${typeid}]`} object, typeid '${typeid}' at ${id}>`;
+    const name = proxyNames.get(typeid) ?? (this.constructor !== BaseProxy ? this.constructor.name : `AutoProxy[${typeid}]`);
+    return `<${name} object, typeid '${typeid}' at ${id}>`;
   }
 }
 
 const proxyNames = new Map<string, string>();
+const proxyTypes = new Map<string, typeof BaseProxy>();
+
+/** @internal The class of the proxies of a typeid (`register(..., { proxytype })`). */
+export function setProxyType(typeid: string, proxytype: typeof BaseProxy): void {
+  proxyTypes.set(typeid, proxytype);
+}
 
 /** @internal Names the proxies of a typeid in their repr (`ListProxy`), as CPython's proxy classes. */
 export function setProxyName(typeid: string, name: string): void {
@@ -188,7 +195,7 @@ export function setClientMethods(typeid: string, methods: Readonly<Record<string
 
 /** @internal Wraps a BaseProxy so that each exposed method of the object is a method of the proxy. */
 export function makeProxy<T = BaseProxy>(token: Token, exposed: readonly string[], ready: Promise<ManagerClient>, authkey: Uint8Array): T {
-  const base = new BaseProxy(token, exposed, ready, authkey);
+  const base = new (proxyTypes.get(token.typeid) ?? BaseProxy)(token, exposed, ready, authkey);
   const extras = clientMethods.get(token.typeid);
   const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
   const proxy = new Proxy(base, {

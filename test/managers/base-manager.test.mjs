@@ -5,7 +5,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuthenticationError, BaseManager, EOFError, Event, ProcessError, Queue, RemoteError, activeChildren, getContext } from '../../dist/index.js';
 import { forEachMethod, needsAddon, processStarter, within } from '../helpers/methods.mjs';
-import { MathManager, addWithProxy, connectAndAdd, holdLockForever, managerLeftRunning, markInitialized, serveMath, useLater } from '../fixtures/managers/tasks.mjs';
+import { MathManager, MathProxyManager, addTwiceInChild, addWithProxy, connectAndAdd, holdLockForever, managerLeftRunning, markInitialized, serveMath, useLater } from '../fixtures/managers/tasks.mjs';
 
 const { start, join } = processStarter();
 const managers = [];
@@ -93,6 +93,23 @@ forEachMethod((ctx, method) => {
     const wrong = new MathManager({ address: m.address, authkey: Buffer.from('wrong') });
     await assert.rejects(wrong.connect(), AuthenticationError);
     assert.equal(await math.add(2, 2), 4, 'the server serves on after a wrong key');
+  });
+
+  test('proxytype: a BaseProxy subclass adds methods of its own, here and in a child', needsAddon, async () => {
+    const m = track(new MathProxyManager({ context: ctx }));
+    await m.start();
+    const math = await m.Math();
+    assert.equal(await math.addTwice(2, 3), 10);
+    assert.equal(await math.add(2, 3), 5, 'the exposed methods are there too');
+    assert.match(String(math), /^<MathProxy object, typeid 'Math' at \d+>$/);
+    const out = new Queue();
+    const child = start(ctx, addTwiceInChild, [math, out]);
+    const [sum, shown] = await out.get({ timeout: 20_000 });
+    assert.equal(sum, 6);
+    assert.match(shown, /^<MathProxy object/);
+    await join(child);
+    out.close();
+    assert.throws(() => MathProxyManager.register('X', null, { proxytype: class {} }), /proxytype must be a subclass of BaseProxy/);
   });
 
   test('when the server dies, pending and later calls reject at once, naming the manager', needsAddon, async () => {
