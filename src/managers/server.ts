@@ -102,6 +102,11 @@ export class Server {
     return this.listener.address;
   }
 
+  /** @internal The object this server holds under `id` (for a proxy of it that came back here). */
+  objectOf(id: string): object | undefined {
+    return this.#objects.get(id)?.obj;
+  }
+
   /** @internal This server's id, as its tokens carry it. */
   get id(): string {
     return this.#id;

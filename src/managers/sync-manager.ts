@@ -5,6 +5,7 @@
 import type { Typecode } from '../shared/typecodes.js';
 import { BaseManager, type ManagerOptions, type ManagerStartOptions } from './manager.js';
 import { setClientMethods, setProxyName, type BaseProxy } from './proxy.js';
+import { localServer } from './server.js';
 import { ManagedArray, ManagedDict, ManagedList, ManagedNamespace, ManagedSet, ManagedValue } from './containers.js';
 import { ManagedBarrier, ManagedBoundedSemaphore, ManagedCondition, ManagedEvent, ManagedLock, ManagedRLock, ManagedSemaphore, type ManagerBarrierOptions } from './sync-objects.js';
 import { ManagedQueue } from './queue-objects.js';
@@ -115,9 +116,9 @@ export class SyncManager extends BaseManager {
     return this.create<AcquirerProxy>('BoundedSemaphore', value);
   }
 
-  /** A managed condition over a lock of its own. */
-  Condition(): Promise<ConditionProxy> {
-    return this.create<ConditionProxy>('Condition');
+  /** A managed condition over `lock` (a Lock or RLock of this manager), or a new RLock of its own. */
+  Condition(lock?: AcquirerProxy | null): Promise<ConditionProxy> {
+    return this.create<ConditionProxy>('Condition', lock ?? null);
   }
 
   /** A managed event. */
@@ -152,7 +153,7 @@ register('Lock', ManagedLock, [...ACQUIRER, 'locked']);
 register('RLock', ManagedRLock, ACQUIRER);
 register('Semaphore', ManagedSemaphore, [...ACQUIRER, 'getValue']);
 register('BoundedSemaphore', ManagedBoundedSemaphore, [...ACQUIRER, 'getValue']);
-register('Condition', ManagedCondition, [...ACQUIRER, 'wait', 'notify', 'notifyAll']);
+register('Condition', makeCondition, [...ACQUIRER, 'wait', 'notify', 'notifyAll']);
 register('Event', ManagedEvent, ['isSet', 'set', 'clear', 'wait']);
 register('Barrier', ManagedBarrier, ['wait', 'abort', 'reset', 'parties', 'nWaiting', 'broken']);
 SyncManager.register('Pool', ManagedPool, {
@@ -181,6 +182,17 @@ for (const [typeid, name] of Object.entries({
   Iterator: 'IteratorProxy',
 })) {
   setProxyName(typeid, name);
+}
+
+/** Makes a Condition in the server over the lock a proxy stands for (one of this server's). */
+export function makeCondition(lock: BaseProxy | null): ManagedCondition {
+  if (lock === null || lock === undefined) return new ManagedCondition();
+  const { server, id, typeid } = lock._token;
+  const held = localServer(server)?.objectOf(id);
+  if (!(held instanceof ManagedLock || held instanceof ManagedRLock)) {
+    throw new TypeError(`Condition(lock): the lock must be a Lock or RLock of the same manager, not ${typeid}`);
+  }
+  return new ManagedCondition(held);
 }
 
 setClientMethods('Condition', {

@@ -50,6 +50,23 @@ export class ManagedLock implements SessionAware {
     return this.#holder !== null;
   }
 
+  /** @internal For Condition: a plain lock is "owned" while held, as CPython's. */
+  ownedBy(_caller: Caller): boolean {
+    return this.#holder !== null;
+  }
+
+  /** @internal For Condition. */
+  releaseAll(caller: Caller): number {
+    if (this.#holder === null) throw new ProcessError('cannot wait on un-acquired lock');
+    this.release(caller);
+    return 1;
+  }
+
+  /** @internal For Condition. */
+  async restore(caller: Caller, _count: number): Promise<void> {
+    await this.acquire(caller);
+  }
+
   [kCallAs](caller: Caller, method: string, args: unknown[]): unknown {
     return callAs(this, caller, method, args);
   }
@@ -191,10 +208,23 @@ export class ManagedEvent {
   }
 }
 
-/** @internal What a manager's `Condition()` holds, over an RLock of its own. */
+/** What a Condition needs of its lock. */
+interface ConditionLock extends SessionAware {
+  acquire(caller: Caller, options?: WaitOptions): Promise<boolean>;
+  release(caller: Caller): void;
+  ownedBy(caller: Caller): boolean;
+  releaseAll(caller: Caller): number;
+  restore(caller: Caller, count: number): Promise<void>;
+}
+
+/** @internal What a manager's `Condition(lock?)` holds: over the lock given (held by this server), or an RLock of its own. */
 export class ManagedCondition implements SessionAware {
-  readonly #lock = new ManagedRLock();
+  readonly #lock: ConditionLock;
   readonly #waiters = new WaitList();
+
+  constructor(lock?: ConditionLock | null) {
+    this.#lock = lock ?? new ManagedRLock();
+  }
 
   acquire(caller: Caller, options?: WaitOptions): Promise<boolean> {
     return this.#lock.acquire(caller, options);
@@ -232,7 +262,8 @@ export class ManagedCondition implements SessionAware {
   }
 
   [kCallerGone](caller: Caller): void {
-    this.#lock[kCallerGone](caller);
+    // A lock of its own is let go here; a lock given is told by the server itself.
+    if (this.#lock instanceof ManagedRLock) this.#lock[kCallerGone](caller);
   }
 }
 

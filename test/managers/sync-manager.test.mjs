@@ -258,6 +258,31 @@ forEachMethod((ctx, method) => {
     assert.equal(await barrier.broken(), false);
   });
 
+  test('Condition(lock) waits over a Lock or RLock of the same manager', needsAddon, async () => {
+    for (const kind of ['Lock', 'RLock']) {
+      const lock = await manager[kind]();
+      const cond = await manager.Condition(lock);
+      const state = await manager.Value('i', 0);
+      const results = await manager.list();
+      const child = start(ctx, waitForState, [cond, state, 2, results]);
+      for (let i = 1; i <= 2; i++) {
+        await lock.acquire();
+        await state.set(i);
+        await cond.notifyAll();
+        await lock.release();
+      }
+      await join(child);
+      assert.equal(child.exitCode, 0);
+      assert.deepEqual(await results.copy(), [true]);
+      assert.equal(await cond.acquire({ timeout: 1000 }), true);
+      // The condition's lock is that lock: a Lock is now held, an RLock is taken again by its owner.
+      assert.equal(await lock.acquire({ block: false }), kind === 'RLock', kind);
+      if (kind === 'RLock') await lock.release();
+      await cond.release();
+    }
+    await assert.rejects(manager.Condition(await manager.list()), (e) => e instanceof RemoteError && /must be a Lock or RLock of the same manager/.test(e.message));
+  });
+
   test('proxies sent to a child iterate there (a dict is iterated through its own proxy)', needsAddon, async () => {
     const dict = await manager.dict({ a: 1, b: 2 });
     const list = await manager.list([1, 2, 3]);
