@@ -12,7 +12,7 @@ import { wait } from '../connection/wait.js';
 import type { Address, BoundAddress } from '../connection/listener.js';
 import { checkExposed, checkMethodToTypeid } from './exposed.js';
 import { clientFor, dropClient, type ManagerClient } from './client.js';
-import { BaseProxy, makeProxy, rememberAuthkey, setProxyType } from './proxy.js';
+import { BaseProxy, makeProxy, rememberAuthkey, type ProxyTypes } from './proxy.js';
 import { runServer } from './run-server.js';
 import { Server, type ServedType } from './server.js';
 import { remoteError } from '../pool/remote.js';
@@ -61,7 +61,7 @@ export interface ManagerStartOptions {
   initargs?: readonly unknown[];
 }
 
-type Entry = ServedType & { readonly createMethod: boolean };
+type Entry = ServedType & { readonly createMethod: boolean; readonly proxytype: typeof BaseProxy | null };
 
 const registries = new WeakMap<Function, Map<string, Entry>>();
 let managerCount = 0;
@@ -173,9 +173,9 @@ export class BaseManager {
       exposed: checkExposed(options.exposed, typeid),
       methodToTypeid: checkMethodToTypeid(options.methodToTypeid, typeid),
       createMethod,
+      proxytype,
     };
     registryOf(this).set(typeid, entry);
-    if (proxytype) setProxyType(typeid, proxytype);
     if (createMethod && !(typeid in BaseManager.prototype)) {
       Object.defineProperty(this.prototype, typeid, {
         configurable: true,
@@ -186,6 +186,9 @@ export class BaseManager {
       });
     }
   }
+
+  /** The proxy classes this manager's class registered, by typeid. */
+  readonly #proxyTypes: ProxyTypes = (typeid) => registryOf(this.constructor).get(typeid)?.proxytype ?? undefined;
 
   #types(): ServedType[] {
     return [...registryOf(this.constructor)].map(([, { typeid, callable, exposed, methodToTypeid }]) => ({ typeid, callable, exposed, methodToTypeid }));
@@ -293,7 +296,7 @@ export class BaseManager {
   async create<T = unknown>(typeid: string, ...args: unknown[]): Promise<T> {
     const client = this.#checkStarted();
     const reply = await client.request({ op: 'create', typeid, args });
-    if (reply.kind === 'proxy') return makeProxy<T>(reply.token, reply.exposed, Promise.resolve(client), this.#authkey);
+    if (reply.kind === 'proxy') return makeProxy<T>(reply.token, reply.exposed, Promise.resolve(client), this.#authkey, this.#proxyTypes);
     if (reply.kind === 'error') throw remoteError(reply.error);
     throw new ProcessError('create(): the server answered without a proxy');
   }

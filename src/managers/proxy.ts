@@ -53,11 +53,13 @@ export class BaseProxy {
   readonly #exposed: ReadonlySet<string>;
   readonly #held: Held;
   readonly #authkey: Uint8Array;
+  readonly #proxyTypes: ProxyTypes;
 
   /** @internal */
-  constructor(token: Token, exposed: readonly string[], ready: Promise<ManagerClient>, authkey: Uint8Array) {
+  constructor(token: Token, exposed: readonly string[], ready: Promise<ManagerClient>, authkey: Uint8Array, proxyTypes: ProxyTypes = noProxyTypes) {
     this.#token = token;
     this.#authkey = authkey;
+    this.#proxyTypes = proxyTypes;
     this.#exposed = new Set(exposed);
     this.#held = { ready, target: token.id, released: false };
     // A failed adoption surfaces at the first call; it must not be an unhandled rejection here.
@@ -111,7 +113,7 @@ export class BaseProxy {
       case 'return':
         return reply.value;
       case 'proxy':
-        return makeProxy(reply.token, reply.exposed, Promise.resolve(client), client.authkey);
+        return makeProxy(reply.token, reply.exposed, Promise.resolve(client), client.authkey, this.#proxyTypes);
       case 'error': {
         const error = reply.error;
         if (PASSED_AS_IS.some((cls) => error instanceof cls)) throw error;
@@ -160,7 +162,9 @@ export class BaseProxy {
     // The key goes only to a child being started (as CPython's, while spawning): never in a
     // message that could reach a process that does not already hold it.
     const authkey = destination.child ? this.#authkey : undefined;
-    return { type: 'ManagerProxy', state: { token: this.#token, exposed: [...this.#exposed], loan, ...(authkey ? { authkey } : {}) } };
+    // A proxy of a registered proxytype arrives as one (the class travels by reference).
+    const proxytype = this.constructor === BaseProxy ? undefined : this.constructor;
+    return { type: 'ManagerProxy', state: { token: this.#token, exposed: [...this.#exposed], loan, ...(authkey ? { authkey } : {}), ...(proxytype ? { proxytype } : {}) } };
   }
 
   /** `<ListProxy object, typeid 'list' at 3>`, as CPython's repr (`AutoProxy[Math]` for registered types). */
@@ -172,12 +176,10 @@ export class BaseProxy {
 }
 
 const proxyNames = new Map<string, string>();
-const proxyTypes = new Map<string, typeof BaseProxy>();
+/** @internal The proxy class a manager registered for a typeid (`register(..., { proxytype })`), if any. */
+export type ProxyTypes = (typeid: string) => typeof BaseProxy | undefined;
 
-/** @internal The class of the proxies of a typeid (`register(..., { proxytype })`). */
-export function setProxyType(typeid: string, proxytype: typeof BaseProxy): void {
-  proxyTypes.set(typeid, proxytype);
-}
+const noProxyTypes: ProxyTypes = () => undefined;
 
 /** @internal Names the proxies of a typeid in their repr (`ListProxy`), as CPython's proxy classes. */
 export function setProxyName(typeid: string, name: string): void {
@@ -194,8 +196,15 @@ export function setClientMethods(typeid: string, methods: Readonly<Record<string
 }
 
 /** @internal Wraps a BaseProxy so that each exposed method of the object is a method of the proxy. */
-export function makeProxy<T = BaseProxy>(token: Token, exposed: readonly string[], ready: Promise<ManagerClient>, authkey: Uint8Array): T {
-  const base = new (proxyTypes.get(token.typeid) ?? BaseProxy)(token, exposed, ready, authkey);
+export function makeProxy<T = BaseProxy>(
+  token: Token,
+  exposed: readonly string[],
+  ready: Promise<ManagerClient>,
+  authkey: Uint8Array,
+  proxyTypes: ProxyTypes = noProxyTypes,
+  proxytype: typeof BaseProxy = proxyTypes(token.typeid) ?? BaseProxy,
+): T {
+  const base = new proxytype(token, exposed, ready, authkey, proxyTypes);
   const extras = clientMethods.get(token.typeid);
   const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
   const proxy = new Proxy(base, {
@@ -222,7 +231,13 @@ export function makeProxy<T = BaseProxy>(token: Token, exposed: readonly string[
 }
 
 registerShareable('ManagerProxy', (state) => {
-  const { token, exposed, loan, authkey: given } = state as { token: Token; exposed: string[]; loan: string; authkey?: Uint8Array };
+  const { token, exposed, loan, authkey: given, proxytype } = state as {
+    token: Token;
+    exposed: string[];
+    loan: string;
+    authkey?: Uint8Array;
+    proxytype?: typeof BaseProxy;
+  };
   const authkey = given ? Buffer.from(given) : (authkeys.get(token.server) ?? selfInfo().authkey);
   if (given) rememberAuthkey(token.server, authkey);
   const label = `manager at ${JSON.stringify(token.address)}`;
@@ -239,5 +254,5 @@ registerShareable('ManagerProxy', (state) => {
     if (reply.kind === 'error') throw remoteError(reply.error);
     return client;
   });
-  return makeProxy(token, exposed, ready, authkey);
+  return makeProxy(token, exposed, ready, authkey, noProxyTypes, proxytype ?? BaseProxy);
 });
