@@ -5,7 +5,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuthenticationError, BaseManager, EOFError, Event, ProcessError, Queue, RemoteError, activeChildren, getContext } from '../../dist/index.js';
 import { forEachMethod, needsAddon, processStarter, within } from '../helpers/methods.mjs';
-import { MathManager, MathProxyManager, addTwiceInChild, addWithProxy, connectAndAdd, holdLockForever, managerLeftRunning, markInitialized, serveMath, useLater } from '../fixtures/managers/tasks.mjs';
+import { MathManager, MathProxyManager, addTwiceInChild, startManagerAndWait, addWithProxy, connectAndAdd, holdLockForever, managerLeftRunning, markInitialized, serveMath, useLater } from '../fixtures/managers/tasks.mjs';
 
 const { start, join } = processStarter();
 const managers = [];
@@ -211,6 +211,20 @@ test('bad input: unsendable arguments fail at the call site; malformed requests 
   await assert.rejects(Client(m.address, { authkey: Buffer.from('wrong') }), AuthenticationError);
   assert.equal(await l.len(), 1);
 });
+
+forEachMethod((ctx, method) => {
+  test('a manager server whose owner is SIGKILLed exits too (CPython gh-81158: it lives on)', needsAddon, async () => {
+    const { untilGone } = await import('../fixtures/process/observe.mjs');
+    const out = new Queue();
+    const owner = start(getContext('spawn'), startManagerAndWait, [method, out]);
+    const serverPid = await out.get({ timeout: 30_000 });
+    assert.ok(serverPid > 0 && serverPid !== owner.pid);
+    owner.kill();
+    await join(owner);
+    assert.equal(await untilGone(serverPid, 10_000), true, 'the server ended with its owner');
+    out.close();
+  });
+}, ['spawn', 'forkserver']);
 
 test('a manager restarts on the address of one just shut down (test_rapid_restart)', needsAddon, async () => {
   const { SyncManager } = await import('../../dist/index.js');

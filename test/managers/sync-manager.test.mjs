@@ -3,9 +3,9 @@
 // server runs in a child of that method (a thread for 'thread').
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AbortError, BrokenBarrierError, QueueEmptyError, QueueFullError, RemoteError } from '../../dist/index.js';
+import { AbortError, BrokenBarrierError, Pipe, QueueEmptyError, QueueFullError, RemoteError } from '../../dist/index.js';
 import { forEachMethod, needsAddon, processStarter, within } from '../helpers/methods.mjs';
-import { countUnderLock, doubleItems, fill, iterateInChild, square, usePool, waitAtBarrier, waitForEvent, waitForState } from '../fixtures/managers/tasks.mjs';
+import { appendFromPool, countUnderLock, doubleItems, proxiesFromQueueAndPipe, fill, iterateInChild, square, usePool, waitAtBarrier, waitForEvent, waitForState } from '../fixtures/managers/tasks.mjs';
 
 const { start, join } = processStarter();
 
@@ -281,6 +281,28 @@ forEachMethod((ctx, method) => {
       await cond.release();
     }
     await assert.rejects(manager.Condition(await manager.list()), (e) => e instanceof RemoteError && /must be a Lock or RLock of the same manager/.test(e.message));
+  });
+
+  test('proxies travel as Pool task arguments, Queue items and Pipe messages', needsAddon, async () => {
+    const list = await manager.list();
+    const pool = new ctx.Pool(2);
+    try {
+      assert.deepEqual(await pool.starmap(appendFromPool, [[list, 1], [list, 2], [list, 3]]), [1, 2, 3]);
+    } finally {
+      await pool[Symbol.asyncDispose]();
+    }
+    assert.deepEqual((await list.copy()).sort(), [1, 2, 3]);
+    const queue = new ctx.Queue();
+    const [here, there] = Pipe();
+    const child = start(ctx, proxiesFromQueueAndPipe, [queue, there]);
+    await queue.put(list);
+    here.send(list);
+    await join(child);
+    assert.equal(child.exitCode, 0);
+    assert.deepEqual((await list.copy()).slice(3).sort(), ['via pipe', 'via queue']);
+    queue.close();
+    here.close();
+    there.close();
   });
 
   test('proxies sent to a child iterate there (a dict is iterated through its own proxy)', needsAddon, async () => {
