@@ -11,11 +11,10 @@ import { join } from 'node:path';
 import { nodeCrypto } from '../internal/builtins.js';
 import type * as net from 'node:net';
 
-import { AbortError, AuthenticationError, ProcessError, TimeoutError } from '../errors.js';
+import { abortError, AbortError, AuthenticationError, ProcessError, TimeoutError } from '../errors.js';
 import { onAbort } from '../internal/abort.js';
 import { refuseTimeout, validateSignal } from '../internal/validate.js';
 import { native, nativeStatus, type NativeError } from '../internal/native.js';
-import { abortError } from '../synchronize/futex.js';
 import { answerChallenge, checkAuthkey, deliverChallenge } from './auth.js';
 import { Connection, kQuietReads, socketFromFd } from './connection.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';

@@ -4,20 +4,9 @@
  * `multiprocessing.connection.wait`.
  */
 import { onAbort } from '../internal/abort.js';
-import { abortError } from '../synchronize/futex.js';
+import { abortError } from '../errors.js';
 import { validateSignal, validateTimeout } from '../internal/validate.js';
-import { kWaitable, type Waitable as WaitableObject } from '../process/sentinel.js';
-
-export { kWaitable, type WaitableObject };
-
-function isWaitable(value: unknown): value is WaitableObject {
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof (value as Partial<WaitableObject>)[kWaitable] === 'function' &&
-    typeof (value as Partial<WaitableObject>).isReady === 'function'
-  );
-}
+import { isWaitable, kWaitable, type WaitableObject } from '../internal/waitable.js';
 
 /** Options of `wait()`. */
 export interface WaitObjectsOptions {

@@ -3,7 +3,7 @@
  * are replaced when they die, with the tasks they held failing with `WorkerLostError` instead of
  * hanging. Every call takes an AbortSignal; `imap` reads its input lazily.
  */
-import { ProcessError } from '../errors.js';
+import { abortError, ProcessError } from '../errors.js';
 import { validateSignal } from '../internal/validate.js';
 import { getLogger } from '../logging.js';
 import type { StartMethod } from '../process/popen.js';
@@ -11,7 +11,6 @@ import type { Process } from '../process/process.js';
 import { cpuCount } from '../process/cpu-count.js';
 import { PROCESS_CLASSES } from '../process/process-classes.js';
 import { checkCanStart, defaultStartMethod, validateStartMethod, warmUp } from '../process/start-method.js';
-import { abortError } from '../synchronize/futex.js';
 import { AsyncResult, checkCallbacks, type Callbacks } from './async-result.js';
 import { PoolCore, type Chunk } from './core.js';
 import { ApplyJob, ImapIterator, ListJob, type Progress } from './jobs.js';

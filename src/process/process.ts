@@ -6,7 +6,7 @@
  * subclass instance without running its constructor (as unpickling does), then attaches state.
  */
 import { inspect } from 'node:util';
-import { ProcessError, PicklingError } from '../errors.js';
+import { abortError, PicklingError, ProcessError } from '../errors.js';
 import { getLogger } from '../logging.js';
 import { logSettings } from '../logging.js';
 import type { Transferable } from 'node:worker_threads';
@@ -18,7 +18,6 @@ import { backendFor, checkCanStart, defaultStartMethod } from './start-method.js
 import { Sentinel } from './sentinel.js';
 import { checkOptionsObject, validateSignal, validateTimeout } from '../internal/validate.js';
 import { onAbort } from '../internal/abort.js';
-import { abortError } from '../synchronize/futex.js';
 import { trackerInfoForChild } from '../resource-tracker/client.js';
 import { localBlocksForThread } from '../shared/local-blocks.js';
 import { programModuleRoots } from '../serialize/module-trust.js';

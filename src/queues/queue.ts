@@ -46,14 +46,15 @@
  * sleeping (see spinWhileEqual; async calls once per turn of the event loop, spinWhileEqualAsync):
  * on a machine with spare CPUs the peer usually answers within that.
  */
-import { PicklingError, ProcessError, QueueEmptyError, QueueFullError } from '../errors.js';
+import { abortError, PicklingError, ProcessError, QueueEmptyError, QueueFullError } from '../errors.js';
 import { checkModulesAllowed, decode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination } from '../serialize/codec.js';
-import { abortError, Deadline, spinWhileEqual, spinWhileEqualAsync, waitAsync, waitSync, type WaitResult } from '../synchronize/futex.js';
+import { spinWhileEqual, spinWhileEqualAsync, waitAsync, waitSync, type WaitResult } from '../synchronize/futex.js';
+import { Deadline } from '../internal/deadline.js';
 import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from '../synchronize/options.js';
 import { checkOptionsObject, refuseTimeout } from '../internal/validate.js';
 import { runAsync, runSync, type Step, type Steps } from '../synchronize/steps.js';
 import { SEM_VALUE_MAX } from '../synchronize/semaphore.js';
-import { kWaitable } from '../process/sentinel.js';
+import { kWaitable } from '../internal/waitable.js';
 import { Channel, type ChannelHandle, type Message } from './channel.js';
 import { decodeFrame, encodeItem, K_CODEC, parseWire, SCRATCH_KINDS, type Frame } from './framing.js';
 import { K_SPILLED, spill, unspill } from './spill.js';
