@@ -13,6 +13,7 @@ import type * as net from 'node:net';
 
 import { abortError, AbortError, AuthenticationError, ProcessError, TimeoutError } from '../errors.js';
 import { onAbort } from '../internal/abort.js';
+import { TIMED_OUT, withTimeout } from '../internal/timers.js';
 import { refuseTimeout, validateSignal } from '../internal/validate.js';
 import { native, nativeStatus, type NativeError } from '../internal/native.js';
 import { answerChallenge, checkAuthkey, deliverChallenge } from './auth.js';
@@ -228,29 +229,15 @@ export async function authenticate(
   signal?: AbortSignal,
   quiet = false,
 ): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  let unwatch: (() => void) | undefined;
-  const stopped = new Promise<never>((_, reject) => {
-    if (timeout !== null) {
-      timer = setTimeout(
-        () => reject(new TimeoutError(`the peer did not complete the authentication handshake within ${timeout} ms`)),
-        timeout,
-      );
-      if (quiet) timer.unref();
-    }
-    if (signal) unwatch = onAbort(signal, () => reject(abortError(signal)));
-  });
   const running = steps();
   try {
-    await Promise.race([running, stopped]);
+    const outcome = await withTimeout(running, timeout, { signal, ref: !quiet });
+    if (outcome === TIMED_OUT) throw new TimeoutError(`the peer did not complete the authentication handshake within ${timeout} ms`);
   } catch (error) {
     connection.close();
     running.catch(() => undefined);
     if (error instanceof AuthenticationError || error instanceof TimeoutError || error instanceof AbortError) throw error;
     throw new AuthenticationError(`authentication handshake failed: ${(error as Error).message}`, { cause: error });
-  } finally {
-    clearTimeout(timer);
-    unwatch?.();
   }
 }
 

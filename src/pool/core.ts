@@ -17,6 +17,7 @@ import { PicklingError, ProcessError, WorkerLostError } from '../errors.js';
 import { getLogger } from '../logging.js';
 import { Fifo } from '../internal/fifo.js';
 import { SPIN_LIMIT_US } from '../internal/spin.js';
+import { withTimeout } from '../internal/timers.js';
 import { childExit, forgetChild, holdChild, TERMINATE_GRACE_MS, type Process } from '../process/process.js';
 import type { ExitStatus, StartMethod } from '../process/popen.js';
 import { RawArray } from '../shared/sharedctypes.js';
@@ -403,9 +404,7 @@ export class PoolCore {
 
   async #onExit(slot: Slot, status: ExitStatus): Promise<void> {
     // Results written before the end are still in the socket: read them first.
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([slot.link.whenClosed, new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
-    clearTimeout(timer);
+    await withTimeout(slot.link.whenClosed, 1000);
     const wasStarting = slot.state === 'starting';
     slot.state = 'dead';
     slot.link.destroy();

@@ -17,7 +17,7 @@ import type { ExitStatus, Popen, ProcessPayload, StartMessage, StartMethod } fro
 import { backendFor, checkCanStart, defaultStartMethod } from './start-method.js';
 import { Sentinel } from './sentinel.js';
 import { checkOptionsObject, validateSignal, validateTimeout } from '../internal/validate.js';
-import { onAbort } from '../internal/abort.js';
+import { withTimeout } from '../internal/timers.js';
 import { trackerInfoForChild } from '../resource-tracker/client.js';
 import { localBlocksForThread } from '../shared/local-blocks.js';
 import { programModuleRoots } from '../serialize/module-trust.js';
@@ -351,16 +351,9 @@ export class Process<A extends unknown[] = any[]> {
     if (signal?.aborted) throw abortError(signal);
     if (popen.poll() === null) {
       holdRef(this, +1);
-      let timer: NodeJS.Timeout | undefined;
-      let unwatch: (() => void) | undefined;
       try {
-        const waits: Promise<unknown>[] = [popen.exited];
-        if (timeout !== null) waits.push(new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout))));
-        if (signal) waits.push(new Promise<never>((_, reject) => (unwatch = onAbort(signal, () => reject(abortError(signal))))));
-        await (waits.length === 1 ? popen.exited : Promise.race(waits));
+        await withTimeout(popen.exited, timeout, { signal });
       } finally {
-        clearTimeout(timer);
-        unwatch?.();
         holdRef(this, -1);
       }
     }
