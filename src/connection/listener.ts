@@ -13,6 +13,7 @@ import type * as net from 'node:net';
 
 import { abortError, AbortError, AuthenticationError, ProcessError, TimeoutError } from '../errors.js';
 import { onAbort } from '../internal/abort.js';
+import { atExit, ExitPriority } from '../internal/exit.js';
 import { TIMED_OUT, withTimeout } from '../internal/timers.js';
 import { refuseTimeout, validateSignal } from '../internal/validate.js';
 import { native, nativeStatus, type NativeError } from '../internal/native.js';
@@ -181,29 +182,23 @@ export function systemError(error: unknown, syscall: string, where: string): Err
   return Object.assign(new Error(`${syscall} ${code} ${where}: ${reason}`), { errno: -errno, code, syscall });
 }
 
-/** This process's directory for default Unix listener paths (CPython's get_temp_dir), removed at exit. */
-let tempDir: string | undefined;
-const pathsToUnlink = new Set<string>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const path of pathsToUnlink) {
-      try {
-        unlinkSync(path);
-      } catch {
-        // already gone
-      }
-    }
-    if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
-  });
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
 }
 
+/** This process's directory for default Unix listener paths (CPython's get_temp_dir), removed at exit. */
+let tempDir: string | undefined;
+
 function defaultUnixPath(): string {
-  installExitHook();
-  tempDir ??= mkdtempSync(join(tmpdir(), 'pymp-'));
+  if (tempDir === undefined) {
+    const made = mkdtempSync(join(tmpdir(), 'pymp-'));
+    tempDir = made;
+    atExit(() => rmSync(made, { recursive: true, force: true }), ExitPriority.tempDir);
+  }
   return join(tempDir, `listener-${nodeCrypto().randomBytes(6).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '_')}`);
 }
 
@@ -314,6 +309,7 @@ export class Listener implements AsyncDisposable {
   readonly #maxHandshakes: number;
   /** A filesystem socket path to unlink on close (only the process that bound it does). */
   #unlinkPath: string | undefined;
+  #forgetUnlinkAtExit: (() => void) | undefined;
   #closed = false;
   /** Handshakes running, oldest first (the first to go when the bound is reached). */
   readonly #handshaking = new Set<AbortController>();
@@ -387,9 +383,10 @@ export class Listener implements AsyncDisposable {
       }
       this.#address = parsed.path;
       if (!isAbstract(parsed.path)) {
-        this.#unlinkPath = parsed.path;
-        installExitHook();
-        pathsToUnlink.add(parsed.path);
+        // The socket file goes at close, or at exit if the listener is never closed.
+        const path = parsed.path;
+        this.#unlinkPath = path;
+        this.#forgetUnlinkAtExit = atExit(() => unlinkQuietly(path));
       }
     } else {
       let bound: { fd: number; host: string; port: number };
@@ -506,12 +503,8 @@ export class Listener implements AsyncDisposable {
     const path = this.#unlinkPath;
     if (path !== undefined) {
       this.#unlinkPath = undefined;
-      pathsToUnlink.delete(path);
-      try {
-        unlinkSync(path);
-      } catch {
-        // already removed
-      }
+      this.#forgetUnlinkAtExit?.();
+      unlinkQuietly(path);
     }
   }
 

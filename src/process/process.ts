@@ -17,6 +17,7 @@ import type { ExitStatus, Popen, ProcessPayload, StartMessage, StartMethod } fro
 import { backendFor, checkCanStart, defaultStartMethod } from './start-method.js';
 import { Sentinel } from './sentinel.js';
 import { checkOptionsObject, validateSignal, validateTimeout } from '../internal/validate.js';
+import { atExit, ExitPriority } from '../internal/exit.js';
 import { withTimeout } from '../internal/timers.js';
 import { trackerInfoForChild } from '../resource-tracker/client.js';
 import { localBlocksForThread } from '../shared/local-blocks.js';
@@ -128,7 +129,7 @@ let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once('exit', () => {
+  atExit(() => {
     for (const child of children) {
       const s = internals.get(child);
       if (s?.daemon && s.popen && s.popen.poll() === null) {
@@ -136,7 +137,7 @@ function installExitHook(): void {
         s.popen.terminate();
       }
     }
-  });
+  }, ExitPriority.daemons);
 }
 
 // Helpers of Process kept outside the class: the main process's and a child's own Process
