@@ -15,7 +15,7 @@ import { abortError, AbortError, AuthenticationError, ProcessError, TimeoutError
 import { onAbort } from '../internal/abort.js';
 import { atExit, ExitPriority } from '../internal/exit.js';
 import { TIMED_OUT, withTimeout } from '../internal/timers.js';
-import { refuseTimeout, validateSignal } from '../internal/validate.js';
+import { refuseTimeout, validateDuration, validateSignal } from '../internal/validate.js';
 import { native, nativeStatus, type NativeError } from '../internal/native.js';
 import { answerChallenge, checkAuthkey, deliverChallenge } from './auth.js';
 import { Connection, kQuietReads, socketFromFd } from './connection.js';
@@ -202,14 +202,6 @@ function defaultUnixPath(): string {
   return join(tempDir, `listener-${nodeCrypto().randomBytes(6).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '_')}`);
 }
 
-function checkTimeout(value: unknown, name: string): number | null {
-  if (value === undefined) return null;
-  if (value === null || value === Infinity) return null;
-  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${name} must be a number of milliseconds`);
-  if (value < 0) throw new RangeError(`${name} must not be negative`);
-  return value;
-}
-
 /**
  * Runs a handshake on a new connection, bounded by `timeout` milliseconds (null: no bound) and
  * cancelled by `signal` (AbortError). Whatever fails, the connection is closed; errors that are
@@ -339,7 +331,7 @@ export class Listener implements AsyncDisposable {
     if (maxHandshakes < 1) throw new RangeError('maxHandshakes must be at least 1');
     this.#maxHandshakes = maxHandshakes;
     this.#authkey = checkAuthkey(options.authkey);
-    this.#handshakeTimeout = checkTimeout(handshakeTimeout, 'handshakeTimeout');
+    this.#handshakeTimeout = validateDuration(handshakeTimeout, 'handshakeTimeout');
     const queue = Math.max(0, backlog);
     this.#backlog = queue;
 
