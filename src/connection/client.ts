@@ -7,11 +7,11 @@ import type * as net from 'node:net';
 
 import { onAbort } from '../internal/abort.js';
 import { refuseTimeout, validateDuration, validateSignal } from '../internal/validate.js';
-import { native } from '../internal/native.js';
+import { native, systemError } from '../internal/native.js';
 import { abortError, AuthenticationError } from '../errors.js';
 import { answerChallenge, checkAuthkey, deliverChallenge, isChallenge } from './auth.js';
 import { Connection, kCheckFirstMessage, ownedReads, socketFromFd } from './connection.js';
-import { authenticate, isAbstract, parseAddress, systemError, type Address, type Family, unixPathBytes } from './listener.js';
+import { authenticate, isAbstract, parseAddress, type Address, type Family, unixPathBytes } from './listener.js';
 
 /**
  * Options of {@link Client}.

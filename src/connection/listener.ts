@@ -6,7 +6,7 @@
  */
 import { nodeNet } from '../internal/builtins.js';
 import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
-import { constants as osConstants, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeCrypto } from '../internal/builtins.js';
 import type * as net from 'node:net';
@@ -16,7 +16,7 @@ import { onAbort } from '../internal/abort.js';
 import { atExit, ExitPriority } from '../internal/exit.js';
 import { TIMED_OUT, withTimeout } from '../internal/timers.js';
 import { refuseTimeout, validateDuration, validateSignal } from '../internal/validate.js';
-import { native, nativeStatus, type NativeError } from '../internal/native.js';
+import { native, nativeStatus, systemError } from '../internal/native.js';
 import { answerChallenge, checkAuthkey, deliverChallenge } from './auth.js';
 import { Connection, kQuietReads, socketFromFd } from './connection.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
@@ -169,17 +169,6 @@ export function unixPathBytes(path: string): Buffer {
 /** @internal */
 export function isAbstract(path: string): boolean {
   return path.startsWith('\0');
-}
-
-const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([name, value]) => [value, name]));
-
-/** @internal A Node-style system error (code 'EADDRINUSE' etc.) from a failure of the addon. */
-export function systemError(error: unknown, syscall: string, where: string): Error {
-  const errno = (error as NativeError).errno;
-  if (typeof errno !== 'number') return error as Error;
-  const code = ERRNO_NAMES.get(errno) ?? `E${errno}`;
-  const reason = (error as Error).message.replace(/^[a-z_]+: /, '');
-  return Object.assign(new Error(`${syscall} ${code} ${where}: ${reason}`), { errno: -errno, code, syscall });
 }
 
 function unlinkQuietly(path: string): void {
