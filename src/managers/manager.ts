@@ -15,7 +15,7 @@ import { clientFor, dropClient, type ManagerClient } from './client.js';
 import { makeProxy, rememberAuthkey } from './proxy.js';
 import { runServer } from './run-server.js';
 import { Server, type ServedType } from './server.js';
-import { remoteError } from '../pool/remote.js';
+import { remoteError } from '../serialize/remote-error.js';
 
 /**
  * Options of {@link BaseManager.register}.

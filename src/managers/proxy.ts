@@ -8,7 +8,7 @@
 import { AbortError, BrokenBarrierError, ProcessError, QueueEmptyError, QueueFullError, TimeoutError } from '../errors.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 import { selfInfo } from '../process/state.js';
-import { remoteError } from '../pool/remote.js';
+import { remoteError } from '../serialize/remote-error.js';
 import { clientFor, type ManagerClient } from './client.js';
 import type { Reply, Token } from './protocol.js';
 import { newId } from './ids.js';

@@ -22,10 +22,10 @@ import { childExit, forgetChild, holdChild, TERMINATE_GRACE_MS, type Process } f
 import type { ExitStatus, StartMethod } from '../process/popen.js';
 import { RawArray } from '../shared/sharedctypes.js';
 import { decode, encode, type Destination, type Encoded } from '../serialize/codec.js';
+import { remoteError } from '../serialize/remote-error.js';
 import { encodeForLink, linkPair, prepare, type Link, type Prepared } from './link.js';
 import { DONE_HEADER, FINISHED, Kind, MAX_CHUNK_ID, Mode, RUNNING, STATUS_WORDS, RESULT_FIELDS, type FromWorker, type WireResult } from './protocol.js';
 import { isPlainList, packNumbers } from './plain.js';
-import { remoteError } from './remote.js';
 import { poolWorker } from './worker.js';
 
 /** Work queued on one worker should last about this long (ms), so it never starves between round trips. */
