@@ -239,3 +239,11 @@ export class AbortError extends Error {
   }
 }
 defineName(AbortError, 'AbortError');
+
+/**
+ * The error a call cancelled through `signal` rejects with.
+ * @internal
+ */
+export function abortError(signal: AbortSignal): AbortError {
+  return new AbortError('The operation was aborted', { cause: signal.reason });
+}

@@ -36,7 +36,8 @@ export { Connection, type ConnectionOptions, type RecvOptions } from './connecti
 export { Pipe, type PipeOptions } from './connection/pipe.js';
 export { Listener, type ListenerOptions, type AcceptOptions, type Address, type BoundAddress, type Family } from './connection/listener.js';
 export { Client, type ClientOptions } from './connection/client.js';
-export { wait, kWaitable, type WaitableObject, type WaitObjectsOptions } from './connection/wait.js';
+export { wait, type WaitObjectsOptions } from './connection/wait.js';
+export { kWaitable, type WaitableObject } from './internal/waitable.js';
 export { setExecutable } from './process/exec-options.js';
 export type { StartMethod, ExitStatus } from './process/popen.js';
 export { isMain } from './main-guard.js';

@@ -13,6 +13,7 @@
  * time by `logToStderr()`'s handler.
  */
 import { debuglog, format } from 'node:util';
+import { atExit, ExitPriority } from './internal/exit.js';
 import { isChild, selfInfo } from './process/state.js';
 
 /**
@@ -220,10 +221,10 @@ let shutdownHooked = false;
 function announceShutdown(target: Logger): void {
   if (shutdownHooked || isChild()) return;
   shutdownHooked = true;
-  process.once('exit', () => {
+  atExit(() => {
     // A child's runtime marks it as one after this module loaded (NODE_DEBUG hooks at load).
     if (!isChild()) target.info('process shutting down');
-  });
+  }, ExitPriority.announce);
 }
 
 const logger = new Logger();

@@ -6,13 +6,12 @@ import { nodeNet } from '../internal/builtins.js';
 import type * as net from 'node:net';
 
 import { onAbort } from '../internal/abort.js';
-import { refuseTimeout, validateSignal } from '../internal/validate.js';
-import { native } from '../internal/native.js';
-import { abortError } from '../synchronize/futex.js';
-import { AuthenticationError } from '../errors.js';
+import { refuseTimeout, validateDuration, validateSignal } from '../internal/validate.js';
+import { native, systemError } from '../internal/native.js';
+import { abortError, AuthenticationError } from '../errors.js';
 import { answerChallenge, checkAuthkey, deliverChallenge, isChallenge } from './auth.js';
 import { Connection, kCheckFirstMessage, ownedReads, socketFromFd } from './connection.js';
-import { authenticate, isAbstract, parseAddress, systemError, type Address, type Family, unixPathBytes } from './listener.js';
+import { authenticate, isAbstract, parseAddress, type Address, type Family, unixPathBytes } from './listener.js';
 
 /**
  * Options of {@link Client}.
@@ -96,11 +95,9 @@ function checkOptions(options: unknown): ClientOptions {
 export async function Client(address: Address, options: ClientOptions = {}): Promise<Connection> {
   const checked = checkOptions(options);
   refuseTimeout(checked, 'Client()', 'pass { signal: AbortSignal.timeout(ms) } to bound the connect and the handshake, or { handshakeTimeout } for the handshake alone');
-  const { handshakeTimeout = null, family, authkey: key, signal: given } = checked;
+  const { family, authkey: key, signal: given } = checked;
   const authkey = checkAuthkey(key);
-  if (handshakeTimeout !== null && (typeof handshakeTimeout !== 'number' || Number.isNaN(handshakeTimeout) || handshakeTimeout < 0)) {
-    throw new TypeError('handshakeTimeout must be a non-negative number of milliseconds or null');
-  }
+  const handshakeTimeout = validateDuration(checked.handshakeTimeout, 'handshakeTimeout');
   const signal = validateSignal(given);
   const parsed = parseAddress(address, family);
   if (signal?.aborted) throw abortError(signal);
@@ -134,7 +131,7 @@ export async function Client(address: Address, options: ClientOptions = {}): Pro
       await answerChallenge(connection, authkey);
       await deliverChallenge(connection, authkey);
     },
-    handshakeTimeout === Infinity ? null : handshakeTimeout,
+    handshakeTimeout,
     signal,
   );
   return connection;

@@ -6,16 +6,17 @@
  */
 import { nodeNet } from '../internal/builtins.js';
 import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
-import { constants as osConstants, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeCrypto } from '../internal/builtins.js';
 import type * as net from 'node:net';
 
-import { AbortError, AuthenticationError, ProcessError, TimeoutError } from '../errors.js';
+import { abortError, AbortError, AuthenticationError, ProcessError, TimeoutError } from '../errors.js';
 import { onAbort } from '../internal/abort.js';
-import { refuseTimeout, validateSignal } from '../internal/validate.js';
-import { native, nativeStatus, type NativeError } from '../internal/native.js';
-import { abortError } from '../synchronize/futex.js';
+import { atExit, ExitPriority } from '../internal/exit.js';
+import { TIMED_OUT, withTimeout } from '../internal/timers.js';
+import { refuseTimeout, validateDuration, validateSignal } from '../internal/validate.js';
+import { native, nativeStatus, systemError } from '../internal/native.js';
 import { answerChallenge, checkAuthkey, deliverChallenge } from './auth.js';
 import { Connection, kQuietReads, socketFromFd } from './connection.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
@@ -170,49 +171,24 @@ export function isAbstract(path: string): boolean {
   return path.startsWith('\0');
 }
 
-const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([name, value]) => [value, name]));
-
-/** @internal A Node-style system error (code 'EADDRINUSE' etc.) from a failure of the addon. */
-export function systemError(error: unknown, syscall: string, where: string): Error {
-  const errno = (error as NativeError).errno;
-  if (typeof errno !== 'number') return error as Error;
-  const code = ERRNO_NAMES.get(errno) ?? `E${errno}`;
-  const reason = (error as Error).message.replace(/^[a-z_]+: /, '');
-  return Object.assign(new Error(`${syscall} ${code} ${where}: ${reason}`), { errno: -errno, code, syscall });
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
 }
 
 /** This process's directory for default Unix listener paths (CPython's get_temp_dir), removed at exit. */
 let tempDir: string | undefined;
-const pathsToUnlink = new Set<string>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const path of pathsToUnlink) {
-      try {
-        unlinkSync(path);
-      } catch {
-        // already gone
-      }
-    }
-    if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
-  });
-}
 
 function defaultUnixPath(): string {
-  installExitHook();
-  tempDir ??= mkdtempSync(join(tmpdir(), 'pymp-'));
+  if (tempDir === undefined) {
+    const made = mkdtempSync(join(tmpdir(), 'pymp-'));
+    tempDir = made;
+    atExit(() => rmSync(made, { recursive: true, force: true }), ExitPriority.tempDir);
+  }
   return join(tempDir, `listener-${nodeCrypto().randomBytes(6).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '_')}`);
-}
-
-function checkTimeout(value: unknown, name: string): number | null {
-  if (value === undefined) return null;
-  if (value === null || value === Infinity) return null;
-  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${name} must be a number of milliseconds`);
-  if (value < 0) throw new RangeError(`${name} must not be negative`);
-  return value;
 }
 
 /**
@@ -229,29 +205,15 @@ export async function authenticate(
   signal?: AbortSignal,
   quiet = false,
 ): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  let unwatch: (() => void) | undefined;
-  const stopped = new Promise<never>((_, reject) => {
-    if (timeout !== null) {
-      timer = setTimeout(
-        () => reject(new TimeoutError(`the peer did not complete the authentication handshake within ${timeout} ms`)),
-        timeout,
-      );
-      if (quiet) timer.unref();
-    }
-    if (signal) unwatch = onAbort(signal, () => reject(abortError(signal)));
-  });
   const running = steps();
   try {
-    await Promise.race([running, stopped]);
+    const outcome = await withTimeout(running, timeout, { signal, ref: !quiet });
+    if (outcome === TIMED_OUT) throw new TimeoutError(`the peer did not complete the authentication handshake within ${timeout} ms`);
   } catch (error) {
     connection.close();
     running.catch(() => undefined);
     if (error instanceof AuthenticationError || error instanceof TimeoutError || error instanceof AbortError) throw error;
     throw new AuthenticationError(`authentication handshake failed: ${(error as Error).message}`, { cause: error });
-  } finally {
-    clearTimeout(timer);
-    unwatch?.();
   }
 }
 
@@ -328,6 +290,7 @@ export class Listener implements AsyncDisposable {
   readonly #maxHandshakes: number;
   /** A filesystem socket path to unlink on close (only the process that bound it does). */
   #unlinkPath: string | undefined;
+  #forgetUnlinkAtExit: (() => void) | undefined;
   #closed = false;
   /** Handshakes running, oldest first (the first to go when the bound is reached). */
   readonly #handshaking = new Set<AbortController>();
@@ -357,7 +320,7 @@ export class Listener implements AsyncDisposable {
     if (maxHandshakes < 1) throw new RangeError('maxHandshakes must be at least 1');
     this.#maxHandshakes = maxHandshakes;
     this.#authkey = checkAuthkey(options.authkey);
-    this.#handshakeTimeout = checkTimeout(handshakeTimeout, 'handshakeTimeout');
+    this.#handshakeTimeout = validateDuration(handshakeTimeout, 'handshakeTimeout');
     const queue = Math.max(0, backlog);
     this.#backlog = queue;
 
@@ -401,9 +364,10 @@ export class Listener implements AsyncDisposable {
       }
       this.#address = parsed.path;
       if (!isAbstract(parsed.path)) {
-        this.#unlinkPath = parsed.path;
-        installExitHook();
-        pathsToUnlink.add(parsed.path);
+        // The socket file goes at close, or at exit if the listener is never closed.
+        const path = parsed.path;
+        this.#unlinkPath = path;
+        this.#forgetUnlinkAtExit = atExit(() => unlinkQuietly(path));
       }
     } else {
       let bound: { fd: number; host: string; port: number };
@@ -520,12 +484,8 @@ export class Listener implements AsyncDisposable {
     const path = this.#unlinkPath;
     if (path !== undefined) {
       this.#unlinkPath = undefined;
-      pathsToUnlink.delete(path);
-      try {
-        unlinkSync(path);
-      } catch {
-        // already removed
-      }
+      this.#forgetUnlinkAtExit?.();
+      unlinkQuietly(path);
     }
   }
 

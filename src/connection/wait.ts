@@ -4,20 +4,10 @@
  * `multiprocessing.connection.wait`.
  */
 import { onAbort } from '../internal/abort.js';
-import { abortError } from '../synchronize/futex.js';
+import { abortError } from '../errors.js';
+import { withTimeout } from '../internal/timers.js';
 import { validateSignal, validateTimeout } from '../internal/validate.js';
-import { kWaitable, type Waitable as WaitableObject } from '../process/sentinel.js';
-
-export { kWaitable, type WaitableObject };
-
-function isWaitable(value: unknown): value is WaitableObject {
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof (value as Partial<WaitableObject>)[kWaitable] === 'function' &&
-    typeof (value as Partial<WaitableObject>).isReady === 'function'
-  );
-}
+import { isWaitable, kWaitable, type WaitableObject } from '../internal/waitable.js';
 
 /** Options of `wait()`. */
 export interface WaitObjectsOptions {
@@ -108,28 +98,21 @@ export async function wait<T extends WaitableObject>(objects: Iterable<T>, secon
   if (list.length === 0 && timeout === null && signal === undefined) throw new RangeError('wait() on no objects without a timeout would never return');
 
   const stop = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  let unwatch: (() => void) | undefined;
   try {
     const woken = new Promise<void>((resolve, reject) => {
       onAbort(stop.signal, resolve);
-      if (signal) unwatch = onAbort(signal, () => reject(abortError(signal)));
       for (const object of list) {
         Promise.resolve(object[kWaitable](stop.signal)).then(() => resolve(), reject);
       }
-      if (timeout !== null) {
-        if (timeout === 0) setImmediate(() => setImmediate(() => resolve()));
-        else timer = setTimeout(resolve, timeout);
-      }
+      // A zero timeout still lets the objects answer what they know within this turn of the loop.
+      if (timeout === 0) setImmediate(() => setImmediate(() => resolve()));
     });
-    await woken;
+    await withTimeout(woken, timeout === 0 ? null : timeout, { signal });
     // Let objects that became ready in the same turn of the event loop report it too.
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (signal?.aborted) throw abortError(signal);
     return ready();
   } finally {
-    clearTimeout(timer);
-    unwatch?.();
     stop.abort();
   }
 }

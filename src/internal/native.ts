@@ -8,6 +8,7 @@
  * which is what someone editing the C++ wants).
  */
 import { createRequire } from 'node:module';
+import { constants as osConstants } from 'node:os';
 import { join, sep } from 'node:path';
 import { distPath } from './paths.js';
 
@@ -81,6 +82,30 @@ export interface NativeAddon {
 export interface NativeError extends Error {
   errno?: number;
   syscall?: string;
+}
+
+/** An errno's name, as Node's `os.constants.errno` has it. */
+export type ErrnoName = keyof typeof osConstants.errno;
+
+const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([name, value]) => [value, name]));
+
+/** The name of an errno ('EADDRINUSE'...), or `E<number>` for one Node does not name. */
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES.get(errno) ?? `E${errno}`;
+}
+
+/** Whether `error` is a failure with this errno, as the addon throws them: `hasErrno(error, 'ECHILD')`. */
+export function hasErrno(error: unknown, name: ErrnoName): boolean {
+  return (error as NativeError | null | undefined)?.errno === osConstants.errno[name];
+}
+
+/** A Node-style system error (code 'EADDRINUSE' etc.) from a failure of the addon; any other error as it is. */
+export function systemError(error: unknown, syscall: string, where: string): Error {
+  const errno = (error as NativeError).errno;
+  if (typeof errno !== 'number') return error as Error;
+  const code = errnoName(errno);
+  const reason = (error as Error).message.replace(/^[a-z_]+: /, '');
+  return Object.assign(new Error(`${syscall} ${code} ${where}: ${reason}`), { errno: -errno, code, syscall });
 }
 
 /** Whether the addon loaded, and if not, why (shown by errors and `multiprocessing-ts doctor`). */

@@ -82,3 +82,49 @@ export function refuseTimeout(options: object | null | undefined, call: string, 
     throw new TypeError(`${call} takes no timeout: ${instead}`);
   }
 }
+
+/**
+ * A duration an object is configured with (such as a listener's `handshakeTimeout`), in
+ * milliseconds: undefined, null or Infinity mean no bound. Unlike a blocking call's timeout
+ * (validateTimeout, where CPython counts a negative one as 0), a negative duration is a mistake
+ * in the configuration: a RangeError.
+ */
+export function validateDuration(value: unknown, name: string): number | null {
+  if (value === undefined || value === null || value === Infinity) return null;
+  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${name} must be a number of milliseconds`);
+  if (value < 0) throw new RangeError(`${name} must not be negative`);
+  return value;
+}
+
+/** A count of at least 1 (workers, items per chunk...). */
+export function checkPositiveInteger(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`${what} must be an integer`);
+  if (value < 1) throw new RangeError(`${what} must be at least 1`);
+  return value;
+}
+
+/**
+ * What to tell a caller who passed, in place of an options object, the positional argument
+ * CPython's call takes there: the object form of it.
+ */
+export interface PositionalHints {
+  /** For a number (CPython's `map(f, items, 4)`): how to pass it in the options. */
+  number?: (given: number) => string;
+  /** For a function (CPython's `apply_async(f, args, kwds, callback)`): how to pass it in the options. */
+  function?: string;
+}
+
+/**
+ * The options argument of a call that is not a blocking one (see checkOptionsObject for those):
+ * an object, or undefined for none; its `signal`, if any, is an AbortSignal. A stray number or
+ * function is refused with the translation `hints` gives rather than ignored.
+ */
+export function checkCallOptions<T extends object>(options: T | undefined, call: string, hints: PositionalHints = {}): T {
+  if (options === undefined) return {} as T;
+  const given: unknown = options;
+  if (typeof given === 'number' && hints.number) throw new TypeError(`${call} takes an options object, not a number: ${hints.number(given)}`);
+  if (typeof given === 'function' && hints.function) throw new TypeError(`${call} takes an options object, not a function: ${hints.function}`);
+  if (given === null || typeof given !== 'object') throw new TypeError(`${call} options must be an object`);
+  validateSignal((given as { signal?: unknown }).signal);
+  return options;
+}

@@ -5,6 +5,7 @@
 import { rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { ProcessError } from '../errors.js';
+import { atExit, ExitPriority } from '../internal/exit.js';
 import { Process, runInBackground } from '../process/process.js';
 import { selfInfo } from '../process/state.js';
 import { Pipe } from '../connection/pipe.js';
@@ -15,7 +16,7 @@ import { clientFor, dropClient, type ManagerClient } from './client.js';
 import { BaseProxy, makeProxy, rememberAuthkey, type ProxyTypes } from './proxy.js';
 import { runServer } from './run-server.js';
 import { Server, type ServedType } from './server.js';
-import { remoteError } from '../pool/remote.js';
+import { remoteError } from '../serialize/remote-error.js';
 
 /**
  * Options of {@link BaseManager.register}.
@@ -65,15 +66,6 @@ type Entry = ServedType & { readonly createMethod: boolean; readonly proxytype: 
 
 const registries = new WeakMap<Function, Map<string, Entry>>();
 let managerCount = 0;
-
-/** Socket folders of servers this program started, removed as it exits. */
-const socketDirs = new Set<string>();
-let removingAtExit = false;
-
-function removeSocketDirs(): void {
-  for (const dir of socketDirs) rmSync(dir, { recursive: true, force: true });
-  socketDirs.clear();
-}
 
 function registryOf(cls: Function): Map<string, Entry> {
   let own = registries.get(cls);
@@ -258,13 +250,9 @@ export class BaseManager {
     if (typeof path !== 'string' || path.startsWith('\0')) return;
     const dir = dirname(path);
     if (!basename(dir).startsWith('pymp-')) return;
-    if (!removingAtExit) {
-      removingAtExit = true;
-      process.once('exit', removeSocketDirs);
-    }
-    socketDirs.add(dir);
+    const stop = atExit(() => rmSync(dir, { recursive: true, force: true }), ExitPriority.tempDir);
     this.#afterShutdown = () => {
-      socketDirs.delete(dir);
+      stop();
       rmSync(dir, { recursive: true, force: true });
     };
   }

@@ -5,15 +5,14 @@
  * managed object) it sets aside one more reference for the copy that arrives, so the object
  * lives on even if the sender drops its proxy at once.
  */
-import { AbortError, AuthenticationError, BrokenBarrierError, ProcessError, QueueEmptyError, QueueFullError, TimeoutError } from '../errors.js';
+import { abortError, AbortError, AuthenticationError, BrokenBarrierError, ProcessError, QueueEmptyError, QueueFullError, TimeoutError } from '../errors.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 import { selfInfo } from '../process/state.js';
-import { remoteError } from '../pool/remote.js';
+import { remoteError } from '../serialize/remote-error.js';
 import { clientFor, type ManagerClient } from './client.js';
 import type { Reply, Token } from './protocol.js';
 import { newId } from './ids.js';
 import { onAbort } from '../internal/abort.js';
-import { abortError } from '../synchronize/futex.js';
 
 /** Errors a referent's method throws that arrive as themselves, as the local object's would. */
 const PASSED_AS_IS = [QueueEmptyError, QueueFullError, TimeoutError, BrokenBarrierError, AbortError];

@@ -184,7 +184,7 @@ for (const [typeid, name] of Object.entries({
   setProxyName(typeid, name);
 }
 
-/** Makes a Condition in the server over the lock a proxy stands for (one of this server's). */
+/** @internal Makes a Condition in the server over the lock a proxy stands for (one of this server's). */
 export function makeCondition(lock: BaseProxy | null): ManagedCondition {
   if (lock === null || lock === undefined) return new ManagedCondition();
   const { server, id, typeid } = lock._token;

@@ -4,6 +4,7 @@
  * is reported through `get()`, `then()` or the error callback of the call.
  */
 import { ProcessError, TimeoutError } from '../errors.js';
+import { TIMED_OUT, withTimeout } from '../internal/timers.js';
 import { checkOptionsObject, validateTimeout } from '../internal/validate.js';
 
 /**
@@ -187,16 +188,14 @@ export class AsyncResult<T> implements PromiseLike<T> {
       );
       return;
     }
-    let timer: NodeJS.Timeout | undefined;
-    const expired = await Promise.race([
+    const outcome = await withTimeout(
       this.#settled().then(
-        () => false,
-        () => false,
+        () => undefined,
+        () => undefined,
       ),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeout))),
-    ]);
-    clearTimeout(timer);
-    if (expired && strict) throw new TimeoutError(`the result was not ready within ${timeout} ms`);
+      timeout,
+    );
+    if (outcome === TIMED_OUT && strict) throw new TimeoutError(`the result was not ready within ${timeout} ms`);
   }
 }
 

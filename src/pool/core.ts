@@ -15,15 +15,17 @@
  */
 import { PicklingError, ProcessError, WorkerLostError } from '../errors.js';
 import { getLogger } from '../logging.js';
+import { Fifo } from '../internal/fifo.js';
 import { SPIN_LIMIT_US } from '../internal/spin.js';
+import { withTimeout } from '../internal/timers.js';
 import { childExit, forgetChild, holdChild, TERMINATE_GRACE_MS, type Process } from '../process/process.js';
 import type { ExitStatus, StartMethod } from '../process/popen.js';
 import { RawArray } from '../shared/sharedctypes.js';
 import { decode, encode, type Destination, type Encoded } from '../serialize/codec.js';
+import { remoteError } from '../serialize/remote-error.js';
 import { encodeForLink, linkPair, prepare, type Link, type Prepared } from './link.js';
 import { DONE_HEADER, FINISHED, Kind, MAX_CHUNK_ID, Mode, RUNNING, STATUS_WORDS, RESULT_FIELDS, type FromWorker, type WireResult } from './protocol.js';
 import { isPlainList, packNumbers } from './plain.js';
-import { remoteError } from './remote.js';
 import { poolWorker } from './worker.js';
 
 /** Work queued on one worker should last about this long (ms), so it never starves between round trips. */
@@ -129,8 +131,7 @@ export class PoolCore {
   readonly #slots = new Set<Slot>();
   /** Every worker process ever started that has not been seen to end. */
   readonly #living = new Set<Promise<unknown>>();
-  #queue: Chunk[] = [];
-  #head = 0;
+  readonly #queue = new Fifo<Chunk>();
   #nextChunkId = 1;
   readonly #functions = new Map<Function, { id: number; encoded: Encoded }>();
   readonly #functionsById: Encoded[] = [];
@@ -227,16 +228,7 @@ export class PoolCore {
 
   /** Drops the queued chunks of jobs that are no longer live. */
   sweep(): void {
-    const kept: Chunk[] = [];
-    let dropped = 0;
-    for (let i = this.#head; i < this.#queue.length; i++) {
-      const chunk = this.#queue[i]!;
-      if (chunk.job.live) kept.push(chunk);
-      else dropped++;
-    }
-    this.#queue = kept;
-    this.#head = 0;
-    this.#addChunks(-dropped);
+    this.#addChunks(-this.#queue.retain((chunk) => chunk.job.live));
   }
 
   close(): void {
@@ -412,9 +404,7 @@ export class PoolCore {
 
   async #onExit(slot: Slot, status: ExitStatus): Promise<void> {
     // Results written before the end are still in the socket: read them first.
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([slot.link.whenClosed, new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
-    clearTimeout(timer);
+    await withTimeout(slot.link.whenClosed, 1000);
     const wasStarting = slot.state === 'starting';
     slot.state = 'dead';
     slot.link.destroy();
@@ -431,9 +421,7 @@ export class PoolCore {
     }
     slot.releaseAll();
     this.#addChunks(-started.length);
-    if (requeue.length > 0) {
-      this.#queue.splice(this.#head, 0, ...requeue);
-    }
+    this.#queue.unshiftAll(requeue);
 
     if (wasStarting) {
       if (slot.initError !== undefined) return this.#break(remoteError(slot.initError), 'the initializer failed in a worker');
@@ -474,13 +462,12 @@ export class PoolCore {
 
   #failEverything(error: Error): void {
     const jobs = new Set<Job>();
-    for (let i = this.#head; i < this.#queue.length; i++) jobs.add(this.#queue[i]!.job);
+    for (const chunk of this.#queue) jobs.add(chunk.job);
     for (const slot of this.#slots) {
       for (const chunk of slot.inflight.values()) jobs.add(chunk.job);
       slot.releaseAll();
     }
-    this.#queue = [];
-    this.#head = 0;
+    this.#queue.clear();
     for (const job of jobs) if (job.live) job.chunkDone(null, false, error);
     this.#addChunks(-this.#chunks);
   }
@@ -519,14 +506,13 @@ export class PoolCore {
     const maxChunks = this.#options.maxTasksPerChild;
     const batches = new Map<Slot, Chunk[]>();
     let dropped = 0;
-    while (this.#head < this.#queue.length) {
-      const chunk = this.#queue[this.#head]!;
+    for (let chunk = this.#queue.peek(); chunk !== undefined; chunk = this.#queue.peek()) {
       if (!chunk.job.live) {
-        this.#head++;
+        this.#queue.shift();
         dropped++;
         continue;
       }
-      const queued = this.#queue.length - this.#head;
+      const queued = this.#queue.length;
       let best: Slot | null = null;
       for (const slot of this.#slots) {
         if (slot.state !== 'ready') continue;
@@ -535,7 +521,7 @@ export class PoolCore {
         if (best === null || slot.load < best.load) best = slot;
       }
       if (best === null) break;
-      this.#head++;
+      this.#queue.shift();
       const ms = this.#itemMs.get(chunk.fnId);
       chunk.costMs = ms === undefined ? NaN : ms * chunk.size;
       best.take(chunk);
@@ -543,10 +529,6 @@ export class PoolCore {
       let batch = batches.get(best);
       if (!batch) batches.set(best, (batch = []));
       batch.push(chunk);
-    }
-    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
     }
     for (const [slot, chunks] of batches) this.#send(slot, chunks);
     if (dropped > 0) this.#addChunks(-dropped);

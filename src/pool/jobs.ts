@@ -4,7 +4,7 @@
  * results out one by one, keeping at most `bufferSize` chunks between its input and its reader.
  */
 import { onAbort } from '../internal/abort.js';
-import { abortError } from '../synchronize/futex.js';
+import { abortError } from '../errors.js';
 import { AsyncResult, settle } from './async-result.js';
 import type { Chunk, Job, PoolCore } from './core.js';
 import type { Mode } from './protocol.js';

@@ -3,15 +3,14 @@
  * are replaced when they die, with the tasks they held failing with `WorkerLostError` instead of
  * hanging. Every call takes an AbortSignal; `imap` reads its input lazily.
  */
-import { ProcessError } from '../errors.js';
-import { validateSignal } from '../internal/validate.js';
+import { abortError, ProcessError } from '../errors.js';
+import { checkCallOptions, checkPositiveInteger, type PositionalHints } from '../internal/validate.js';
 import { getLogger } from '../logging.js';
 import type { StartMethod } from '../process/popen.js';
 import type { Process } from '../process/process.js';
 import { cpuCount } from '../process/cpu-count.js';
 import { PROCESS_CLASSES } from '../process/process-classes.js';
 import { checkCanStart, defaultStartMethod, validateStartMethod, warmUp } from '../process/start-method.js';
-import { abortError } from '../synchronize/futex.js';
 import { AsyncResult, checkCallbacks, type Callbacks } from './async-result.js';
 import { PoolCore, type Chunk } from './core.js';
 import { ApplyJob, ImapIterator, ListJob, type Progress } from './jobs.js';
@@ -121,31 +120,18 @@ function checkFunction(fn: unknown, what = 'func'): void {
  */
 const MAX_POOL_WORKERS = 1024;
 
-function checkPositiveInteger(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`${what} must be an integer`);
-  if (value < 1) throw new RangeError(`${what} must be at least 1`);
-  return value;
-}
+/** CPython passes chunksize and callbacks positionally (`map(f, items, 4)`, `apply_async(f, args, kwds, callback)`). */
+const POOL_POSITIONALS: PositionalHints = {
+  number: (given) => `for CPython's chunksize argument pass { chunksize: ${given} }`,
+  function: 'pass callbacks as { callback, errorCallback }',
+};
 
-/**
- * The options of a call. CPython passes chunksize and callbacks positionally (`map(f, items, 4)`,
- * `apply_async(f, args, kwds, callback)`); here they are an object, and a stray number or
- * function is refused with that translation rather than ignored.
- */
+/** The options of a Pool call: checkCallOptions, and an `onProgress` that is a function if given. */
 function checkOptions<T extends object>(options: T | undefined, call: string): T {
-  if (options === undefined) return {} as T;
-  const given: unknown = options;
-  if (typeof given === 'number') {
-    throw new TypeError(`${call} takes an options object, not a number: for CPython's chunksize argument pass { chunksize: ${given} }`);
-  }
-  if (typeof given === 'function') {
-    throw new TypeError(`${call} takes an options object, not a function: pass callbacks as { callback, errorCallback }`);
-  }
-  if (options === null || typeof options !== 'object') throw new TypeError(`${call} options must be an object`);
-  validateSignal((options as CallOptions).signal);
-  const progress = (options as MapOptions).onProgress;
+  const checked = checkCallOptions(options, call, POOL_POSITIONALS);
+  const progress = (checked as MapOptions).onProgress;
   if (progress !== undefined && typeof progress !== 'function') throw new TypeError('onProgress must be a function');
-  return options;
+  return checked;
 }
 
 function isIterable(value: unknown): value is Input<unknown> {

@@ -4,6 +4,7 @@
  * the worker's end; a result that cannot be sent fails that task only.
  */
 import { nodeV8 } from '../internal/builtins.js';
+import { Fifo } from '../internal/fifo.js';
 import { PicklingError } from '../errors.js';
 import { getLogger } from '../logging.js';
 import { decode, encode, type Destination } from '../serialize/codec.js';
@@ -67,9 +68,8 @@ export async function poolWorker(
   const destination: Destination = { kind: toThread ? 'thread' : 'process' };
   const functions = new Map<number, Task>();
   /** WireChunks laid end to end, as they arrive. */
-  const queue: unknown[] = [];
-  let head = 0;
-  waiting = () => (queue.length - head) / CHUNK_FIELDS;
+  const queue = new Fifo<unknown>();
+  waiting = () => queue.length / CHUNK_FIELDS;
   let running = false;
   let exitRequested = false;
   /** Chunks run, for the exit's log record (CPython counts tasks). */
@@ -112,18 +112,12 @@ export async function poolWorker(
     running = true;
     let results: WireResult[] = [];
     let lastSend = performance.now();
-    while (head < queue.length) {
-      const id = queue[head] as WireChunk[0];
-      const fnId = queue[head + 1] as WireChunk[1];
-      const mode = queue[head + 2] as WireChunk[2];
-      const items = queue[head + 3];
-      const encoded = queue[head + 4] as WireChunk[4];
-      queue[head + 3] = undefined;
-      head += CHUNK_FIELDS;
-      if (head > 4096 && head * 2 > queue.length) {
-        queue.splice(0, head);
-        head = 0;
-      }
+    while (queue.length > 0) {
+      const id = queue.shift() as WireChunk[0];
+      const fnId = queue.shift() as WireChunk[1];
+      const mode = queue.shift() as WireChunk[2];
+      const items = queue.shift();
+      const encoded = queue.shift() as WireChunk[4];
       const fn = functions.get(fnId)!;
       Atomics.store(status, RUNNING, id);
       const started = performance.now();
@@ -155,8 +149,6 @@ export async function poolWorker(
         lastSend = now;
       }
     }
-    queue.length = 0;
-    head = 0;
     if (results.length > 0) sendResults(results);
     running = false;
     if (exitRequested) stop();

@@ -3,8 +3,7 @@
  * exit; the native addon lets `poll()` and `waitSync()` see the exit earlier without reaping.
  */
 import type { ChildProcess } from 'node:child_process';
-import { constants } from 'node:os';
-import { native } from '../internal/native.js';
+import { hasErrno, native } from '../internal/native.js';
 import { exitStatus, signalName } from './exec-options.js';
 import type { ExitStatus, Popen } from './popen.js';
 
@@ -37,7 +36,7 @@ export class ChildProcessPopen implements Popen {
       // libuv reaps every ended child in one batch, then emits their 'exit' events one by one:
       // code running between those events finds this child already reaped. Its status arrives
       // with its own 'exit' event, in the same batch.
-      if ((error as { errno?: number }).errno === constants.errno.ECHILD) return null;
+      if (hasErrno(error, 'ECHILD')) return null;
       throw error;
     }
     if (!peeked) return null;
@@ -50,7 +49,7 @@ export class ChildProcessPopen implements Popen {
         native().waitExitSync(this.pid, timeoutMs);
       } catch (error) {
         // Already reaped by libuv (see poll()): the status comes with the 'exit' event.
-        if ((error as { errno?: number }).errno !== constants.errno.ESRCH) throw error;
+        if (!hasErrno(error, 'ESRCH')) throw error;
       }
     }
     return this.poll();

@@ -6,7 +6,7 @@
  * subclass instance without running its constructor (as unpickling does), then attaches state.
  */
 import { inspect } from 'node:util';
-import { ProcessError, PicklingError } from '../errors.js';
+import { abortError, PicklingError, ProcessError } from '../errors.js';
 import { getLogger } from '../logging.js';
 import { logSettings } from '../logging.js';
 import type { Transferable } from 'node:worker_threads';
@@ -17,8 +17,8 @@ import type { ExitStatus, Popen, ProcessPayload, StartMessage, StartMethod } fro
 import { backendFor, checkCanStart, defaultStartMethod } from './start-method.js';
 import { Sentinel } from './sentinel.js';
 import { checkOptionsObject, validateSignal, validateTimeout } from '../internal/validate.js';
-import { onAbort } from '../internal/abort.js';
-import { abortError } from '../synchronize/futex.js';
+import { atExit, ExitPriority } from '../internal/exit.js';
+import { withTimeout } from '../internal/timers.js';
 import { trackerInfoForChild } from '../resource-tracker/client.js';
 import { localBlocksForThread } from '../shared/local-blocks.js';
 import { programModuleRoots } from '../serialize/module-trust.js';
@@ -131,7 +131,7 @@ let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once('exit', () => {
+  atExit(() => {
     for (const child of children) {
       const s = internals.get(child);
       if (s?.daemon && s.popen && s.popen.poll() === null) {
@@ -139,7 +139,7 @@ function installExitHook(): void {
         s.popen.terminate();
       }
     }
-  });
+  }, ExitPriority.daemons);
 }
 
 // Helpers of Process kept outside the class: the main process's and a child's own Process
@@ -354,16 +354,9 @@ export class Process<A extends unknown[] = any[]> {
     if (signal?.aborted) throw abortError(signal);
     if (popen.poll() === null) {
       holdRef(this, +1);
-      let timer: NodeJS.Timeout | undefined;
-      let unwatch: (() => void) | undefined;
       try {
-        const waits: Promise<unknown>[] = [popen.exited];
-        if (timeout !== null) waits.push(new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout))));
-        if (signal) waits.push(new Promise<never>((_, reject) => (unwatch = onAbort(signal, () => reject(abortError(signal))))));
-        await (waits.length === 1 ? popen.exited : Promise.race(waits));
+        await withTimeout(popen.exited, timeout, { signal });
       } finally {
-        clearTimeout(timer);
-        unwatch?.();
         holdRef(this, -1);
       }
     }

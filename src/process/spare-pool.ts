@@ -12,6 +12,7 @@
  * then run in spares that may never be used.
  */
 import { performance } from 'node:perf_hooks';
+import { atExit } from '../internal/exit.js';
 import { cpuCount } from './cpu-count.js';
 import { cpuPressure } from './cpu-pressure.js';
 import { planSpares } from './spare-demand.js';
@@ -199,7 +200,7 @@ export class SparePool<S extends Spare> {
   #spawn(): S {
     if (!this.#exitHookInstalled) {
       this.#exitHookInstalled = true;
-      process.once('exit', () => {
+      atExit(() => {
         this.#exiting = true;
         this.#discard(this.#spares.splice(0));
       });

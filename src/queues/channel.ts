@@ -26,7 +26,8 @@ import { ProcessError } from '../errors.js';
 import { kReduce, type Destination } from '../serialize/codec.js';
 import { allocate, attachBlock, blockHandle, words, type Block, type BlockHandle } from '../shared/heap.js';
 import { Segment, type SegmentHandle } from '../shared/segment.js';
-import { Deadline, wake } from '../synchronize/futex.js';
+import { wake } from '../synchronize/futex.js';
+import { Deadline } from '../internal/deadline.js';
 import { lockAsync, lockSync } from '../synchronize/mutex.js';
 import type { Step, Steps } from '../synchronize/steps.js';
 

@@ -46,14 +46,16 @@
  * sleeping (see spinWhileEqual; async calls once per turn of the event loop, spinWhileEqualAsync):
  * on a machine with spare CPUs the peer usually answers within that.
  */
-import { PicklingError, ProcessError, QueueEmptyError, QueueFullError } from '../errors.js';
+import { abortError, PicklingError, ProcessError, QueueEmptyError, QueueFullError } from '../errors.js';
 import { checkModulesAllowed, decode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination } from '../serialize/codec.js';
-import { abortError, Deadline, spinWhileEqual, spinWhileEqualAsync, waitAsync, waitSync, type WaitResult } from '../synchronize/futex.js';
+import { spinWhileEqual, spinWhileEqualAsync, waitAsync, waitSync, type WaitResult } from '../synchronize/futex.js';
+import { Deadline } from '../internal/deadline.js';
+import { Fifo } from '../internal/fifo.js';
 import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from '../synchronize/options.js';
 import { checkOptionsObject, refuseTimeout } from '../internal/validate.js';
 import { runAsync, runSync, type Step, type Steps } from '../synchronize/steps.js';
 import { SEM_VALUE_MAX } from '../synchronize/semaphore.js';
-import { kWaitable } from '../process/sentinel.js';
+import { kWaitable } from '../internal/waitable.js';
 import { Channel, type ChannelHandle, type Message } from './channel.js';
 import { decodeFrame, encodeItem, K_CODEC, parseWire, SCRATCH_KINDS, type Frame } from './framing.js';
 import { K_SPILLED, spill, unspill } from './spill.js';
@@ -133,40 +135,6 @@ function copyOf(bytes: Uint8Array): Uint8Array {
   const copy = Buffer.allocUnsafeSlow(bytes.length);
   copy.set(bytes);
   return copy;
-}
-
-/** A first-in first-out list with constant-time removal at the front (Array#shift is linear). */
-class Fifo<T> {
-  #items: T[] = [];
-  #head = 0;
-
-  get length(): number {
-    return this.#items.length - this.#head;
-  }
-
-  push(item: T): void {
-    this.#items.push(item);
-  }
-
-  peek(): T {
-    return this.#items[this.#head]!;
-  }
-
-  clear(): void {
-    this.#items = [];
-    this.#head = 0;
-  }
-
-  shift(): void {
-    this.#items[this.#head++] = undefined as T;
-    if (this.#head === this.#items.length) {
-      this.#items = [];
-      this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-  }
 }
 
 let attaching: ChannelHandle | null = null;
@@ -336,7 +304,7 @@ abstract class QueueCore<T> {
   /** Writes the outbox into the ring, one whole message after another. Waits only on futex steps. */
   *#drain(): Steps<void> {
     while (this.#outbox.length > 0) {
-      const { kind, bytes } = this.#outbox.peek();
+      const { kind, bytes } = this.#outbox.peek()!;
       if (this.#channel.tryWriteNow(kind, bytes)) {
         this.#outbox.shift();
         continue;

@@ -15,9 +15,8 @@
  */
 import { nodeCrypto } from '../internal/builtins.js';
 import { readSync, writeSync } from 'node:fs';
-import { constants } from 'node:os';
 import { ProcessError } from '../errors.js';
-import { hasNative, native, type NativeError } from '../internal/native.js';
+import { hasErrno, hasNative, native } from '../internal/native.js';
 import { abandonCreation, announceCreation, track, untrack } from '../resource-tracker/client.js';
 import type { Message } from './channel.js';
 import type { Frame } from './framing.js';
@@ -44,7 +43,7 @@ function createBlock(): { name: string; fd: number } {
       fd = native().shmOpen(`/${name}`, true, true);
     } catch (error) {
       abandonCreation(name, 'shared_memory');
-      if ((error as NativeError).errno !== constants.errno.EEXIST) throw error;
+      if (!hasErrno(error, 'EEXIST')) throw error;
       continue;
     }
     // Its reader untracks it, maybe in another process: this one does not remember it.

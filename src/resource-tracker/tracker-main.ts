@@ -10,8 +10,7 @@
  * type names it, and the tracker exits.
  */
 import { writeSync } from 'node:fs';
-import { constants } from 'node:os';
-import { native, type NativeError } from '../internal/native.js';
+import { hasErrno, native } from '../internal/native.js';
 
 process.title = 'multiprocessing-ts resource tracker';
 
@@ -74,7 +73,7 @@ function finish(): void {
         return true;
       } catch (error) {
         // Removed by someone else already: nothing left to clean.
-        if ((error as NativeError).errno === constants.errno.ENOENT) return false;
+        if (hasErrno(error, 'ENOENT')) return false;
         failures.push(`resource_tracker: ${quote(name)}: ${(error as Error).message}`);
         return true;
       }

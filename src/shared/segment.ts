@@ -12,9 +12,8 @@
  * Without the native addon a segment is a plain SharedArrayBuffer: threads receive it as they
  * always do, and there are no other processes to send it to.
  */
-import { constants } from 'node:os';
 import { ProcessError } from '../errors.js';
-import { hasNative, native, nativeStatus, type NativeError } from '../internal/native.js';
+import { hasErrno, hasNative, native, nativeStatus } from '../internal/native.js';
 import type { Destination } from '../serialize/codec.js';
 import { nodeCrypto } from '../internal/builtins.js';
 
@@ -79,13 +78,11 @@ export class Segment {
     try {
       fd = native().openProcessFd(holder.pid, holder.fd);
     } catch (error) {
-      const errno = (error as NativeError).errno;
-      const why =
-        errno === constants.errno.ENOENT
-          ? `process ${holder.pid} that shares it has exited or released it`
-          : errno === constants.errno.EACCES || errno === constants.errno.EPERM
-            ? `this process may not open the memory of process ${holder.pid} (another user, or ptrace restrictions)`
-            : (error as Error).message;
+      const why = hasErrno(error, 'ENOENT')
+        ? `process ${holder.pid} that shares it has exited or released it`
+        : hasErrno(error, 'EACCES') || hasErrno(error, 'EPERM')
+          ? `this process may not open the memory of process ${holder.pid} (another user, or ptrace restrictions)`
+          : (error as Error).message;
       throw new ProcessError(
         `Cannot map shared memory ${handle.id}: ${why}. Shared objects (locks, values, arrays) can be sent to ` +
           'processes and threads started by this program while the sender runs; between unrelated programs use SharedMemory by name.',

@@ -25,7 +25,7 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { constants } from 'node:os';
 import { ProcessError } from '../errors.js';
-import { hasNative, native, type NativeError } from '../internal/native.js';
+import { errnoName, hasErrno, hasNative, native, type NativeError } from '../internal/native.js';
 import { abandonCreation, announceCreation, track as trackResource, untrack as untrackResource } from '../resource-tracker/client.js';
 import { kReduce, registerShareable, registerSharedViewReducer, type Destination } from '../serialize/codec.js';
 import { openLocalBlock, receiveLocalBlock, unlinkLocalBlock } from './local-blocks.js';
@@ -54,14 +54,12 @@ const ERRNO_NAMES: Record<number, { name: string; code: string }> = {
   [constants.errno.EPERM]: { name: 'PermissionError', code: 'EPERM' },
 };
 
-const CODE_OF_ERRNO = new Map<number, string>(Object.entries(constants.errno).map(([code, errno]) => [errno, code]));
-
 /** An OS error in Node's shape (code, errno, syscall, path) named as CPython's OSError subclasses. */
 function osError(error: unknown, path: string): Error {
   const errno = (error as NativeError).errno;
   if (typeof errno !== 'number') return error as Error;
   const known = ERRNO_NAMES[errno];
-  const code = known?.code ?? CODE_OF_ERRNO.get(errno) ?? `E${errno}`;
+  const code = known?.code ?? errnoName(errno);
   const syscall = (error as NativeError).syscall ?? 'shm_open';
   const reason = (error as Error).message.replace(/^[^:]*: /, '');
   const out = new Error(`${code}: ${reason}, ${syscall} '${path}'`, { cause: error }) as NativeError & { code: string; path: string };
@@ -258,7 +256,7 @@ export class SharedMemory {
         break;
       } catch (error) {
         if (announced) abandonCreation(chosen, 'shared_memory');
-        if (given === null && (error as NativeError).errno === constants.errno.EEXIST) continue;
+        if (given === null && hasErrno(error, 'EEXIST')) continue;
         throw error instanceof RangeError ? error : osError(error, `/${chosen}`);
       }
     }

@@ -11,13 +11,13 @@
  * like any round that cannot complete; `reset()` starts from no party at all, whatever the
  * parties of the rounds before became.
  */
-import { BrokenBarrierError, TimeoutError } from '../errors.js';
+import { abortError, BrokenBarrierError, TimeoutError } from '../errors.js';
 import { validateTimeout } from '../internal/validate.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 import { attachBlock, blockHandle, words, type Block, type BlockHandle } from '../shared/heap.js';
 import { Condition, isLockNotRetaken, RETAKE_GRACE_MS } from './condition.js';
 import { runAsync, runSync, type Steps } from './steps.js';
-import { abortError, Deadline } from './futex.js';
+import { Deadline } from '../internal/deadline.js';
 import { Lock, takeBlock, withBlock } from './lock.js';
 import { parseBlocking } from './options.js';
 

@@ -15,10 +15,11 @@
  * A wait with a timeout is bounded even when the lock cannot be taken back (its holder was killed
  * holding it): past the timeout and RETAKE_GRACE_MS more, it fails with TimeoutError, without the lock.
  */
-import { ProcessError, TimeoutError } from '../errors.js';
+import { abortError, ProcessError, TimeoutError } from '../errors.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 import { attachBlock, blockHandle, words, type Block, type BlockHandle } from '../shared/heap.js';
-import { abortError, Deadline, wake } from './futex.js';
+import { wake } from './futex.js';
+import { Deadline } from '../internal/deadline.js';
 import { runAsync, runSync, type Step, type Steps } from './steps.js';
 import { Lock, takeBlock, withBlock } from './lock.js';
 import { kAcquireRestore, kAcquireRestoreSync, kIsOwned, kReleaseSave, kTryRestore, RLock } from './rlock.js';

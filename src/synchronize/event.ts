@@ -5,7 +5,9 @@
  */
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 import { attachBlock, blockHandle, words, type Block, type BlockHandle } from '../shared/heap.js';
-import { abortError, Deadline, wake } from './futex.js';
+import { abortError } from '../errors.js';
+import { wake } from './futex.js';
+import { Deadline } from '../internal/deadline.js';
 import { runAsync, runSync, type Steps } from './steps.js';
 import { takeBlock, withBlock } from './lock.js';
 import { parseBlocking } from './options.js';

@@ -8,31 +8,14 @@
  * and how long). Sync waits spin in a tight loop; async waits look once per turn of the event
  * loop, so it goes on meanwhile. Past the window the wait sleeps in the kernel.
  */
-import { AbortError } from '../errors.js';
+import { abortError } from '../errors.js';
 import { onAbort } from '../internal/abort.js';
 import { spinUntil, spinUntilAsync } from '../internal/spin.js';
 import { futexBackend, type WaitResult } from './futex-backends.js';
 
 export { SPIN_LIMIT_US } from '../internal/spin.js';
 export type { WaitResult } from './futex-backends.js';
-
-/** A point in time a blocking call must give up at; null means never. */
-export class Deadline {
-  readonly #at: number | null;
-
-  constructor(timeoutMs: number | null) {
-    this.#at = timeoutMs === null ? null : performance.now() + timeoutMs;
-  }
-
-  /** Milliseconds left (0 once passed), or null for no limit. */
-  remaining(): number | null {
-    return this.#at === null ? null : Math.max(0, this.#at - performance.now());
-  }
-
-  passed(): boolean {
-    return this.#at !== null && performance.now() >= this.#at;
-  }
-}
+export { abortError } from '../errors.js';
 
 /** Loads between two looks at the clock. */
 const SPIN_BATCH = 32;
@@ -75,10 +58,6 @@ export function waitSync(view: Int32Array, index: number, expected: number, time
 
 export function wake(view: Int32Array, index: number, count = 1): number {
   return futexBackend().wake(view, index, count);
-}
-
-export function abortError(signal: AbortSignal): AbortError {
-  return new AbortError('The operation was aborted', { cause: signal.reason });
 }
 
 /** Resolves when the word is woken or differs from `expected`, or on timeout; rejects with AbortError on abort. */

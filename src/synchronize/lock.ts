@@ -7,11 +7,11 @@
  * with CPython's semaphores). Use timeouts where a peer may be killed.
  */
 import { currentThreadId } from '../internal/builtins.js';
-import { ProcessError } from '../errors.js';
+import { abortError, ProcessError } from '../errors.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 import { allocate, attachBlock, blockHandle, words, type Block, type BlockHandle } from '../shared/heap.js';
 import { selfInfo } from '../process/state.js';
-import { abortError, wake } from './futex.js';
+import { wake } from './futex.js';
 import { lockAsync, lockSync } from './mutex.js';
 import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from './options.js';
 import { hold, holdSync, type HeldLock, type HoldOptions, type SyncHoldOptions } from './hold.js';

@@ -4,7 +4,8 @@
  * compare-and-swap; the kernel is entered only under contention. A waiter first spins for a
  * bounded moment (SPIN_LIMIT_US, futex.ts) in case the holder releases it soon.
  */
-import { Deadline, wake } from './futex.js';
+import { wake } from './futex.js';
+import { Deadline } from '../internal/deadline.js';
 import { runAsync, runSync, type Steps } from './steps.js';
 
 function* contended(view: Int32Array, index: number, timeout: number | null): Steps<boolean> {

@@ -6,10 +6,9 @@
  *
  * A holder killed while it holds the lock leaves it held: waiters block until their timeout.
  */
-import { ProcessError } from '../errors.js';
+import { abortError, ProcessError } from '../errors.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 import { attachBlock, blockHandle, words, type Block, type BlockHandle } from '../shared/heap.js';
-import { abortError } from './futex.js';
 import { lockAsync, lockSync, unlock } from './mutex.js';
 import { ownerName, ownerThread, takeBlock, withBlock } from './lock.js';
 import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from './options.js';

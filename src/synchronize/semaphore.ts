@@ -6,10 +6,11 @@
  *
  * A process killed between acquire and release does not give its unit back (as CPython's).
  */
-import { ProcessError } from '../errors.js';
+import { abortError, ProcessError } from '../errors.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 import { attachBlock, blockHandle, words, type Block, type BlockHandle } from '../shared/heap.js';
-import { abortError, Deadline, wake } from './futex.js';
+import { wake } from './futex.js';
+import { Deadline } from '../internal/deadline.js';
 import { runAsync, runSync, type Steps } from './steps.js';
 import { takeBlock, withBlock } from './lock.js';
 import { parseBlocking, type BlockingOptions, type SyncBlockingOptions } from './options.js';

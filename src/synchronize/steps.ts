@@ -4,7 +4,8 @@
  * A 'spin' step re-reads a word for a bounded moment before sleeping: Sync twins in a tight loop,
  * async waits once per turn of the event loop (so it goes on meanwhile).
  */
-import { abortError, spinWhileEqual, spinWhileEqualAsync, waitAsync, waitSync } from './futex.js';
+import { abortError } from '../errors.js';
+import { spinWhileEqual, spinWhileEqualAsync, waitAsync, waitSync } from './futex.js';
 
 /** One blocking operation an algorithm needs; the driver performs it in the kernel or on the event loop. */
 export type Step =

@@ -87,3 +87,22 @@ test("a child loads the binary its parent found, and searches as usual when that
   assert.equal(status.available, true);
   assert.equal(status.path, path);
 });
+
+test('errno translation: names, matching, and Node-style system errors from the addon', async () => {
+  const { errnoName, hasErrno, systemError } = await import('../../dist/internal/native.js');
+  const { constants } = await import('node:os');
+  assert.equal(errnoName(constants.errno.EADDRINUSE), 'EADDRINUSE');
+  assert.equal(errnoName(9999), 'E9999');
+  const failure = Object.assign(new Error('bind: Address already in use'), { errno: constants.errno.EADDRINUSE, syscall: 'bind' });
+  assert.equal(hasErrno(failure, 'EADDRINUSE'), true);
+  assert.equal(hasErrno(failure, 'ENOENT'), false);
+  assert.equal(hasErrno(new Error('no errno'), 'ENOENT'), false);
+  assert.equal(hasErrno(null, 'ENOENT'), false);
+  const error = systemError(failure, 'bind', '"/tmp/x"');
+  assert.equal(error.message, 'bind EADDRINUSE "/tmp/x": Address already in use');
+  assert.equal(error.code, 'EADDRINUSE');
+  assert.equal(error.errno, -constants.errno.EADDRINUSE);
+  assert.equal(error.syscall, 'bind');
+  const plain = new TypeError('not a system failure');
+  assert.equal(systemError(plain, 'bind', 'x'), plain, 'an error without an errno passes through');
+});

@@ -20,6 +20,7 @@ import {
   Semaphore,
   SimpleQueue,
 } from '../../dist/index.js';
+import { checkCallOptions, checkPositiveInteger, validateDuration } from '../../dist/internal/validate.js';
 import { cleanup, needsAddon, within } from '../helpers/methods.mjs';
 import { waitForever } from '../fixtures/process/tasks.mjs';
 import { square } from '../fixtures/pool/tasks.mjs';
@@ -153,4 +154,41 @@ test('a timeout where the call has none: SimpleQueue.get, Listener.accept, Clien
     sq.close();
     await listener.close();
   }
+});
+
+describe('shared checks of configured values', () => {
+  test('validateDuration: no bound for undefined, null and Infinity; a negative is a RangeError, a non-number a TypeError', () => {
+    for (const none of [undefined, null, Infinity]) assert.equal(validateDuration(none, 'handshakeTimeout'), null);
+    assert.equal(validateDuration(0, 'handshakeTimeout'), 0);
+    assert.equal(validateDuration(1500, 'handshakeTimeout'), 1500);
+    assert.throws(() => validateDuration(-1, 'handshakeTimeout'), { name: 'RangeError', message: 'handshakeTimeout must not be negative' });
+    for (const wrong of ['5', NaN, {}]) {
+      assert.throws(() => validateDuration(wrong, 'handshakeTimeout'), { name: 'TypeError', message: 'handshakeTimeout must be a number of milliseconds' });
+    }
+  });
+
+  test('checkPositiveInteger: integers from 1 up', () => {
+    assert.equal(checkPositiveInteger(1, 'chunksize'), 1);
+    assert.throws(() => checkPositiveInteger(0, 'chunksize'), { name: 'RangeError', message: 'chunksize must be at least 1' });
+    assert.throws(() => checkPositiveInteger(1.5, 'chunksize'), { name: 'TypeError', message: 'chunksize must be an integer' });
+    assert.throws(() => checkPositiveInteger('2', 'chunksize'), TypeError);
+  });
+
+  test('checkCallOptions: an object or nothing; a positional number or function gets its translation; the signal is checked', () => {
+    const hints = { number: (n) => `pass { size: ${n} }`, function: 'pass { callback }' };
+    assert.deepEqual(checkCallOptions(undefined, 'f()', hints), {});
+    const options = { signal: AbortSignal.abort() };
+    assert.equal(checkCallOptions(options, 'f()', hints), options);
+    assert.throws(() => checkCallOptions(4, 'f()', hints), { message: 'f() takes an options object, not a number: pass { size: 4 }' });
+    assert.throws(() => checkCallOptions(() => {}, 'f()', hints), { message: 'f() takes an options object, not a function: pass { callback }' });
+    assert.throws(() => checkCallOptions(4, 'f()'), { message: 'f() options must be an object' });
+    assert.throws(() => checkCallOptions(null, 'f()', hints), { message: 'f() options must be an object' });
+    assert.throws(() => checkCallOptions({ signal: 'no' }, 'f()'), { message: 'signal must be an AbortSignal' });
+  });
+
+  test('Client and Listener check handshakeTimeout alike', needsAddon, async () => {
+    assert.throws(() => new Listener(undefined, { handshakeTimeout: -1 }), { name: 'RangeError', message: 'handshakeTimeout must not be negative' });
+    await assert.rejects(Client('/nowhere', { handshakeTimeout: -1 }), { name: 'RangeError', message: 'handshakeTimeout must not be negative' });
+    await assert.rejects(Client('/nowhere', { handshakeTimeout: '5' }), { name: 'TypeError', message: 'handshakeTimeout must be a number of milliseconds' });
+  });
 });

@@ -1,6 +1,7 @@
 /**
- * How a task's failure reaches the caller: a `RemoteError` carrying the original error's name,
- * message, code, own properties and the worker's stack, with the rebuilt original as `cause`.
+ * How a failure in another process or thread reaches the caller (a pool task's, a shared object's
+ * method's): a `RemoteError` carrying the original error's name, message, code, own properties
+ * and the remote stack, with the rebuilt original as `cause`.
  */
 import { RemoteError } from '../errors.js';
 
@@ -16,6 +17,7 @@ function show(value: unknown): string {
   }
 }
 
+/** The RemoteError for what the other side threw (after decoding), an Error or any other value. */
 export function remoteError(thrown: unknown): RemoteError {
   if (!(thrown instanceof Error)) {
     const error = new RemoteError(`a task threw a non-Error value: ${show(thrown)}`);
