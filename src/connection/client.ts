@@ -11,7 +11,8 @@ import { native } from '../internal/native.js';
 import { abortError } from '../synchronize/futex.js';
 import { AuthenticationError } from '../errors.js';
 import { answerChallenge, checkAuthkey, deliverChallenge, isChallenge } from './auth.js';
-import { Connection, kCheckFirstMessage, ownedReads, socketFromFd } from './connection.js';
+import { Connection, kCheckFirstMessage } from './connection.js';
+import { ownedReads, socketFromFd } from './stream-reader.js';
 import { authenticate, isAbstract, parseAddress, systemError, type Address, type Family, unixPathBytes } from './listener.js';
 
 /**

@@ -17,7 +17,8 @@ import { refuseTimeout, validateSignal } from '../internal/validate.js';
 import { native, nativeStatus, type NativeError } from '../internal/native.js';
 import { abortError } from '../synchronize/futex.js';
 import { answerChallenge, checkAuthkey, deliverChallenge } from './auth.js';
-import { Connection, kQuietReads, socketFromFd } from './connection.js';
+import { Connection, kQuietReads } from './connection.js';
+import { socketFromFd } from './stream-reader.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 
 /**
