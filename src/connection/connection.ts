@@ -12,7 +12,7 @@ import { kReduce, registerShareable, type Destination } from '../serialize/codec
 import { kWaitable, type Waitable } from '../process/sentinel.js';
 import { validateSignal, validateTimeout } from '../internal/validate.js';
 import { abortError } from '../synchronize/futex.js';
-import { native } from '../internal/native.js';
+import { reduceFd, takeFd, type FdState } from '../serialize/fd-handle.js';
 import { PortSocket, type PortEndState } from './port-socket.js';
 import { loadPayload, loadPayloadSync, writePayload } from './payload.js';
 import { StreamReader, closedError, socketFd, socketFromFd } from './stream-reader.js';
@@ -49,10 +49,7 @@ export const kCheckFirstMessage = Symbol('mp.checkFirstMessage');
  */
 export const kQuietReads = Symbol('mp.quietReads');
 
-type ConnectionState =
-  | { kind: 'fd'; fd: number; readable: boolean; writable: boolean }
-  | { kind: 'shared'; address: string; id: number; readable: boolean; writable: boolean }
-  | ({ kind: 'port'; readable: boolean; writable: boolean } & PortEndState);
+type ConnectionState = (FdState | ({ kind: 'port' } & PortEndState)) & { readable: boolean; writable: boolean };
 
 function signalOf(options: RecvOptions | undefined): AbortSignal | undefined {
   if (options === undefined || options === null) return undefined;
@@ -401,9 +398,7 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     }
     const fd = this.fileno();
     if (fd < 0) throw new PicklingError('Cannot send this Connection: its socket has no file descriptor.');
-    if (destination.kind === 'thread') return { type: 'Connection', state: { kind: 'fd', fd: native().dupFd(fd), readable, writable } };
-    const [address, id] = native().shareFd(fd);
-    return { type: 'Connection', state: { kind: 'shared', address, id, readable, writable } };
+    return { type: 'Connection', state: { ...reduceFd(fd, destination), readable, writable } };
   }
 
   // ---------------------------------------------------------------- internals
@@ -465,6 +460,5 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
 registerShareable('Connection', (state) => {
   const s = state as ConnectionState;
   if (s.kind === 'port') return new Connection(new PortSocket(s), { readable: s.readable, writable: s.writable });
-  const fd = s.kind === 'fd' ? s.fd : native().takeSharedFd(s.address, s.id);
-  return new Connection(socketFromFd(fd), { readable: s.readable, writable: s.writable });
+  return new Connection(socketFromFd(takeFd(s)), { readable: s.readable, writable: s.writable });
 });

@@ -12,6 +12,7 @@ import type { MessagePort, Transferable } from 'node:worker_threads';
 import { native } from '../internal/native.js';
 import { spinUntilAsync } from '../internal/spin.js';
 import { jsonExact } from '../serialize/json-exact.js';
+import { reduceFd, takeFd, type FdState } from '../serialize/fd-handle.js';
 import { decode, encode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination, type Label, type ModuleNeed, type Sender } from '../serialize/codec.js';
 
 const HEADER = 4;
@@ -311,9 +312,7 @@ export class LinkEnd {
       destination.transfer.push(this.port);
       return { type: 'PoolLinkEnd', state: { kind: 'port', port: this.port } };
     }
-    if (destination.kind === 'thread') return { type: 'PoolLinkEnd', state: { kind: 'fd', fd: native().dupFd(this.fd!) } };
-    const [address, id] = native().shareFd(this.fd!);
-    return { type: 'PoolLinkEnd', state: { kind: 'shared', address, id } };
+    return { type: 'PoolLinkEnd', state: reduceFd(this.fd!, destination) };
   }
 
   /** The parent's copy of what went to the worker (an fd) is released once the worker has started. */
@@ -323,9 +322,9 @@ export class LinkEnd {
 }
 
 registerShareable('PoolLinkEnd', (state) => {
-  const s = state as { kind: 'fd'; fd: number } | { kind: 'shared'; address: string; id: number } | { kind: 'port'; port: MessagePort };
+  const s = state as FdState | { kind: 'port'; port: MessagePort };
   if (s.kind === 'port') return new LinkEnd(null, s.port);
-  return new LinkEnd(s.kind === 'fd' ? s.fd : native().takeSharedFd(s.address, s.id), null);
+  return new LinkEnd(takeFd(s), null);
 });
 
 /** Opens the worker's side of a link. */
