@@ -10,7 +10,8 @@ import { refuseTimeout, validateDuration, validateSignal } from '../internal/val
 import { native, systemError } from '../internal/native.js';
 import { abortError, AuthenticationError } from '../errors.js';
 import { answerChallenge, checkAuthkey, deliverChallenge, isChallenge } from './auth.js';
-import { Connection, kCheckFirstMessage, ownedReads, socketFromFd } from './connection.js';
+import { Connection, kCheckFirstMessage } from './connection.js';
+import { ownedReads, socketFromFd } from './stream-reader.js';
 import { authenticate, isAbstract, parseAddress, type Address, type Family, unixPathBytes } from './listener.js';
 
 /**

@@ -18,8 +18,10 @@ import { TIMED_OUT, withTimeout } from '../internal/timers.js';
 import { refuseTimeout, validateDuration, validateSignal } from '../internal/validate.js';
 import { native, nativeStatus, systemError } from '../internal/native.js';
 import { answerChallenge, checkAuthkey, deliverChallenge } from './auth.js';
-import { Connection, kQuietReads, socketFromFd } from './connection.js';
+import { Connection, kQuietReads } from './connection.js';
+import { socketFromFd } from './stream-reader.js';
 import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
+import { reduceFd, takeFd, type FdState } from '../serialize/fd-handle.js';
 
 /**
  * A TCP address as `{ host, port }` or `[host, port]`, or a Unix socket path (leading '\0' = abstract).
@@ -220,7 +222,7 @@ export async function authenticate(
 
 /** What a Listener handed to a child carries (the listening socket travels as an fd). */
 type ListenerState = {
-  socket: { kind: 'fd'; fd: number } | { kind: 'shared'; address: string; id: number };
+  socket: FdState;
   address: BoundAddress;
   family: Family;
   authkey: Uint8Array | null;
@@ -503,10 +505,7 @@ export class Listener implements AsyncDisposable {
    */
   [kReduce](destination: Destination): { type: string; state: ListenerState } {
     if (this.#closed) throw new ProcessError('listener is closed');
-    const socket: ListenerState['socket'] =
-      destination.kind === 'thread'
-        ? { kind: 'fd', fd: native().dupFd(this.#fd) }
-        : (([address, id]) => ({ kind: 'shared' as const, address, id }))(native().shareFd(this.#fd));
+    const socket = reduceFd(this.#fd, destination);
     return {
       type: 'Listener',
       state: {
@@ -652,7 +651,7 @@ function ownSocket(socket: net.Socket): net.Socket {
 
 registerShareable('Listener', (state) => {
   const s = state as ListenerState;
-  const fd = s.socket.kind === 'fd' ? s.socket.fd : native().takeSharedFd(s.socket.address, s.socket.id);
+  const fd = takeFd(s.socket);
   adopting = { fd, address: s.family === 'AF_UNIX' ? s.address : Object.freeze({ ...(s.address as { host: string; port: number }) }), family: s.family };
   try {
     return new Listener(null, {

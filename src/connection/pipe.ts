@@ -4,7 +4,8 @@
  */
 import type { Socket } from 'node:net';
 import { hasNative, native } from '../internal/native.js';
-import { Connection, socketFromFd } from './connection.js';
+import { Connection } from './connection.js';
+import { socketFromFd } from './stream-reader.js';
 import { PortSocket } from './port-socket.js';
 
 /**

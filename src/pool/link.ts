@@ -1,24 +1,33 @@
 /**
  * The message link between a pool and one of its workers. To a worker process it is a Unix
- * socket pair carrying length-prefixed messages (v8-serialized, or JSON when that is exact:
- * serialize/json-exact.ts); to a worker thread it is a MessagePort (the structured clone runs in C++, no
- * framing). Unlike a public `Connection`, a link reads as fast as messages arrive (a worker's
- * results never wait in the kernel) and the pool decides when it keeps the event loop alive:
- * only while tasks are outstanding, so an idle pool never holds a program open.
+ * socket pair carrying length-prefixed envelopes (serialize/envelope.ts); to a worker thread it
+ * is a MessagePort (the structured clone runs in C++, no framing). Unlike a public
+ * `Connection`, a link reads as fast as messages arrive (a worker's results never wait in the
+ * kernel) and the pool decides when it keeps the event loop alive: only while tasks are
+ * outstanding, so an idle pool never holds a program open.
  */
-import { nodeNet, nodeV8 } from '../internal/builtins.js';
+import { nodeNet } from '../internal/builtins.js';
 import type { Socket } from 'node:net';
 import type { MessagePort, Transferable } from 'node:worker_threads';
 import { native } from '../internal/native.js';
 import { spinUntilAsync } from '../internal/spin.js';
-import { jsonExact } from '../serialize/json-exact.js';
-import { decode, encode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination, type Label, type ModuleNeed, type Sender } from '../serialize/codec.js';
+import { openEnvelope, rebuildValue, sealEncoded, type Envelope, type SealOptions } from '../serialize/envelope.js';
+import { reduceFd, takeFd, type FdState } from '../serialize/fd-handle.js';
+import { encode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination, type Label, type ModuleNeed, type Sender } from '../serialize/codec.js';
 
+/**
+ * A message's header: its envelope's length, a u32 in little-endian order. Not CPython's
+ * big-endian framing (connection/framing.ts): both ends are this library on one machine (a pool
+ * and the children it started, over a socket pair no other program sees), so the order is the
+ * machine's own (little-endian on every platform Node supports), as in the queues' headers.
+ */
 const HEADER = 4;
 const NO_MODULES: ModuleNeed[] = [];
-const V8_VERSION_TAG = 0xff;
-/** Messages up to this size are copied behind their header and written at once. */
-const SINGLE_WRITE = 64 * 1024;
+/**
+ * JSON is tried for small messages only (the latency-critical ones): a value whose text would be
+ * longer goes to v8 without the JSON attempt first.
+ */
+const SEAL: SealOptions = { headroom: HEADER, maxJson: 64 * 1024 };
 
 export interface LinkHandlers {
   message(value: unknown): void;
@@ -40,9 +49,6 @@ export interface Prepared {
   transfer?: readonly Transferable[];
 }
 
-/** [modules to import first, value, raw: deliver the value as it came instead of decoding it] */
-type Wire = [ModuleNeed[], unknown, true?];
-
 export interface Link {
   /**
    * Sends parts already encoded with the codec. A `raw` message arrives as it was sent (after
@@ -63,7 +69,7 @@ export interface Link {
 abstract class Receiver {
   readonly #handlers: LinkHandlers;
   /** Messages that wait for a module import (a registered class in an error, say), in arrival order. */
-  readonly #backlog: Wire[] = [];
+  readonly #backlog: Envelope[] = [];
   #importing = false;
   #closed = false;
   #arrivals = 0;
@@ -125,9 +131,10 @@ abstract class Receiver {
     });
   }
 
-  protected deliver(message: Wire): void {
+  /** Hands a message on; an envelope taken `asIs` is delivered as it came (raw), not decoded. */
+  protected deliver(message: Envelope): void {
     this.#arrivals++;
-    if (this.#importing || !modulesReady(message[0], this.#sender)) {
+    if (this.#importing || !modulesReady(message.modules, this.#sender)) {
       this.#backlog.push(message);
       if (!this.#importing) void this.#drainBacklog();
       return;
@@ -135,12 +142,12 @@ abstract class Receiver {
     this.#hand(message);
   }
 
-  #hand([, value, raw]: Wire): void {
+  #hand(message: Envelope): void {
     let decoded: unknown;
     try {
-      decoded = raw === true ? value : decode(value, this.#from);
+      decoded = rebuildValue(message, this.#from);
     } catch (error) {
-      this.#handlers.unreadable(error, value);
+      this.#handlers.unreadable(error, message.value);
       return;
     }
     this.#handlers.message(decoded);
@@ -152,20 +159,16 @@ abstract class Receiver {
       const message = this.#backlog[0]!;
       let failed: { error: unknown } | null = null;
       try {
-        await prepareDecode(message[0], this.#sender);
+        await prepareDecode(message.modules, this.#sender);
       } catch (error) {
         failed = { error };
       }
       this.#backlog.shift();
-      if (failed) this.#handlers.unreadable(failed.error, message[1]);
+      if (failed) this.#handlers.unreadable(failed.error, message.value);
       else this.#hand(message);
     }
     this.#importing = false;
   }
-}
-
-function wire(prepared: Prepared, raw: boolean): Wire {
-  return raw ? [prepared.modules as ModuleNeed[], prepared.value, true] : [prepared.modules as ModuleNeed[], prepared.value];
 }
 
 class SocketLink extends Receiver implements Link {
@@ -185,34 +188,10 @@ class SocketLink extends Receiver implements Link {
   send(prepared: Prepared, raw = false, replyDue = false): void {
     if (this.closed || this.#socket.destroyed) return;
     this.expectReply(replyDue);
-    const message = wire(prepared, raw);
-    // Text is never shorter than its strings, so values past the limit skip the JSON attempt.
-    if (jsonExact(message, SINGLE_WRITE)) {
-      const text = JSON.stringify(message);
-      const length = Buffer.byteLength(text);
-      if (length <= SINGLE_WRITE) {
-        const frame = Buffer.allocUnsafe(HEADER + length);
-        frame.writeUInt32LE(length, 0);
-        frame.write(text, HEADER);
-        this.#socket.write(frame);
-        return;
-      }
-    }
-    const payload = nodeV8().serialize(message);
-    if (payload.length <= SINGLE_WRITE) {
-      // One buffer, one syscall: small messages are the latency-critical ones.
-      const frame = Buffer.allocUnsafe(HEADER + payload.length);
-      frame.writeUInt32LE(payload.length, 0);
-      payload.copy(frame, HEADER);
-      this.#socket.write(frame);
-      return;
-    }
-    const header = Buffer.allocUnsafe(HEADER);
-    header.writeUInt32LE(payload.length, 0);
-    this.#socket.cork();
-    this.#socket.write(header);
-    this.#socket.write(payload);
-    this.#socket.uncork();
+    // The envelope is made behind room for the header: one buffer, one write, no copy.
+    const frame = sealEncoded(prepared.value, prepared.modules, raw, SEAL);
+    frame.writeUInt32LE(frame.length - HEADER, 0);
+    this.#socket.write(frame);
   }
 
   ref(): void {
@@ -244,9 +223,7 @@ class SocketLink extends Receiver implements Link {
       if (head.length === HEADER + length) this.#chunks.shift();
       else this.#chunks[0] = head.subarray(HEADER + length);
       this.#buffered -= HEADER + length;
-      // v8's output always starts with its version tag, 0xFF; JSON text never does.
-      const message = payload[0] === V8_VERSION_TAG ? nodeV8().deserialize(payload) : JSON.parse(payload.toString('utf8'));
-      this.deliver(message as Wire);
+      this.deliver(openEnvelope(payload));
     }
   }
 
@@ -266,8 +243,8 @@ class PortLink extends Receiver implements Link {
     // A raw message without modules is posted as the value itself (messages are arrays); anything
     // else as { modules, value, raw }.
     port.on('message', (message: unknown[] | { modules: ModuleNeed[]; value: unknown; raw?: true }) => {
-      if (Array.isArray(message)) this.deliver([NO_MODULES, message, true]);
-      else this.deliver([message.modules, message.value, message.raw]);
+      if (Array.isArray(message)) this.deliver({ value: message, modules: NO_MODULES, asIs: true });
+      else this.deliver({ value: message.value, modules: message.modules, asIs: message.raw === true });
     });
     port.on('close', () => this.ended());
   }
@@ -311,9 +288,7 @@ export class LinkEnd {
       destination.transfer.push(this.port);
       return { type: 'PoolLinkEnd', state: { kind: 'port', port: this.port } };
     }
-    if (destination.kind === 'thread') return { type: 'PoolLinkEnd', state: { kind: 'fd', fd: native().dupFd(this.fd!) } };
-    const [address, id] = native().shareFd(this.fd!);
-    return { type: 'PoolLinkEnd', state: { kind: 'shared', address, id } };
+    return { type: 'PoolLinkEnd', state: reduceFd(this.fd!, destination) };
   }
 
   /** The parent's copy of what went to the worker (an fd) is released once the worker has started. */
@@ -323,9 +298,9 @@ export class LinkEnd {
 }
 
 registerShareable('PoolLinkEnd', (state) => {
-  const s = state as { kind: 'fd'; fd: number } | { kind: 'shared'; address: string; id: number } | { kind: 'port'; port: MessagePort };
+  const s = state as FdState | { kind: 'port'; port: MessagePort };
   if (s.kind === 'port') return new LinkEnd(null, s.port);
-  return new LinkEnd(s.kind === 'fd' ? s.fd : native().takeSharedFd(s.address, s.id), null);
+  return new LinkEnd(takeFd(s), null);
 });
 
 /** Opens the worker's side of a link. */

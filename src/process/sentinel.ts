@@ -1,8 +1,6 @@
 /** `Process.sentinel`: an object `wait()` accepts, ready once the process has ended. */
 import { kWaitable, type WaitableObject } from '../internal/waitable.js';
 
-export { kWaitable, type WaitableObject as Waitable };
-
 /**
  * What {@link Process.sentinel} returns (CPython's sentinel is a file descriptor): an object
  * {@link wait} accepts, ready once the process has ended.

@@ -6,7 +6,7 @@
  * so the chunks of one message are never interleaved with another's. A message that fits in half
  * the ring is written whole (its reader never waits in the middle of it); a larger one streams
  * through (the reader drains while the writer fills). Per-producer order is kept and every message
- * is read exactly once. Each message has a 5-byte header: its length and its kind (framing.ts).
+ * is read exactly once. Each message has a 5-byte header: its length and its kind (item-codec.ts).
  *
  * The ring is 4 MiB of shared memory per queue (memfd: its pages are committed as they are first
  * written), so 1 MiB items are written whole and many small ones fit between two wake-ups.
@@ -97,7 +97,7 @@ function brokenError(reason: number, writer: number): ProcessError {
 }
 
 const ALL = 0x7fffffff;
-/** A message's header: its body's length (u32, little-endian) and its kind (one byte, the queue's framing). */
+/** A message's header: its body's length (u32, little-endian) and its kind (one byte, item-codec.ts). */
 const HEADER = 5;
 
 /** The ring's size: messages up to half of it are written whole; larger ones stream through it. */

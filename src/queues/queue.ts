@@ -38,7 +38,7 @@
  *   queues are not iterable); `JoinableQueue.join` takes `{ timeout, signal }` and says whether
  *   every task was done.
  *
- * Speed: an item is framed by its kind (framing.ts): numbers, strings, booleans, raw bytes and
+ * Speed: an item is framed by its kind (item-codec.ts): numbers, strings, booleans, raw bytes and
  * plain data skip the codec's walk, and bytes skip the serializer too. A put writes into the ring
  * at once when it has room and wakes consumers only when the queue goes from empty to non-empty;
  * a get of a message that is entirely in the ring reads it at once. A get of an empty queue and
@@ -47,7 +47,7 @@
  * on a machine with spare CPUs the peer usually answers within that.
  */
 import { abortError, PicklingError, ProcessError, QueueEmptyError, QueueFullError } from '../errors.js';
-import { checkModulesAllowed, decode, kReduce, modulesReady, prepareDecode, registerShareable, type Destination } from '../serialize/codec.js';
+import { kReduce, registerShareable, type Destination } from '../serialize/codec.js';
 import { spinWhileEqual, spinWhileEqualAsync, waitAsync, waitSync, type WaitResult } from '../synchronize/futex.js';
 import { Deadline } from '../internal/deadline.js';
 import { Fifo } from '../internal/fifo.js';
@@ -57,7 +57,8 @@ import { runAsync, runSync, type Step, type Steps } from '../synchronize/steps.j
 import { SEM_VALUE_MAX } from '../synchronize/semaphore.js';
 import { kWaitable } from '../internal/waitable.js';
 import { Channel, type ChannelHandle, type Message } from './channel.js';
-import { decodeFrame, encodeItem, K_CODEC, parseWire, SCRATCH_KINDS, type Frame } from './framing.js';
+import { decodeFrame, encodeItem, K_CODEC, SCRATCH_KINDS, type Frame } from './item-codec.js';
+import { loadEnvelope, modulesLoaded, openEnvelope, rebuildValue } from '../serialize/envelope.js';
 import { K_SPILLED, spill, unspill } from './spill.js';
 
 function checkMaxsize(maxsize: unknown): number {
@@ -429,9 +430,7 @@ abstract class QueueCore<T> {
       if (message.kind === K_SPILLED) message = unspill(message.body);
     }
     if (message.kind !== K_CODEC) return decodeFrame(message.kind, message.body) as T;
-    const wire = parseWire(message.body);
-    if (!modulesReady(wire.m)) await prepareDecode(wire.m);
-    return decode(wire.v) as T;
+    return (await loadEnvelope(openEnvelope(message.body))) as T;
   }
 
   /** @internal */
@@ -450,17 +449,16 @@ abstract class QueueCore<T> {
       if (message.kind === K_SPILLED) message = unspill(message.body);
     }
     if (message.kind !== K_CODEC) return decodeFrame(message.kind, message.body) as T;
-    const wire = parseWire(message.body);
+    const envelope = openEnvelope(message.body);
     // An item naming modules it may not make this process import is dropped, not kept for the next get().
-    checkModulesAllowed(wire.m);
-    if (!modulesReady(wire.m)) {
+    if (!modulesLoaded(envelope)) {
       this.#held.unshift(message);
       throw new PicklingError(
-        `getSync() cannot decode this item: it needs ${wire.m.map((m) => m.url).join(', ')}, not loaded in this process yet. ` +
+        `getSync() cannot decode this item: it needs ${envelope.modules.map((m) => m.url).join(', ')}, not loaded in this process yet. ` +
           'Fix: use await get() (it loads them; the item is kept for this process\'s next get()), or import those modules first.',
       );
     }
-    return decode(wire.v) as T;
+    return rebuildValue(envelope) as T;
   }
 
   /**

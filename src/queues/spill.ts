@@ -19,7 +19,7 @@ import { ProcessError } from '../errors.js';
 import { hasErrno, hasNative, native } from '../internal/native.js';
 import { abandonCreation, announceCreation, track, untrack } from '../resource-tracker/client.js';
 import type { Message } from './channel.js';
-import type { Frame } from './framing.js';
+import type { Frame } from './item-codec.js';
 
 /** Items from this size go into a block of their own when they cannot be written at once. */
 export const SPILL_FROM = 64 * 1024;

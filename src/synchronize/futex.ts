@@ -15,7 +15,6 @@ import { futexBackend, type WaitResult } from './futex-backends.js';
 
 export { SPIN_LIMIT_US } from '../internal/spin.js';
 export type { WaitResult } from './futex-backends.js';
-export { abortError } from '../errors.js';
 
 /** Loads between two looks at the clock. */
 const SPIN_BATCH = 32;

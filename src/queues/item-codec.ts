@@ -8,11 +8,13 @@
  * - plain data (arrays, plain objects, Dates of primitives: see `isPlainData`): the structured
  *   clone's bytes alone, with no codec walk on either side;
  * - anything else: the codec's encoding (functions, errors, shareable objects, registered classes,
- *   typed arrays...), then the structured clone, with the modules the receiver must load first.
+ *   typed arrays...) in its envelope, with the modules the receiver must load first
+ *   (serialize/envelope.ts, as a Connection's send() payload).
  */
 import { nodeV8 } from '../internal/builtins.js';
 import { PicklingError } from '../errors.js';
-import { encode, isPlainData, type ModuleNeed } from '../serialize/codec.js';
+import { encode, isPlainData } from '../serialize/codec.js';
+import { sealEncoded, type SealOptions } from '../serialize/envelope.js';
 
 export const K_CODEC = 0;
 export const K_CLONE = 1;
@@ -32,12 +34,6 @@ export interface Frame {
   owned: boolean;
 }
 
-/** A codec-encoded item: the value and the modules to load before decoding it. */
-export interface Wire {
-  v: unknown;
-  m: ModuleNeed[];
-}
-
 const EMPTY = new Uint8Array(0);
 const numberScratch = new Float64Array(1);
 const numberBytes = new Uint8Array(numberScratch.buffer);
@@ -49,13 +45,11 @@ const stringScratch = Buffer.allocUnsafeSlow(SHORT_STRING * 3);
 
 const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 
+const PUT: SealOptions = { refused: 'Cannot put this value in a queue' };
+
 function codecFrame(obj: unknown): Frame {
   const { value, modules } = encode(obj, { kind: 'process' }, 'obj');
-  try {
-    return { kind: K_CODEC, bytes: nodeV8().serialize({ v: value, m: modules } satisfies Wire), owned: true };
-  } catch (error) {
-    throw new PicklingError(`Cannot put this value in a queue: ${(error as Error).message}`, { cause: error });
-  }
+  return { kind: K_CODEC, bytes: sealEncoded(value, modules, false, PUT), owned: true };
 }
 
 /** Frames an item; throws PicklingError if it cannot be sent. A frame that is not `owned` is valid until the next call. */
@@ -100,7 +94,7 @@ export function encodeItem(obj: unknown): Frame {
 export const SCRATCH_KINDS = (1 << K_NUMBER) | (1 << K_STRING) | (1 << K_CLONE);
 
 /**
- * Decodes a message of any kind but K_CODEC (see `parseWire`). The body of a kind in SCRATCH_KINDS
+ * Decodes a message of any kind but K_CODEC (an envelope: serialize/envelope.ts). The body of a kind in SCRATCH_KINDS
  * may be a view on a reused buffer; that of any other kind must be a fresh array of its own.
  */
 export function decodeFrame(kind: number, body: Uint8Array): unknown {
@@ -127,8 +121,4 @@ export function decodeFrame(kind: number, body: Uint8Array): unknown {
     default:
       throw new PicklingError(`Unknown queue message kind ${kind}: was it put by another version of multiprocessing-ts?`);
   }
-}
-
-export function parseWire(body: Uint8Array): Wire {
-  return nodeV8().deserialize(body) as Wire;
 }

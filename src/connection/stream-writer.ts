@@ -1,0 +1,114 @@
+/**
+ * The write side of a Connection's socket (CPython's `Connection._send_bytes`): one framed
+ * message per write, straight to the kernel when nothing is queued, the rest queued on the socket.
+ */
+import type { Socket } from 'node:net';
+import { ProcessError } from '../errors.js';
+import { native } from '../internal/native.js';
+import { MAX_SHORT_LENGTH, encodeHeader } from './framing.js';
+import { PortSocket } from './port-socket.js';
+import { nativeFd } from './stream-reader.js';
+
+/** Messages up to this size go out in one write with their header (as CPython does). */
+const SMALL_MESSAGE = 16384;
+
+export function brokenError(cause?: unknown): ProcessError {
+  return new ProcessError('the connection is broken: the other end was closed', cause === undefined ? undefined : { cause });
+}
+
+/**
+ * Copies of large payloads the socket has finished writing, kept for reuse by size (a sender
+ * that streams messages of one size copies into warm memory instead of fresh pages).
+ */
+const spareCopies = new Map<number, Buffer[]>();
+let spareBytes = 0;
+const SPARE_LIMIT = 32 * 1024 * 1024;
+
+function recycle(copy: Buffer): void {
+  if (spareBytes + copy.length > SPARE_LIMIT) return;
+  let list = spareCopies.get(copy.length);
+  if (list === undefined) spareCopies.set(copy.length, (list = []));
+  list.push(copy);
+  spareBytes += copy.length;
+}
+
+/** A Buffer with `bytes` copied in (reusing a spare of that size when there is one). */
+function copyOf(bytes: Uint8Array): Buffer {
+  const spare = spareCopies.get(bytes.byteLength)?.pop();
+  let copy: Buffer;
+  if (spare !== undefined) {
+    spareBytes -= spare.length;
+    copy = spare;
+  } else {
+    // allocUnsafe: the copy overwrites every byte, so no zero-filling first.
+    copy = Buffer.allocUnsafe(bytes.byteLength);
+  }
+  copy.set(bytes);
+  return copy;
+}
+
+/** Writes framed messages to a socket (or a Pipe end between threads). */
+export class StreamWriter {
+  readonly #socket: Socket | PortSocket;
+  /** The socket failed (or the peer is gone): every later write throws this. */
+  #error: Error | null = null;
+
+  constructor(socket: Socket | PortSocket) {
+    this.#socket = socket;
+    socket.on('error', (error: Error) => {
+      this.#error ??= error;
+    });
+  }
+
+  /**
+   * Writes `payload` as one message. `borrowed`: the caller still owns the bytes (they are
+   * copied if the socket must keep them); otherwise the socket may keep `payload` itself.
+   */
+  write(payload: Uint8Array, borrowed: boolean): void {
+    if (this.#error) throw this.#error;
+    const socket = this.#socket;
+    if (socket instanceof PortSocket) {
+      // As a socket whose peer is gone (EPIPE): this send fails, what already arrived stays readable.
+      if (socket.peerClosed()) throw (this.#error = brokenError());
+      socket.writeFrame(encodeHeader(payload.byteLength), payload);
+      return;
+    }
+    if (socket.destroyed || socket.writableEnded) throw brokenError();
+    const headerSize = payload.byteLength <= MAX_SHORT_LENGTH ? 4 : 12;
+    const total = headerSize + payload.byteLength;
+    // Nothing queued: write straight to the kernel (header and payload in one writev, no copy).
+    // Only what the kernel does not take now is queued on the socket.
+    let written = 0;
+    const fd = socket.writableLength === 0 && !socket.connecting ? nativeFd(socket) : undefined;
+    if (fd !== undefined) {
+      const n = native().writeFrame(fd, payload, 0, payload.byteLength);
+      if (n === -2) throw (this.#error = brokenError());
+      written = n < 0 ? 0 : n;
+      if (written === total) return;
+    }
+    const header = encodeHeader(payload.byteLength);
+    const rest = written < header.length ? header.subarray(written) : undefined;
+    const body = payload.subarray(Math.max(0, written - header.length));
+    if (rest !== undefined && payload.byteLength <= SMALL_MESSAGE) {
+      const frame = Buffer.allocUnsafe(rest.length + payload.byteLength);
+      rest.copy(frame, 0);
+      frame.set(payload, rest.length);
+      socket.write(frame);
+      return;
+    }
+    if (rest !== undefined) socket.cork();
+    if (rest !== undefined) socket.write(rest);
+    if (!borrowed) {
+      socket.write(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+    } else if (body.byteLength < SMALL_MESSAGE) {
+      socket.write(Buffer.from(body));
+    } else {
+      // The socket keeps the buffer until it is written: copy what the caller still owns.
+      const owned = copyOf(body);
+      socket.write(owned, (error) => {
+        if (!error) recycle(owned);
+      });
+    }
+    if (rest !== undefined) socket.uncork();
+  }
+}
