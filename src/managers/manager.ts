@@ -47,7 +47,10 @@ export interface ManagerOptions {
   /** The key clients must hold (default: this program's `currentProcess().authkey`). */
   authkey?: Uint8Array | null;
   /** Starts the server with this context's Process (a context, or anything with a `Process` class). Default: the default context. */
-  context?: { readonly Process: typeof Process } | null;
+  context?: {
+    /** The Process class the server is started with. */
+    readonly Process: typeof Process;
+  } | null;
   /** How long `shutdown()` waits for the server to end at each step before stopping it harder (ms, default 1000). */
   shutdownTimeout?: number;
 }
@@ -59,6 +62,7 @@ export interface ManagerOptions {
 export interface ManagerStartOptions {
   /** Runs in the server before it serves (an exported function, as a Process target). */
   initializer?: ((...args: never[]) => unknown) | null;
+  /** The initializer's arguments. */
   initargs?: readonly unknown[];
 }
 
@@ -130,6 +134,11 @@ export class BaseManager {
   #shuttingDown: Promise<void> | null = null;
   #afterShutdown: (() => void) | null = null;
 
+  /**
+   * A manager, not started yet: `start()` starts its server, `connect()` reaches one started
+   * elsewhere, `getServer()` serves in this process.
+   * @param options Where the server listens, its key, the context its process is started with.
+   */
   constructor(options: ManagerOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object like { address, authkey }');
     this.#address = options.address ?? null;

@@ -85,6 +85,7 @@ export class Server {
   readonly #stopped = new Promise<void>((resolve) => (this.#stop = resolve));
 
   /**
+   * @internal Made by `BaseManager.getServer()` (and in the server process `start()` launches).
    * @param types What the server can make.
    * @param address Where to listen (default: a new Unix socket).
    * @param authkey The key clients must prove they hold.

@@ -32,17 +32,17 @@ import { programModuleRoots } from '../serialize/module-trust.js';
 export type Target<A extends unknown[] = any[]> = (...args: A) => unknown;
 
 /**
- * Options of {@link Process}: CPython's `Process(target, args, name, daemon)` keyword arguments.
- * @category Processes
- */
-
-/**
  * How long a child is given to end after SIGTERM, when a Process or Pool is disposed of or a Pool
  * terminated, before it is killed (SIGKILL): a child that handles SIGTERM gets time to clean up,
  * one that ignores it cannot hang its parent.
  * @internal
  */
 export const TERMINATE_GRACE_MS = 1000;
+
+/**
+ * Options of {@link Process}: CPython's `Process(target, args, name, daemon)` keyword arguments.
+ * @category Processes
+ */
 export interface ProcessOptions<A extends unknown[] = any[]> {
   /** A top-level exported function (or one made sendable with `register()`). */
   target?: Target<A> | null;
