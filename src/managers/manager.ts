@@ -103,7 +103,7 @@ function toAuthkey(value: unknown): Uint8Array {
  * @category Managers
  * @example
  * ```ts
- * import { BaseManager, isMain } from 'multiprocessing-ts';
+ * import { BaseManager, isMain, type AutoProxy } from 'multiprocessing-ts';
  *
  * export class MathClass {
  *   add(x: number, y: number): number {
@@ -117,7 +117,7 @@ function toAuthkey(value: unknown): Uint8Array {
  * if (isMain(import.meta)) {
  *   await using manager = new MathManager({ address: ['127.0.0.1', 0], authkey: Buffer.from('secret') });
  *   await manager.start();
- *   const math = await manager.create<MathClass>('Math');
+ *   const math = await manager.create<AutoProxy<MathClass>>('Math');
  *   console.log(await math.add(4, 4)); // 8
  * }
  * ```
