@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { ProcessError } from '../errors.js';
 import { atExit, ExitPriority } from '../internal/exit.js';
+import { nativeStatus } from '../internal/native.js';
 import { Process, runInBackground } from '../process/process.js';
 import { selfInfo } from '../process/state.js';
 import { Pipe } from '../connection/pipe.js';
@@ -215,6 +216,14 @@ export class BaseManager {
    */
   async start(options: ManagerStartOptions = {}): Promise<void> {
     this.#checkInitial();
+    const addon = nativeStatus();
+    if (!addon.available) {
+      // The server listens on a socket of the addon's: say so here, not as a child's failure.
+      throw new ProcessError(
+        `${this.constructor.name}.start() needs the native addon (its server listens on a socket): ${addon.reason}. ` +
+          'connect() reaches a manager started where the addon loads',
+      );
+    }
     const { initializer = null, initargs = [] } = options;
     if (initializer !== null && typeof initializer !== 'function') throw new TypeError('initializer must be callable');
     if (!Array.isArray(initargs)) throw new TypeError('initargs must be an array');

@@ -4,7 +4,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuthenticationError, BaseManager, EOFError, Event, ProcessError, Queue, RemoteError, activeChildren, getContext } from '../../dist/index.js';
-import { forEachMethod, needsAddon, processStarter, within } from '../helpers/methods.mjs';
+import { NO_ADDON, forEachMethod, needsAddon, processStarter, within } from '../helpers/methods.mjs';
 import { MathManager, MathProxyManager, addTwiceInChild, startManagerAndWait, addWithProxy, connectAndAdd, holdLockForever, managerLeftRunning, markInitialized, serveMath, useLater } from '../fixtures/managers/tasks.mjs';
 
 const { start, join } = processStarter();
@@ -250,4 +250,10 @@ test('serveForever() in this process resolves once the server is closed', needsA
   await server.close();
   await within(serving, 5000, 'serveForever');
   await client.shutdown();
+});
+
+test('without the native addon, start() says it needs it', { skip: !NO_ADDON && 'runs without the native addon' }, async () => {
+  const m = new MathManager();
+  await assert.rejects(m.start(), (e) => e instanceof ProcessError && /start\(\) needs the native addon/.test(e.message));
+  await assert.rejects(m.start(), /Manager has shut down|needs the native addon/);
 });
