@@ -226,6 +226,19 @@ forEachMethod((ctx, method) => {
   });
 }, ['spawn', 'forkserver']);
 
+test("address ['', 0] listens on every interface; a client reaches it on the loopback", needsAddon, async () => {
+  const { SyncManager } = await import('../../dist/index.js');
+  const authkey = Buffer.from('k');
+  const m = track(new SyncManager({ address: ['', 0], authkey }));
+  await m.start();
+  assert.equal(m.address.host, '0.0.0.0');
+  const client = new SyncManager({ address: ['127.0.0.1', m.address.port], authkey });
+  await client.connect();
+  assert.deepEqual(await (await client.list([1])).copy(), [1]);
+  await client.shutdown();
+  await m.shutdown();
+});
+
 test('a manager restarts on the address of one just shut down (test_rapid_restart)', needsAddon, async () => {
   const { SyncManager } = await import('../../dist/index.js');
   const first = track(new SyncManager({ address: ['127.0.0.1', 0] }));
