@@ -342,7 +342,9 @@ export class BaseManager {
         // Already gone.
       }
     }
-    if (client) dropClient(client.server, new ProcessError(`${this.#label()} has shut down`));
+    // A manager that only connected leaves the server, and this process's connection to it
+    // (which other managers and proxies of that server share), as they are.
+    if (client && server) dropClient(client.server, new ProcessError(`${this.#label()} has shut down`));
     if (server) {
       await server.join({ timeout: this.#shutdownTimeout });
       if (server.exitCode === null) {

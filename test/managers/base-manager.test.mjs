@@ -235,7 +235,11 @@ test("address ['', 0] listens on every interface; a client reaches it on the loo
   const client = new SyncManager({ address: ['127.0.0.1', m.address.port], authkey });
   await client.connect();
   assert.deepEqual(await (await client.list([1])).copy(), [1]);
+  const mine = await m.list([2]);
   await client.shutdown();
+  // A manager that only connected leaves the server, and the connection others share, as they are.
+  await mine.append(3);
+  assert.deepEqual(await mine.copy(), [2, 3]);
   await m.shutdown();
 });
 
