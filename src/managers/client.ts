@@ -100,7 +100,7 @@ export class ManagerClient {
   }
 
   #gone(cause: unknown): Error {
-    if (cause instanceof EOFError || (cause as { code?: unknown } | null)?.code === 'ERR_MP_EOF') {
+    if (cause instanceof EOFError) {
       return new EOFError(`${this.#label} is gone: its server shut down or died (the connection closed)`, { cause });
     }
     return new ProcessError(`${this.#label}: the connection to its server failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });

@@ -4,7 +4,9 @@
  * A waiting `get()` is a Promise on the server's event loop; a cancelled one takes nothing.
  */
 import { QueueEmptyError, QueueFullError } from '../errors.js';
-import { checkTimeout, deadlineOf, remaining, WaitList, type WaitOptions } from './wait-list.js';
+import { WaitList, type WaitOptions } from './wait-list.js';
+import { Deadline } from '../internal/deadline.js';
+import { validateTimeout } from '../internal/validate.js';
 
 /** @internal */
 export class ManagedQueue {
@@ -26,9 +28,9 @@ export class ManagedQueue {
 
   async put(item: unknown, options?: WaitOptions): Promise<void> {
     const block = options?.block ?? true;
-    const deadline = deadlineOf(block ? checkTimeout(options?.timeout) : 0);
+    const deadline = new Deadline(block ? validateTimeout(options?.timeout) : 0);
     while (this.#isFull()) {
-      if (!(await this.#notFull.wait(remaining(deadline), options?.signal))) throw new QueueFullError('the queue is full');
+      if (!(await this.#notFull.wait(deadline.remaining(), options?.signal))) throw new QueueFullError('the queue is full');
     }
     this.#items.push(item);
     this.#unfinished += 1;
@@ -41,9 +43,9 @@ export class ManagedQueue {
 
   async get(options?: WaitOptions): Promise<unknown> {
     const block = options?.block ?? true;
-    const deadline = deadlineOf(block ? checkTimeout(options?.timeout) : 0);
+    const deadline = new Deadline(block ? validateTimeout(options?.timeout) : 0);
     while (this.#items.length === 0) {
-      if (!(await this.#notEmpty.wait(remaining(deadline), options?.signal))) throw new QueueEmptyError('the queue is empty');
+      if (!(await this.#notEmpty.wait(deadline.remaining(), options?.signal))) throw new QueueEmptyError('the queue is empty');
     }
     const item = this.#items.shift();
     this.#notFull.wakeOne();
@@ -77,9 +79,9 @@ export class ManagedQueue {
 
   /** Resolves true once every item put has been marked done; false at the timeout. */
   async join(options?: Omit<WaitOptions, 'block'>): Promise<boolean> {
-    const deadline = deadlineOf(checkTimeout(options?.timeout));
+    const deadline = new Deadline(validateTimeout(options?.timeout));
     while (this.#unfinished > 0) {
-      if (!(await this.#allDone.wait(remaining(deadline), options?.signal))) return false;
+      if (!(await this.#allDone.wait(deadline.remaining(), options?.signal))) return false;
     }
     return true;
   }

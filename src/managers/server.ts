@@ -5,7 +5,7 @@
  * (session) that holds them: when it disconnects, they are dropped and the locks it held are
  * released.
  */
-import { ProcessError } from '../errors.js';
+import { EOFError, ProcessError } from '../errors.js';
 import { Listener, type Address, type BoundAddress } from '../connection/listener.js';
 import type { Connection } from '../connection/connection.js';
 import { isRequest, type Reply, type Request, type Token } from './protocol.js';
@@ -159,7 +159,7 @@ export class Server {
         try {
           message = await connection.recv();
         } catch (error) {
-          if (connection.closed || isEnd(error)) break;
+          if (connection.closed || error instanceof EOFError) break;
           // A request that cannot be decoded fails alone; the connection reads on.
           continue;
         }
@@ -362,10 +362,6 @@ export class Server {
       }
     }
   }
-}
-
-function isEnd(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'ERR_MP_EOF';
 }
 
 /** Lets go of an object nobody refers to any more: a pool or queue the server made ends with it. */

@@ -6,6 +6,8 @@ import type { Typecode } from '../shared/typecodes.js';
 import { BaseManager, type ManagerOptions, type ManagerStartOptions } from './manager.js';
 import { setClientMethods, setProxyName, type BaseProxy } from './proxy.js';
 import { localServer } from './server.js';
+import { Deadline } from '../internal/deadline.js';
+import { validateTimeout } from '../internal/validate.js';
 import { ManagedArray, ManagedDict, ManagedList, ManagedNamespace, ManagedSet, ManagedValue } from './containers.js';
 import { ManagedBarrier, ManagedBoundedSemaphore, ManagedCondition, ManagedEvent, ManagedLock, ManagedRLock, ManagedSemaphore, type ManagerBarrierOptions } from './sync-objects.js';
 import { ManagedQueue } from './queue-objects.js';
@@ -199,13 +201,10 @@ setClientMethods('Condition', {
   /** CPython's wait_for: the predicate runs here (it may read other proxies), between waits. */
   async waitFor(proxy: BaseProxy, predicate: () => unknown, options: { timeout?: number | null } = {}): Promise<unknown> {
     if (typeof predicate !== 'function') throw new TypeError('predicate must be a function');
-    const timeout = options.timeout ?? null;
-    const deadline = timeout === null ? null : performance.now() + timeout;
+    const deadline = new Deadline(validateTimeout(options.timeout));
     let result = await predicate();
-    while (!result) {
-      const left = deadline === null ? null : deadline - performance.now();
-      if (left !== null && left <= 0) break;
-      await proxy._callMethod('wait', [{ timeout: left }]);
+    while (!result && !deadline.passed()) {
+      await proxy._callMethod('wait', [{ timeout: deadline.remaining() }]);
       result = await predicate();
     }
     return result;

@@ -7,11 +7,13 @@
  */
 import { BrokenBarrierError, ProcessError } from '../errors.js';
 import { kCallAs, kCallerGone, type Caller, type SessionAware } from './session-aware.js';
-import { checkTimeout, deadlineOf, remaining, WaitList, type WaitOptions } from './wait-list.js';
+import { WaitList, type WaitOptions } from './wait-list.js';
+import { Deadline } from '../internal/deadline.js';
+import { validateTimeout } from '../internal/validate.js';
 
 function blockAndTimeout(options: WaitOptions | undefined): { block: boolean; timeout: number | null; signal?: AbortSignal } {
   const block = options?.block ?? true;
-  const timeout = block ? checkTimeout(options?.timeout) : 0;
+  const timeout = block ? validateTimeout(options?.timeout) : 0;
   return { block, timeout, ...(options?.signal ? { signal: options.signal } : {}) };
 }
 
@@ -32,9 +34,9 @@ export class ManagedLock implements SessionAware {
 
   async acquire(caller: Caller, options?: WaitOptions): Promise<boolean> {
     const { timeout, signal } = blockAndTimeout(options);
-    const deadline = deadlineOf(timeout);
+    const deadline = new Deadline(timeout);
     while (this.#holder !== null) {
-      if (!(await this.#waiters.wait(remaining(deadline), signal))) return false;
+      if (!(await this.#waiters.wait(deadline.remaining(), signal))) return false;
     }
     this.#holder = caller;
     return true;
@@ -88,9 +90,9 @@ export class ManagedRLock implements SessionAware {
       return true;
     }
     const { timeout, signal } = blockAndTimeout(options);
-    const deadline = deadlineOf(timeout);
+    const deadline = new Deadline(timeout);
     while (this.#owner !== null) {
-      if (!(await this.#waiters.wait(remaining(deadline), signal))) return false;
+      if (!(await this.#waiters.wait(deadline.remaining(), signal))) return false;
     }
     this.#owner = caller;
     this.#count = 1;
@@ -149,9 +151,9 @@ export class ManagedSemaphore implements SessionAware {
 
   async acquire(_caller: Caller, options?: WaitOptions): Promise<boolean> {
     const { timeout, signal } = blockAndTimeout(options);
-    const deadline = deadlineOf(timeout);
+    const deadline = new Deadline(timeout);
     while (this.#value === 0) {
-      if (!(await this.#waiters.wait(remaining(deadline), signal))) return false;
+      if (!(await this.#waiters.wait(deadline.remaining(), signal))) return false;
     }
     this.#value -= 1;
     return true;
@@ -203,7 +205,7 @@ export class ManagedEvent {
 
   async wait(options?: Omit<WaitOptions, 'block'>): Promise<boolean> {
     if (this.#flag) return true;
-    await this.#waiters.wait(checkTimeout(options?.timeout), options?.signal);
+    await this.#waiters.wait(validateTimeout(options?.timeout), options?.signal);
     return this.#flag;
   }
 }
@@ -237,7 +239,7 @@ export class ManagedCondition implements SessionAware {
   async wait(caller: Caller, options?: Omit<WaitOptions, 'block'>): Promise<boolean> {
     const depth = this.#lock.releaseAll(caller);
     try {
-      return await this.#waiters.wait(checkTimeout(options?.timeout), options?.signal);
+      return await this.#waiters.wait(validateTimeout(options?.timeout), options?.signal);
     } finally {
       await this.#lock.restore(caller, depth);
     }
@@ -290,7 +292,7 @@ export class ManagedBarrier {
   constructor(parties: number, options: ManagerBarrierOptions = {}) {
     if (typeof parties !== 'number' || !Number.isInteger(parties) || parties < 1) throw new RangeError('parties must be an integer >= 1');
     this.#parties = parties;
-    this.#timeout = checkTimeout(options.timeout);
+    this.#timeout = validateTimeout(options.timeout);
   }
 
   /** Waits until `parties` waits are in; resolves with this wait's arrival index (0 to parties - 1). */
@@ -305,7 +307,7 @@ export class ManagedBarrier {
       this.#waiters.wakeAll();
       return index;
     }
-    const timeout = options?.timeout === undefined ? this.#timeout : checkTimeout(options.timeout);
+    const timeout = options?.timeout === undefined ? this.#timeout : validateTimeout(options.timeout);
     try {
       while (!round.passed && !round.broken) {
         if (!(await this.#waiters.wait(timeout, options?.signal))) break;

@@ -10,13 +10,6 @@ interface Waiter {
   wake(): boolean;
 }
 
-/** Checks a wait's `timeout` option (milliseconds; null or undefined: no limit). */
-export function checkTimeout(timeout: unknown): number | null {
-  if (timeout === undefined || timeout === null) return null;
-  if (typeof timeout !== 'number' || Number.isNaN(timeout)) throw new TypeError('timeout must be a number of milliseconds or null');
-  return Math.max(0, timeout);
-}
-
 /** The options every waiting method of a managed object takes. */
 export interface WaitOptions {
   block?: boolean;
@@ -79,13 +72,4 @@ export class WaitList {
   wakeAll(): void {
     while (this.wakeOne());
   }
-}
-
-/** The time left until `deadline` (null: no limit). */
-export function remaining(deadline: number | null): number | null {
-  return deadline === null ? null : Math.max(0, deadline - performance.now());
-}
-
-export function deadlineOf(timeout: number | null): number | null {
-  return timeout === null ? null : performance.now() + timeout;
 }

@@ -112,7 +112,7 @@ forEachMethod((ctx, method) => {
     const seen = [];
     for await (const item of s) seen.push(item);
     assert.deepEqual(seen, [1, [3], 4, 5]);
-    assert.deepEqual(await s.copy(), new Set([1, [3], 4, 5].map((x) => x)).size === 4 ? await s.copy() : null);
+    assert.deepEqual(await s.copy(), new Set([1, [3], 4, 5]));
     assert.match(String(s), /^<SetProxy object, typeid 'set' at \d+>$/);
     await s.clear();
     await assert.rejects(s.pop(), /empty set/);
