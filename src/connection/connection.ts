@@ -14,7 +14,7 @@ import { validateSignal, validateTimeout } from '../internal/validate.js';
 import { abortError } from '../errors.js';
 import { reduceFd, takeFd, type FdState } from '../serialize/fd-handle.js';
 import { PortSocket, type PortEndState } from './port-socket.js';
-import { loadPayload, loadPayloadSync, writePayload } from './payload.js';
+import { NOT_LOADED, loadPayload, loadPayloadNow, loadPayloadSync, writePayload } from './payload.js';
 import { StreamReader, closedError, socketFd, socketFromFd } from './stream-reader.js';
 import { StreamWriter } from './stream-writer.js';
 
@@ -34,6 +34,9 @@ export interface ConnectionOptions {
   /** This end sends (default true). */
   writable?: boolean;
 }
+
+/** @internal What `Connection.recvBuffered()` returns when no whole message is here yet. */
+export const NOT_HERE: unique symbol = Symbol('mp.notHere');
 
 /**
  * @internal Sets a check that sees the first message before any read hands it out; an Error it
@@ -225,6 +228,17 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     writePayload(this.#writer, obj);
   }
 
+  /**
+   * @internal Sends like send(), but a message that follows another in the same burst of JS goes
+   * out with the others of that burst in one write when it ends (StreamWriter.writeGathered):
+   * for request/reply traffic where many calls are made at once (managers).
+   */
+  sendGathered(obj: unknown): void {
+    this.#checkClosed();
+    this.#checkWritable();
+    writePayload(this.#writer, obj, true);
+  }
+
   /** Sends bytes (a view's bytes, from byte `offset`, `size` bytes) as one message. */
   sendBytes(buf: ArrayBufferView | ArrayBufferLike, offset = 0, size?: number): void {
     this.#checkClosed();
@@ -249,6 +263,19 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
   async recv(options?: RecvOptions): Promise<unknown> {
     const signal = signalOf(options);
     return loadPayload(await this.#message(undefined, signal));
+  }
+
+  /**
+   * @internal The next message's value if it is here whole already and needs no module imported
+   * first (no wait, no turn of the event loop); otherwise `NOT_HERE`, and `await recv()` takes it.
+   * For a reader that drains a burst of messages (managers).
+   */
+  recvBuffered(): unknown {
+    if (this.#closed || !this.#readable || this.#firstCheck !== null) return NOT_HERE;
+    const payload = this.#reader.nextBuffered();
+    if (payload === null) return NOT_HERE;
+    const value = loadPayloadNow(payload, () => this.#reader.unshiftMessage(payload));
+    return value === NOT_LOADED ? NOT_HERE : value;
   }
 
   /** Receives one message's bytes. A message longer than `maxLength` makes the connection unreadable. */
@@ -298,6 +325,7 @@ export class Connection implements Waitable, AsyncIterable<unknown> {
     if (this.#closed) return;
     this.#closed = true;
     this.#readable = false;
+    this.#writer.flush();
     const socket = this.#socket;
     if (socket.writableLength > 0 && !socket.destroyed && !socket.writableEnded) {
       socket.ref();

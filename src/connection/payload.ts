@@ -10,11 +10,15 @@ import type { StreamWriter } from './stream-writer.js';
 const SCRATCH_SIZE = 16384;
 let scratch: Buffer | undefined;
 
-/** Writes the payload of `obj` as one message. Values that cannot be sent throw before anything is written. */
-export function writePayload(writer: StreamWriter, obj: unknown): void {
+/**
+ * Writes the payload of `obj` as one message (`gathered`: with StreamWriter.writeGathered).
+ * Values that cannot be sent throw before anything is written.
+ */
+export function writePayload(writer: StreamWriter, obj: unknown, gathered = false): void {
   const room = (scratch ??= Buffer.allocUnsafeSlow(SCRATCH_SIZE));
   const payload = sealValue(obj, SEND_TO_PROCESS, room);
-  writer.write(payload, payload.buffer === room.buffer);
+  if (gathered) writer.writeGathered(payload, payload.buffer === room.buffer);
+  else writer.write(payload, payload.buffer === room.buffer);
 }
 
 function openPayload(payload: Buffer): Envelope {
@@ -42,6 +46,22 @@ export function loadPayloadSync(payload: Buffer, putBack: () => void): unknown {
     throw new ProcessError(
       `recvSync(): the next value needs modules this thread has not loaded (${envelope.modules.map((m) => m.url).join(', ')}); use await recv()`,
     );
+  }
+  return rebuildValue(envelope);
+}
+
+/** What loadPayloadNow returns for a payload whose modules are not loaded yet. */
+export const NOT_LOADED: unique symbol = Symbol('mp.notLoaded');
+
+/**
+ * The value of a payload whose modules are loaded already; otherwise `putBack` is called (for
+ * `await recv()` to take the message, importing them) and NOT_LOADED is returned.
+ */
+export function loadPayloadNow(payload: Buffer, putBack: () => void): unknown {
+  const envelope = openPayload(payload);
+  if (!modulesLoaded(envelope)) {
+    putBack();
+    return NOT_LOADED;
   }
   return rebuildValue(envelope);
 }

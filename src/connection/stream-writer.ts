@@ -7,10 +7,13 @@ import { ProcessError } from '../errors.js';
 import { native } from '../internal/native.js';
 import { MAX_SHORT_LENGTH, encodeHeader } from './framing.js';
 import { PortSocket } from './port-socket.js';
-import { nativeFd } from './stream-reader.js';
+import { nativeFd, socketFd } from './stream-reader.js';
+import { writeSync } from 'node:fs';
 
 /** Messages up to this size go out in one write with their header (as CPython does). */
 const SMALL_MESSAGE = 16384;
+/** Room for the messages of one burst (see writeGathered); a full room is written at once. */
+const GATHER_SIZE = 64 * 1024;
 
 export function brokenError(cause?: unknown): ProcessError {
   return new ProcessError('the connection is broken: the other end was closed', cause === undefined ? undefined : { cause });
@@ -52,6 +55,11 @@ export class StreamWriter {
   readonly #socket: Socket | PortSocket;
   /** The socket failed (or the peer is gone): every later write throws this. */
   #error: Error | null = null;
+  /** Framed messages waiting for the end of this burst of JS (writeGathered), and their end. */
+  #gathered: Buffer | undefined;
+  #gatheredAt = 0;
+  /** A message went out in this burst: the next ones are gathered until it ends. */
+  #gathering = false;
 
   constructor(socket: Socket | PortSocket) {
     this.#socket = socket;
@@ -59,6 +67,73 @@ export class StreamWriter {
       this.#error ??= error;
     });
   }
+
+  /**
+   * Writes `payload` as one message, as write() does, but a message that follows another in the
+   * same burst of JS (until the next `process.nextTick`) is gathered with the others that follow
+   * and all of them go out in one write when the burst ends: a hundred calls made together cost
+   * two system calls instead of a hundred, and a lone message is not delayed at all.
+   */
+  writeGathered(payload: Uint8Array, borrowed: boolean): void {
+    if (this.#error) throw this.#error;
+    const socket = this.#socket;
+    if (!this.#gathering || socket instanceof PortSocket) {
+      this.write(payload, borrowed);
+      if (!(socket instanceof PortSocket)) {
+        this.#gathering = true;
+        process.nextTick(this.#endBurst);
+      }
+      return;
+    }
+    if (socket.destroyed || socket.writableEnded) throw brokenError();
+    const length = payload.byteLength;
+    if (4 + length > GATHER_SIZE) {
+      // Too big to gather: after what is gathered, on its own.
+      this.flush();
+      this.write(payload, borrowed);
+      return;
+    }
+    if (this.#gathered === undefined || this.#gatheredAt + 4 + length > this.#gathered.length) {
+      this.flush();
+      this.#gathered ??= Buffer.allocUnsafeSlow(GATHER_SIZE);
+    }
+    const batch = this.#gathered;
+    batch.writeInt32BE(length, this.#gatheredAt);
+    batch.set(payload, this.#gatheredAt + 4);
+    this.#gatheredAt += 4 + length;
+  }
+
+  /** Writes what writeGathered holds now (before the socket is ended, say). */
+  flush(): void {
+    const batch = this.#gathered;
+    if (batch === undefined || this.#gatheredAt === 0) return;
+    const bytes = batch.subarray(0, this.#gatheredAt);
+    this.#gatheredAt = 0;
+    const socket = this.#socket;
+    // A broken socket already failed, or will fail, the calls these messages belong to.
+    if (this.#error || socket instanceof PortSocket || socket.destroyed || socket.writableEnded) return;
+    let written = 0;
+    const fd = socket.writableLength === 0 && !socket.connecting ? socketFd(socket) : -1;
+    if (fd >= 0) {
+      try {
+        written = writeSync(fd, bytes);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EPIPE' || code === 'ECONNRESET' || code === 'ENOTCONN') {
+          this.#error = brokenError(error);
+          return;
+        }
+        if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK') throw error;
+      }
+    }
+    // What the kernel did not take now is queued on the socket (a copy: the batch is reused).
+    if (written < bytes.length) socket.write(Buffer.from(bytes.subarray(written)));
+  }
+
+  readonly #endBurst = (): void => {
+    this.#gathering = false;
+    this.flush();
+  };
 
   /**
    * Writes `payload` as one message. `borrowed`: the caller still owns the bytes (they are

@@ -6,7 +6,7 @@
  */
 import { EOFError, PicklingError, ProcessError } from '../errors.js';
 import { Client } from '../connection/client.js';
-import type { Connection } from '../connection/connection.js';
+import { NOT_HERE, type Connection } from '../connection/connection.js';
 import type { Address, BoundAddress } from '../connection/listener.js';
 import type { Reply, Request } from './protocol.js';
 
@@ -52,7 +52,7 @@ export class ManagerClient {
     const reply = new Promise<Reply>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       try {
-        this.#connection.send({ ...request, id });
+        this.#connection.sendGathered({ ...request, id });
       } catch (error) {
         this.#pending.delete(id);
         // An argument that cannot be sent fails its call alone; a connection that fails fails all.
@@ -83,7 +83,10 @@ export class ManagerClient {
     void (async () => {
       try {
         while (this.#pending.size > 0) {
-          const reply = (await this.#connection.recv()) as Reply;
+          // Replies already here are taken without a turn of the event loop each.
+          let message = this.#connection.recvBuffered();
+          if (message === NOT_HERE) message = await this.#connection.recv();
+          const reply = message as Reply;
           const pending = this.#pending.get(reply?.id);
           if (!pending) continue;
           this.#pending.delete(reply.id);

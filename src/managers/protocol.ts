@@ -37,7 +37,7 @@ export type Request =
   | { op: 'objects'; id: number };
 
 export type Reply =
-  | { id: number; kind: 'return'; value: unknown }
+  | { id: number; kind: 'return'; value?: unknown }
   | { id: number; kind: 'error'; error: unknown }
   /** A new object (or a method's result served as one): the client holds one reference. */
   | { id: number; kind: 'proxy'; token: Token; exposed: readonly string[] };

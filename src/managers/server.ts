@@ -7,7 +7,7 @@
  */
 import { EOFError, ProcessError } from '../errors.js';
 import { Listener, type Address, type BoundAddress } from '../connection/listener.js';
-import type { Connection } from '../connection/connection.js';
+import { NOT_HERE, type Connection } from '../connection/connection.js';
 import { isRequest, type Reply, type Request, type Token } from './protocol.js';
 import { publicMethods } from './exposed.js';
 import { isSessionAware, kCallAs, kCallerGone, type Caller } from './session-aware.js';
@@ -157,7 +157,9 @@ export class Server {
       for (;;) {
         let message: unknown;
         try {
-          message = await connection.recv();
+          // A burst of requests already here is answered without a turn of the event loop each.
+          message = connection.recvBuffered();
+          if (message === NOT_HERE) message = await connection.recv();
         } catch (error) {
           if (connection.closed || error instanceof EOFError) break;
           // A request that cannot be decoded fails alone; the connection reads on.
@@ -172,27 +174,34 @@ export class Server {
   }
 
   #handle(session: Session, request: Request): void {
-    let reply: Promise<Answer>;
+    let answer: Answer | Promise<Answer>;
     try {
-      reply = Promise.resolve(this.#answer(session, request));
+      answer = this.#answer(session, request);
     } catch (error) {
-      reply = Promise.resolve({ kind: 'error', error });
+      answer = { kind: 'error', error };
     }
-    void reply
-      .catch((error: unknown) => ({ kind: 'error' as const, error }))
-      .then((answer) => this.#reply(session, { ...answer, id: request.id } as Reply));
+    // A method that returns at once is answered at once (most are): no turn of the event loop.
+    if (answer instanceof Promise) {
+      answer.then(
+        (settled) => this.#reply(session, request.id, settled),
+        (error: unknown) => this.#reply(session, request.id, { kind: 'error', error }),
+      );
+    } else {
+      this.#reply(session, request.id, answer);
+    }
   }
 
-  #reply(session: Session, reply: Reply): void {
+  #reply(session: Session, id: number, answer: Answer): void {
     if (session.connection.closed) return;
     // Most methods return nothing: a reply without `value` stays plain JSON (undefined would not).
-    if (reply.kind === 'return' && reply.value === undefined) delete (reply as { value?: unknown }).value;
+    const reply: Reply =
+      answer.kind !== 'return' ? { ...answer, id } : answer.value === undefined ? { id, kind: 'return' } : { id, kind: 'return', value: answer.value };
     try {
-      session.connection.send(reply);
+      session.connection.sendGathered(reply);
     } catch (error) {
       // The result cannot be sent (a closure, say): the call fails with the reason instead.
       try {
-        session.connection.send({ id: reply.id, kind: 'error', error } satisfies Reply);
+        session.connection.sendGathered({ id, kind: 'error', error } satisfies Reply);
       } catch {
         // The connection is gone.
       }
@@ -241,13 +250,13 @@ export class Server {
     return held;
   }
 
-  async #call(session: Session, request: Extract<Request, { op: 'call' }>): Promise<Answer> {
+  #call(session: Session, request: Extract<Request, { op: 'call' }>): Answer | Promise<Answer> {
     const held = this.#held(request.target);
     const { method } = request;
     if (typeof method !== 'string' || !held.exposed.has(method)) {
       throw new ProcessError(`method '${String(method)}' of ${held.typeid} is not exposed (exposed: ${[...held.exposed].join(', ') || 'none'})`);
     }
-    const args = Array.isArray(request.args) ? [...(request.args as unknown[])] : [];
+    const args = Array.isArray(request.args) ? (request.args as unknown[]) : [];
     let controller: AbortController | undefined;
     if (request.cancellable) {
       controller = new AbortController();
@@ -256,18 +265,39 @@ export class Server {
       const options = args[last];
       args[last] = { ...(typeof options === 'object' && options !== null ? options : {}), signal: controller.signal };
     }
+    const done = (): void => {
+      if (controller) session.waits.delete(request.id);
+    };
+    let returned: unknown;
     try {
       const obj = held.obj as Record<string, unknown>;
-      const returned: unknown = isSessionAware(obj) ? obj[kCallAs](session, method, args) : (obj[method] as Function).apply(obj, args);
-      // A method's Promise is awaited; an object it returns is served as it is, even one with a
-      // then() (a pool's AsyncResult is awaitable, and is served as an object of its own).
-      const result = returned instanceof Promise ? ((await returned) as unknown) : returned;
-      const typeid = held.methodToTypeid?.[method];
-      if (typeid !== undefined) return this.#serveAs(session, typeid, result);
-      return { kind: 'return', value: result };
-    } finally {
-      if (controller) session.waits.delete(request.id);
+      returned = isSessionAware(obj) ? obj[kCallAs](session, method, args) : (obj[method] as Function).apply(obj, args);
+    } catch (error) {
+      done();
+      throw error;
     }
+    // A method's Promise is awaited; an object it returns is served as it is, even one with a
+    // then() (a pool's AsyncResult is awaitable, and is served as an object of its own).
+    if (returned instanceof Promise) {
+      return returned.then(
+        (result: unknown) => {
+          done();
+          return this.#result(session, held, method, result);
+        },
+        (error: unknown) => {
+          done();
+          throw error;
+        },
+      );
+    }
+    done();
+    return this.#result(session, held, method, returned);
+  }
+
+  #result(session: Session, held: Held, method: string, result: unknown): Answer {
+    const typeid = held.methodToTypeid?.[method];
+    if (typeid !== undefined) return this.#serveAs(session, typeid, result);
+    return { kind: 'return', value: result };
   }
 
   async #create(session: Session, typeid: unknown, args: unknown): Promise<Answer> {

@@ -19,47 +19,82 @@ const MAX_ARRAY = 1024;
  * too, so a caller with a size limit on the JSON text is spared stringifying what would not fit.
  */
 export function jsonExact(value: unknown, maxChars = Infinity): boolean {
-  let budget = MAX_NODES;
-  let chars = 0;
-  const seen = new Set<object>();
-  const check = (v: unknown, depth: number): boolean => {
-    if (--budget < 0) return false;
-    switch (typeof v) {
-      case 'string':
-        chars += v.length;
-        return chars <= maxChars;
-      case 'boolean':
-        return true;
-      case 'number':
-        return Number.isFinite(v) && !Object.is(v, -0);
-      case 'object': {
-        if (v === null) return true;
-        if (depth >= MAX_DEPTH || seen.has(v)) return false;
-        seen.add(v);
-        if (Array.isArray(v)) {
-          if (Object.getPrototypeOf(v) !== Array.prototype || v.length > MAX_ARRAY) return false;
-          // Holes or extra properties make the key count differ from the length.
-          if (Object.keys(v).length !== v.length) return false;
-          for (let i = 0; i < v.length; i++) {
-            const item: unknown = v[i];
-            if (item === undefined || !check(item, depth + 1)) return false;
-          }
-          return true;
-        }
-        const proto: unknown = Object.getPrototypeOf(v);
-        if (proto !== Object.prototype && proto !== null) return false;
-        if (Object.getOwnPropertySymbols(v).length > 0) return false;
-        for (const key of Object.keys(v)) {
-          if (key === '__proto__' || key === 'toJSON' || key === TAG) return false;
-          chars += key.length;
-          const item = (v as Record<string, unknown>)[key];
-          if (item === undefined || !check(item, depth + 1)) return false;
-        }
-        return true;
-      }
-      default:
-        return false;
+  // Most messages are a number, a string, or one small object of them: no state needed.
+  switch (typeof value) {
+    case 'string':
+      return value.length <= maxChars;
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object':
+      if (value === null) return true;
+      return exactObject(value, { budget: MAX_NODES, chars: 0, maxChars, seen: [] }, 0);
+    default:
+      return false;
+  }
+}
+
+interface Walk {
+  budget: number;
+  chars: number;
+  readonly maxChars: number;
+  /** Objects met so far (a short list: messages hold few objects; a Set past SEEN_LIST). */
+  seen: object[] | Set<object>;
+}
+
+const SEEN_LIST = 16;
+
+function metBefore(walk: Walk, v: object): boolean {
+  const seen = walk.seen;
+  if (Array.isArray(seen)) {
+    if (seen.includes(v)) return true;
+    if (seen.length < SEEN_LIST) seen.push(v);
+    else walk.seen = new Set([...seen, v]);
+    return false;
+  }
+  if (seen.has(v)) return true;
+  seen.add(v);
+  return false;
+}
+
+function exact(v: unknown, walk: Walk, depth: number): boolean {
+  if (--walk.budget < 0) return false;
+  switch (typeof v) {
+    case 'string':
+      walk.chars += v.length;
+      return walk.chars <= walk.maxChars;
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(v) && !Object.is(v, -0);
+    case 'object':
+      return v === null || exactObject(v, walk, depth);
+    default:
+      return false;
+  }
+}
+
+function exactObject(v: object, walk: Walk, depth: number): boolean {
+  if (depth >= MAX_DEPTH || metBefore(walk, v)) return false;
+  if (Array.isArray(v)) {
+    if (Object.getPrototypeOf(v) !== Array.prototype || v.length > MAX_ARRAY) return false;
+    // Holes or extra properties make the key count differ from the length.
+    if (Object.keys(v).length !== v.length) return false;
+    for (let i = 0; i < v.length; i++) {
+      const item: unknown = v[i];
+      if (item === undefined || !exact(item, walk, depth + 1)) return false;
     }
-  };
-  return check(value, 0);
+    return true;
+  }
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return false;
+  if (Object.getOwnPropertySymbols(v).length > 0) return false;
+  for (const key of Object.keys(v)) {
+    if (key === '__proto__' || key === 'toJSON' || key === TAG) return false;
+    walk.chars += key.length;
+    const item = (v as Record<string, unknown>)[key];
+    if (item === undefined || !exact(item, walk, depth + 1)) return false;
+  }
+  return true;
 }
