@@ -10,7 +10,7 @@ import { NOT_HERE, type Connection } from '../connection/connection.js';
 import type { Address, BoundAddress } from '../connection/listener.js';
 import type { Reply, Request } from './protocol.js';
 
-type Pending = { resolve: (reply: Reply) => void; reject: (error: Error) => void };
+type Pending = { resolve: (value: unknown) => void; reject: (error: unknown) => void; settle: ((reply: Reply) => unknown) | undefined };
 
 /** Spreads a request type over its union members, so `id` can be left out of each. */
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
@@ -49,10 +49,26 @@ export class ManagerClient {
   send(request: WithoutId<Request>): { id: number; reply: Promise<Reply> } {
     const id = this.#next++;
     if (this.#broken) return { id, reply: Promise.reject(this.#broken) };
-    const reply = new Promise<Reply>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+    const reply = this.#sent({ ...request, id } as Request, undefined) as Promise<Reply>;
+    return { id, reply };
+  }
+
+  /**
+   * Calls method `method` of object `target` (a proxy's call: the fast path). Resolves with what
+   * `settle` makes of the reply (a throw rejects), with no Promise in between.
+   */
+  call(target: string, method: string, args: unknown[], settle: (reply: Reply) => unknown): Promise<unknown> {
+    const id = this.#next++;
+    if (this.#broken) return Promise.reject(this.#broken);
+    return this.#sent({ op: 'call', id, target, method, args }, settle);
+  }
+
+  #sent(request: Request, settle: ((reply: Reply) => unknown) | undefined): Promise<unknown> {
+    const { id } = request;
+    return new Promise<unknown>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, settle });
       try {
-        this.#connection.sendGathered({ ...request, id });
+        this.#connection.sendGathered(request);
       } catch (error) {
         this.#pending.delete(id);
         // An argument that cannot be sent fails its call alone; a connection that fails fails all.
@@ -66,7 +82,6 @@ export class ManagerClient {
       }
       this.#read();
     });
-    return { id, reply };
   }
 
   /** Sends a request whose answer nobody waits for (a reference dropped or lent). */
@@ -90,7 +105,15 @@ export class ManagerClient {
           const pending = this.#pending.get(reply?.id);
           if (!pending) continue;
           this.#pending.delete(reply.id);
-          pending.resolve(reply);
+          if (pending.settle === undefined) {
+            pending.resolve(reply);
+            continue;
+          }
+          try {
+            pending.resolve(pending.settle(reply));
+          } catch (error) {
+            pending.reject(error);
+          }
         }
       } catch (error) {
         this.destroy(this.#gone(error));

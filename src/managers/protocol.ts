@@ -19,8 +19,8 @@ export interface Token {
 }
 
 export type Request =
-  /** Calls `method` of object `target` with `args`; an options object may be given a `signal` server-side. */
-  | { op: 'call'; id: number; target: string; method: string; args: unknown[]; cancellable: boolean }
+  /** Calls `method` of object `target` with `args`; `cancellable`: its last argument, an options object, gets a `signal` server-side. */
+  | { op: 'call'; id: number; target: string; method: string; args: unknown[]; cancellable?: boolean }
   /** Creates an object of a registered typeid: replies with a proxy (one reference for this client). */
   | { op: 'create'; id: number; typeid: string; args: unknown[] }
   | { op: 'incref'; id: number; target: string }

@@ -89,7 +89,7 @@ export class BaseProxy {
     // Once connected, a call is sent at once (calls made together go out together): no turn of
     // the event loop before it leaves.
     if (client !== undefined && !isOptionsWithSignal(args[args.length - 1])) {
-      return client.send({ op: 'call', target: this.#token.id, method, args, cancellable: false }).reply.then((reply) => this.#result(reply, client));
+      return client.call(this.#token.id, method, args, (reply) => this.#result(reply, client));
     }
     return this.#callWhenReady(method, args);
   }

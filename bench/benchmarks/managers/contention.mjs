@@ -5,7 +5,7 @@
 import { getContext, isMain } from '../../lib/package.mjs';
 import { appendMany } from './contention-targets.mjs';
 
-const PROCESSES = 4;
+const PROCESSES = Number(process.env.PROCS ?? 4);
 const PER_PROCESS = 3000;
 
 if (isMain(import.meta)) {
