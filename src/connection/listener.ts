@@ -8,7 +8,6 @@ import { nodeNet } from '../internal/builtins.js';
 import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeCrypto } from '../internal/builtins.js';
 import type * as net from 'node:net';
 
 import { abortError, AbortError, AuthenticationError, ProcessError, TimeoutError } from '../errors.js';
@@ -190,8 +189,12 @@ function defaultUnixPath(): string {
     tempDir = made;
     atExit(() => rmSync(made, { recursive: true, force: true }), ExitPriority.tempDir);
   }
-  return join(tempDir, `listener-${nodeCrypto().randomBytes(6).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '_')}`);
+  // The directory is this process's own (mkdtemp: a random name, mode 0700): a counter makes the
+  // names unique without loading node:crypto (milliseconds in a child that just started).
+  return join(tempDir, `listener-${++listenerCount}`);
 }
+
+let listenerCount = 0;
 
 /**
  * Runs a handshake on a new connection, bounded by `timeout` milliseconds (null: no bound) and

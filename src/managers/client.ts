@@ -183,6 +183,20 @@ export function clientFor(address: Address | BoundAddress, authkey: Uint8Array, 
   }
 }
 
+/**
+ * @internal Makes `connection` (a pipe to the server at `address` whose id is `server`, already
+ * trusted) this process's client of that server.
+ */
+export function adoptClient(connection: Connection, address: Address | BoundAddress, server: string, authkey: Uint8Array, label: string): ManagerClient {
+  const client = new ManagerClient(connection, label, authkey);
+  client.server = server;
+  const made = Promise.resolve(client);
+  const keyed = (name: string): string => `${name}|${Buffer.from(authkey).toString('hex')}`;
+  clients.set(keyed(server), made);
+  clients.set(keyed(addressKey(address)), made);
+  return client;
+}
+
 /** @internal Forgets and closes this process's clients of a server (after its shutdown). */
 export function dropClient(server: string, error: Error): void {
   for (const [key, known] of clients) {

@@ -13,9 +13,9 @@ import { Pipe } from '../connection/pipe.js';
 import { wait } from '../connection/wait.js';
 import type { Address, BoundAddress } from '../connection/listener.js';
 import { checkExposed, checkMethodToTypeid } from './exposed.js';
-import { clientFor, dropClient, type ManagerClient } from './client.js';
+import { adoptClient, clientFor, dropClient, type ManagerClient } from './client.js';
 import { BaseProxy, makeProxy, rememberAuthkey, type ProxyTypes } from './proxy.js';
-import { runServer } from './run-server.js';
+import { runServer, type ServerHello } from './run-server.js';
 import { Server, type ServedType } from './server.js';
 import { remoteError } from '../serialize/remote-error.js';
 
@@ -229,32 +229,34 @@ export class BaseManager {
     if (!Array.isArray(initargs)) throw new TypeError('initargs must be an array');
     this.#state = 'started';
     const ProcessClass = this.#context?.Process ?? Process;
-    const [reader, writer] = Pipe({ duplex: false });
+    // The manager's own connection: a pipe, whose other end the server serves (see run-server.ts).
+    const [link, serverEnd] = Pipe();
     const name = `${this.constructor.name}-${++managerCount}`;
     const server = new ProcessClass({
       target: runServer,
-      args: [this.#types(), this.#address, this.#authkey, writer, name, initializer as ((...args: unknown[]) => unknown) | null, [...initargs]],
+      args: [this.#types(), this.#address, this.#authkey, serverEnd, name, initializer as ((...args: unknown[]) => unknown) | null, [...initargs]],
       name,
       // Not a daemon: its objects may start processes (a managed Pool). It runs in the background.
       daemon: false,
     });
     this.#process = server;
+    let hello: ServerHello;
     try {
       server.start();
       runInBackground(server);
-      writer.close();
-      const [ready] = await wait([reader, server.sentinel] as const);
-      if (ready !== reader) throw new ProcessError(`${name}: the manager's server exited (exit code ${server.exitCode}) before it was ready`);
-      this.#bound = (await reader.recv()) as BoundAddress;
+      serverEnd.close();
+      const [ready] = await wait([link, server.sentinel] as const);
+      if (ready !== link) throw new ProcessError(`${name}: the manager's server exited (exit code ${server.exitCode}) before it was ready`);
+      hello = (await link.recv()) as ServerHello;
     } catch (error) {
       this.#state = 'shutdown';
+      link.close();
       if (server.isAlive()) server.kill();
       throw error;
-    } finally {
-      reader.close();
     }
+    this.#bound = hello.address;
     if (this.#address === null) this.#removeSocketDirAtExit();
-    this.#client = await clientFor(this.#bound, this.#authkey, this.#label());
+    this.#client = adoptClient(link, hello.address, hello.server, this.#authkey, this.#label());
     rememberAuthkey(this.#client.server, this.#authkey);
   }
 

@@ -1,16 +1,25 @@
 /**
  * What a manager's server process (or thread) runs: the initializer, then a Server, whose
- * address goes back to the manager through `writer`; then it serves until shut down.
+ * address and id go back to the manager through `link` (the manager's end of a pipe); then it
+ * serves until shut down, the manager's own calls on that same pipe (no connect, no handshake:
+ * the manager that started the server holds the key already).
  */
 import type { Address } from '../connection/listener.js';
 import type { Connection } from '../connection/connection.js';
+import type { BoundAddress } from '../connection/listener.js';
 import { Server, type ServedType } from './server.js';
+
+/** @internal The server's first message to the manager that started it. */
+export interface ServerHello {
+  readonly address: BoundAddress;
+  readonly server: string;
+}
 
 export async function runServer(
   types: ServedType[],
   address: Address | null,
   authkey: Uint8Array,
-  writer: Connection,
+  link: Connection,
   name: string,
   initializer: ((...args: unknown[]) => unknown) | null,
   initargs: unknown[],
@@ -20,7 +29,7 @@ export async function runServer(
   process.on('SIGINT', () => {});
   if (initializer) await initializer(...initargs);
   const server = new Server(types, address, authkey, name);
-  writer.send(server.address);
-  writer.close();
+  link.send({ address: server.address, server: server.id } satisfies ServerHello);
+  server.serveConnection(link);
   await server.serveForever();
 }

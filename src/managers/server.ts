@@ -144,11 +144,19 @@ export class Server {
         if (error instanceof ProcessError && /listener is closed/.test(error.message)) return;
         continue;
       }
-      const n = this.#nextSession++;
-      const session: Session = { name: `client ${n}`, connection, refs: new Map(), waits: new Map() };
-      this.#sessions.add(session);
-      void this.#serve(session);
+      this.serveConnection(connection);
     }
+  }
+
+  /**
+   * @internal Serves a client on a connection made without the listener (its end of a pipe from
+   * the process that started this server, which holds the key already): no connect, no handshake.
+   */
+  serveConnection(connection: Connection): void {
+    const n = this.#nextSession++;
+    const session: Session = { name: `client ${n}`, connection, refs: new Map(), waits: new Map() };
+    this.#sessions.add(session);
+    void this.#serve(session);
   }
 
   async #serve(session: Session): Promise<void> {
