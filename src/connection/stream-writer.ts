@@ -141,6 +141,8 @@ export class StreamWriter {
    */
   write(payload: Uint8Array, borrowed: boolean): void {
     if (this.#error) throw this.#error;
+    // Messages gathered earlier in this burst go first.
+    if (this.#gatheredAt > 0) this.flush();
     const socket = this.#socket;
     if (socket instanceof PortSocket) {
       // As a socket whose peer is gone (EPIPE): this send fails, what already arrived stays readable.
