@@ -9,6 +9,7 @@ import { MAX_SHORT_LENGTH, encodeHeader } from './framing.js';
 import { PortSocket } from './port-socket.js';
 import { nativeFd, socketFd } from './stream-reader.js';
 import { writeSync } from 'node:fs';
+import { atExit, ExitPriority } from '../internal/exit.js';
 
 /** Messages up to this size go out in one write with their header (as CPython does). */
 const SMALL_MESSAGE = 16384;
@@ -48,6 +49,19 @@ function copyOf(bytes: Uint8Array): Buffer {
   }
   copy.set(bytes);
   return copy;
+}
+
+/** Writers holding gathered messages: written if the process exits before their burst ends. */
+const gathering = new Set<StreamWriter>();
+let flushAtExit = false;
+
+function holdsGathered(writer: StreamWriter): void {
+  gathering.add(writer);
+  if (flushAtExit) return;
+  flushAtExit = true;
+  atExit(() => {
+    for (const each of gathering) each.flush();
+  }, ExitPriority.flush);
 }
 
 /** Writes framed messages to a socket (or a Pipe end between threads). */
@@ -98,6 +112,7 @@ export class StreamWriter {
       this.#gathered ??= Buffer.allocUnsafeSlow(GATHER_SIZE);
     }
     const batch = this.#gathered;
+    if (this.#gatheredAt === 0) holdsGathered(this);
     batch.writeInt32BE(length, this.#gatheredAt);
     batch.set(payload, this.#gatheredAt + 4);
     this.#gatheredAt += 4 + length;
@@ -109,6 +124,7 @@ export class StreamWriter {
     if (batch === undefined || this.#gatheredAt === 0) return;
     const bytes = batch.subarray(0, this.#gatheredAt);
     this.#gatheredAt = 0;
+    gathering.delete(this);
     const socket = this.#socket;
     // A broken socket already failed, or will fail, the calls these messages belong to.
     if (this.#error || socket instanceof PortSocket || socket.destroyed || socket.writableEnded) return;

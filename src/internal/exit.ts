@@ -12,6 +12,8 @@
 export const ExitPriority = {
   /** The "process shutting down" log record (CPython's `_exit_function` writes it first). */
   announce: 100,
+  /** Messages a connection gathered for the end of a burst of JS, written before anything is released. */
+  flush: 50,
   /** Releasing what this process owns: listener sockets, spare children. */
   release: 0,
   /** Terminating daemon children, after the hooks of priority 0 and above, as CPython's `_exit_function`. */

@@ -111,3 +111,38 @@ test('a keyless client does not take a listener challenge for a message through 
     await accepting;
   }
 });
+
+test('a process that exits in the middle of a burst still sends what it gathered', async () => {
+  const { createServer } = await import('node:net');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { runScript } = await import('../helpers/run-script.mjs');
+  const dir = mkdtempSync(join(tmpdir(), 'mp-burst-'));
+  const path = join(dir, 'peer');
+  const chunks = [];
+  let ended;
+  const done = new Promise((resolve) => (ended = resolve));
+  const server = createServer((socket) => {
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('end', ended);
+  });
+  await new Promise((resolve) => server.listen(path, resolve));
+  try {
+    const child = await runScript(new URL('../fixtures/connection/exit-after-burst.mjs', import.meta.url).pathname, { args: [path] });
+    assert.equal(child.code, 0, child.stderr);
+    await within(done, 5_000, 'the peer closing');
+    // CPython's framing: a 4-byte length, then the payload ('j' + JSON for plain values).
+    const bytes = Buffer.concat(chunks);
+    const values = [];
+    for (let at = 0; at < bytes.length; ) {
+      const length = bytes.readInt32BE(at);
+      values.push(JSON.parse(bytes.subarray(at + 5, at + 4 + length).toString()));
+      at += 4 + length;
+    }
+    assert.deepEqual(values, Array.from({ length: 100 }, (_, i) => ({ i })));
+  } finally {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
