@@ -142,6 +142,7 @@ function partsOf(config) {
       warmup: 0,
       metrics: [
         ['connectMs', 'ms', '`connect()` p50'],
+        ['firstConnectMs', 'ms', 'first `connect()` of a new process p50'],
         ['createMs', 'ms', 'proxy creation p50'],
         ['callUs', 'µs', 'call p50'],
       ],
@@ -152,7 +153,8 @@ function partsOf(config) {
       note:
         `The server is a process of its own (\`node remote-server.mjs\` / \`python remote_server.py\`, started by the driver, not a child of ` +
         `the package) running \`getServer().serveForever()\` / \`get_server().serve_forever()\` on 127.0.0.1 with an authkey. Each sample: ` +
-        `${config.connects} \`connect()\`s (each a new connection and handshake), ${config.remoteCreates} \`Math()\` proxies created and released, ` +
+        `${config.connects} \`connect()\`s (each a new connection and handshake; ours each in a new process, as a process keeps one connection per server and key: ` +
+        `\`connect()\` once that process made one plain \`Client()\` connection, and the first \`connect()\` of a new process, which also loads Node's net and crypto modules and the addon), ${config.remoteCreates} \`Math()\` proxies created and released, ` +
         `${config.remoteCalls} \`add()\` calls timed one by one.`,
     },
   };
