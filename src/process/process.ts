@@ -115,7 +115,7 @@ interface Internals {
   refHolds: number;
   /** Runs in the background: like a daemon, it keeps the event loop alive only while awaited (a manager's server). */
   background?: boolean;
-  /** CPU affinity and nice value the child applies before its target runs. */
+  /** CPU affinity and nice value start() gives the child before it runs anything (null: inherited). */
   sched: SchedSettings;
 }
 
