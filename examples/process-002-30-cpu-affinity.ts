@@ -1,31 +1,23 @@
-// 002-30: pinning a process to chosen CPUs (Linux; uses taskset from util-linux, as Node has no affinity API).
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { Process, cpuCount, isMain } from 'multiprocessing-ts';
+// 002-30: pinning a process to chosen CPUs, and lowering its priority (Linux: the native addon).
+import { getPriority } from 'node:os';
+import { Process, getAffinity, isMain } from 'multiprocessing-ts';
 
-/** The CPUs this process may run on, as the kernel reports them (e.g. "0" or "0-3"). */
-function allowedCpus(): string {
-  const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('Cpus_allowed_list:'));
-  return line?.split(':')[1]?.trim() ?? 'unknown';
-}
-
-export function worker(cpus: number[]): void {
+export function worker(): void {
   console.log(`Worker Function running on PID: ${process.pid}`);
-  try {
-    // All threads of this process (-a), given as a CPU list (-c), by pid (-p).
-    execFileSync('taskset', ['-a', '-c', '-p', cpus.join(','), String(process.pid)], { stdio: 'ignore' });
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'taskset is not installed' : (error as Error).message;
-    console.log(`CPU affinity unchanged: ${reason}`);
-    return;
-  }
-  console.log(`CPU affinity set to: ${allowedCpus()}`);
+  // What the kernel lets this process run on, and its nice value: set before this line ran.
+  console.log(`CPU affinity set to: ${getAffinity().join(',')}`);
+  console.log(`Priority (nice): ${getPriority()}`);
 }
 
 if (isMain(import.meta)) {
-  // Differs: the original sets the affinity after join(), when the child is gone, and asks for CPU 2 even on smaller machines; here the worker pins itself to those of CPUs 0 and 2 that exist.
-  const cpus = [0, 2].filter((cpu) => cpu < cpuCount());
-  const p = new Process({ target: worker, args: [cpus] });
+  // Differs: the original calls os.sched_setaffinity(p.pid, {0, 2}) after join(), when the child is
+  // gone, and asks for CPU 2 even on smaller machines. Here the Process is given the CPUs (those of
+  // 0 and 2 this process may use) and a nice value, and start() sets both, on every thread of the
+  // child, before the worker runs. `p.setAffinity([...])` and `setAffinity(p.pid, [...])` change a
+  // running child, as the original's call would.
+  const allowed = getAffinity();
+  const cpus = [0, 2].filter((cpu) => allowed.includes(cpu));
+  const p = new Process({ target: worker, affinity: cpus.length > 0 ? cpus : allowed, priority: 10 });
   p.start();
   await p.join();
 }

@@ -55,4 +55,5 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   mp::InitFutex(isolate, exports);
   mp::InitSocket(isolate, exports);
   mp::InitSocketOps(isolate, exports);
+  mp::InitSched(isolate, exports);
 }

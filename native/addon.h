@@ -25,5 +25,6 @@ void InitShm(v8::Isolate* isolate, v8::Local<v8::Object> exports);
 void InitFutex(v8::Isolate* isolate, v8::Local<v8::Object> exports);
 void InitSocket(v8::Isolate* isolate, v8::Local<v8::Object> exports);
 void InitSocketOps(v8::Isolate* isolate, v8::Local<v8::Object> exports);
+void InitSched(v8::Isolate* isolate, v8::Local<v8::Object> exports);
 
 }  // namespace mp

@@ -6,7 +6,7 @@
   "targets": [
     {
       "target_name": "mp_native",
-      "sources": ["addon.cc", "process_ops.cc", "shm.cc", "futex.cc", "socket.cc", "socket_ops.cc", "glibc_compat.cc"],
+      "sources": ["addon.cc", "process_ops.cc", "shm.cc", "futex.cc", "socket.cc", "socket_ops.cc", "sched.cc", "glibc_compat.cc"],
       # The C++ standard is the one each Node's common.gypi asks for (C++17, or C++20 from Node 23).
       "cflags_cc": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-cast-function-type"],
       "cflags_cc!": ["-fno-exceptions"],

@@ -39,6 +39,7 @@ export { Client, type ClientOptions } from './connection/client.js';
 export { wait, type WaitObjectsOptions } from './connection/wait.js';
 export { kWaitable, type WaitableObject } from './internal/waitable.js';
 export { setExecutable } from './process/exec-options.js';
+export { getAffinity, setAffinity } from './process/scheduling.js';
 export type { StartMethod, ExitStatus } from './process/popen.js';
 export { isMain } from './main-guard.js';
 export { Lock } from './synchronize/lock.js';

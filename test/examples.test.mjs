@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuCount } from '../dist/index.js';
+import { cpuCount, getAffinity } from '../dist/index.js';
 import { needsAddon } from './helpers/methods.mjs';
 import { runScript } from './helpers/run-script.mjs';
 
@@ -174,13 +174,13 @@ const checks = {
   },
   'process-002-30-cpu-affinity': ({ stdout, pid }) => {
     const out = lines(stdout);
-    assert.equal(out.length, 2, stdout);
+    assert.equal(out.length, 3, stdout);
     const workerPid = Number(/^Worker Function running on PID: (\d+)$/.exec(out[0])?.[1]);
     assert.ok(workerPid > 0 && workerPid !== pid, out[0]);
-    const hasTaskset = spawnSync('taskset', ['--version']).status === 0;
-    const cpus = [0, 2].filter((cpu) => cpu < cpuCount());
-    if (hasTaskset) assert.equal(out[1], `CPU affinity set to: ${cpus.join(',')}`);
-    else assert.equal(out[1], 'CPU affinity unchanged: taskset is not installed');
+    const allowed = getAffinity();
+    const cpus = [0, 2].filter((cpu) => allowed.includes(cpu));
+    assert.equal(out[1], `CPU affinity set to: ${(cpus.length > 0 ? cpus : allowed).join(',')}`);
+    assert.equal(out[2], 'Priority (nice): 10');
   },
   'process-002-31-handled-exception': ({ stdout }) => {
     assert.equal(stdout, 'Caught exception: Something went wrong!\n');

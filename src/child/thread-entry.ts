@@ -3,10 +3,22 @@
  * parent runs under it, imports the child runtime, reports ready, then waits for the start
  * message that makes it one Process.
  */
+import { readlinkSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ThreadBootData, ThreadStart } from '../process/popen-thread.js';
 
 const boot = workerData as ThreadBootData;
+
+// The kernel's id of this thread ('<pid>/task/<tid>'), for the parent's affinity and priority
+// calls on this thread-process. Published first: such a call may wait for it.
+let tid = -1;
+try {
+  tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1)) || -1;
+} catch {
+  // Not Linux (or no /proc): those calls need the Linux addon anyway.
+}
+Atomics.store(boot.tid, 0, tid);
+Atomics.notify(boot.tid, 0);
 
 if (boot.tsxLoader) {
   const { register } = (await import(boot.tsxLoader)) as { register: () => unknown };

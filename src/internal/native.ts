@@ -1,6 +1,7 @@
 /**
  * The native addon. It supplies what Node cannot: memfd and named shared memory mapped as
- * SharedArrayBuffers, futexes, socket pairs and fd passing, the parent-death signal.
+ * SharedArrayBuffers, futexes, socket pairs and fd passing, the parent-death signal, per-thread
+ * CPU affinity and nice values.
  *
  * The package ships it prebuilt for Linux x64 and arm64 (glibc) for each Node ABI, under
  * `native/prebuilds/`; `npx multiprocessing-ts build-native` compiles it into `native/build/`
@@ -76,6 +77,23 @@ export interface NativeAddon {
   listenUnix(path: Uint8Array, backlog: number): number;
   /** A Unix stream socket connected to path (abstract addresses included). */
   connectUnix(path: Uint8Array): number;
+
+  /** The calling thread's kernel id (what /proc/<pid>/task lists). */
+  gettid(): number;
+  /** How many CPUs the machine has, online or not: CPU numbers run from 0 to this minus one. */
+  configuredCpus(): number;
+  /** The CPUs thread `tid` may run on (0: the calling thread), ascending. */
+  getAffinity(tid: number): number[];
+  /**
+   * Pins every thread of process `pid` (wholeProcess), or the one thread `pid`, to `cpus`: null
+   * once done. When the kernel grants less (a CPU offline or outside the cpuset), every thread
+   * is put back as it was and the CPUs it granted are returned.
+   */
+  setAffinity(pid: number, wholeProcess: boolean, cpus: number[]): number[] | null;
+  /** Thread `tid`'s nice value (0: the calling thread). */
+  getPriority(tid: number): number;
+  /** Sets the nice value of every thread of process `pid` (wholeProcess), or of the one thread `pid`. */
+  setPriority(pid: number, wholeProcess: boolean, nice: number): void;
 }
 
 /** Errors from the addon carry the errno and the failing system call. */

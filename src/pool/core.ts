@@ -63,7 +63,7 @@ export interface Chunk {
   costMs: number;
 }
 
-type ProcessClass = new (options: { target: typeof poolWorker; args: unknown[]; daemon: boolean; name: string }) => Process;
+type ProcessClass = new (options: { target: typeof poolWorker; args: unknown[]; daemon: boolean; name: string; affinity: number[] | null }) => Process;
 
 export interface CoreOptions {
   processes: number;
@@ -72,6 +72,8 @@ export interface CoreOptions {
   initializer: ((...args: never[]) => unknown) | null;
   initargs: unknown[];
   maxTasksPerChild: number | null;
+  /** The CPUs of each worker slot (index: slot), or null to leave workers unpinned. */
+  affinity: number[][] | null;
 }
 
 export type PoolState = 'run' | 'close' | 'terminate' | 'broken';
@@ -94,6 +96,8 @@ class Slot {
   replaced = false;
 
   constructor(
+    /** Which of the pool's `processes` places this worker fills: its replacement fills it next. */
+    readonly index: number,
     readonly process: Process,
     readonly link: Link,
     readonly status: Int32Array,
@@ -151,7 +155,7 @@ export class PoolCore {
     this.destination = { kind: options.method === 'thread' ? 'thread' : 'process' };
     // Checked here, so what cannot be sent is named as the caller passed it (not as a worker's args).
     encode([options.initializer, options.initargs], this.destination, ['initializer', 'initargs']);
-    for (let i = 0; i < options.processes; i++) this.#startWorker();
+    for (let i = 0; i < options.processes; i++) this.#startWorker(i);
   }
 
   get processes(): number {
@@ -281,7 +285,7 @@ export class PoolCore {
 
   // ------------------------------------------------------------------ workers
 
-  #startWorker(): void {
+  #startWorker(index: number): void {
     const status = RawArray('i', STATUS_WORDS) as Int32Array;
     const { ProcessClass, method, initializer, initargs } = this.#options;
     const prefix = method === 'thread' ? 'ThreadPoolWorker' : method === 'forkserver' ? 'ForkServerPoolWorker' : 'SpawnPoolWorker';
@@ -296,8 +300,10 @@ export class PoolCore {
       args: [end, status, initializer, initargs, method === 'thread'],
       daemon: true,
       name: `${prefix}-${++workerNames}`,
+      // A replacement keeps its slot's CPUs, so a pinned pool stays spread as it was.
+      affinity: this.#options.affinity?.[index] ?? null,
     });
-    slot = new Slot(process, link, status);
+    slot = new Slot(index, process, link, status);
     try {
       process.start();
     } catch (error) {
@@ -389,7 +395,7 @@ export class PoolCore {
       // tasks would otherwise wait for on every replacement (maxTasksPerChild: 1 means one per task).
       if (this.state === 'run' && slot.state === 'retiring') {
         slot.replaced = true;
-        this.#startWorker();
+        this.#startWorker(slot.index);
       }
     }
     this.#dispatch();
@@ -439,7 +445,7 @@ export class PoolCore {
     } else {
       getLogger().debug('cleaning up worker %s (exit code 0)', slot.process.name);
     }
-    if (!slot.replaced && (this.state === 'run' || this.#busy() > 0)) this.#startWorker();
+    if (!slot.replaced && (this.state === 'run' || this.#busy() > 0)) this.#startWorker(slot.index);
     this.#scheduleDispatch();
     this.#maybeFinish();
   }

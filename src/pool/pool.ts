@@ -16,6 +16,7 @@ import { PoolCore, type Chunk } from './core.js';
 import { ApplyJob, ImapIterator, ListJob, type Progress } from './jobs.js';
 import { IN_POOL_WORKER, Mode } from './protocol.js';
 import { refuseInstances } from '../serialize/instances.js';
+import { checkSchedulingAvailable, getAffinity, validateCpus } from '../process/scheduling.js';
 
 /**
  * A context a Pool can use: what `getContext(method)` returns, or the package root's default
@@ -47,6 +48,18 @@ export interface PoolOptions {
   maxTasksPerChild?: number | null;
   /** The context (or start method) the workers are started with; default: the default context. */
   context?: PoolContext | StartMethod | null;
+  /**
+   * Pins the workers to CPUs (see {@link Process.setAffinity}), before they run anything:
+   * - `'spread'`: one CPU each, in turn over the CPUs this process may use ({@link getAffinity}):
+   *   worker 0 on the first, worker 1 on the second, and round again when there are more
+   *   workers than CPUs.
+   * - an array of CPU sets, one per worker (`[[0, 1], [2, 3]]`); `processes` defaults to its
+   *   length and, if given, must equal it.
+   *
+   * A worker that replaces another (after `maxTasksPerChild` tasks, or a crash) gets the CPUs of
+   * the one it replaces. Default: unpinned. Needs the native addon (Linux).
+   */
+  affinity?: 'spread' | Iterable<number>[] | null;
 }
 
 /**
@@ -142,6 +155,19 @@ function isIterable(value: unknown): value is Input<unknown> {
   );
 }
 
+/** The CPUs of each of `count` workers, from the pool's `affinity` option. */
+function workerAffinity(affinity: 'spread' | Iterable<number>[], count: number): number[][] {
+  checkSchedulingAvailable();
+  if (affinity === 'spread') {
+    const cpus = getAffinity();
+    return Array.from({ length: count }, (_, i) => [cpus[i % cpus.length]!]);
+  }
+  if (affinity.length !== count) {
+    throw new RangeError(`affinity has ${affinity.length} CPU sets for ${count} workers: give one set per worker`);
+  }
+  return affinity.map((cpus, i) => validateCpus(cpus, `affinity[${i}]`));
+}
+
 function resolveContext(context: PoolOptions['context']): { method: StartMethod; ProcessClass: typeof Process } {
   let method: StartMethod;
   if (context === undefined || context === null) method = defaultStartMethod();
@@ -225,7 +251,11 @@ export class Pool {
           'and so ran the tests again: move the functions a pool runs into a module of their own and import them in the test file.',
       );
     }
-    const count = options.processes ?? cpuCount();
+    const affinity = options.affinity ?? null;
+    if (affinity !== null && affinity !== 'spread' && !Array.isArray(affinity)) {
+      throw new TypeError(`affinity must be 'spread' or an array of CPU sets (one per worker), not ${typeof affinity === 'string' ? JSON.stringify(affinity) : typeof affinity}`);
+    }
+    const count = options.processes ?? (Array.isArray(affinity) ? affinity.length : cpuCount());
     checkPositiveInteger(count, 'Number of processes');
     const most = Math.max(MAX_POOL_WORKERS, cpuCount());
     if (count > most) {
@@ -242,6 +272,7 @@ export class Pool {
       if (typeof maxTasks !== 'number' || !Number.isInteger(maxTasks)) throw new TypeError('maxTasksPerChild must be a positive integer or null');
       if (maxTasks < 1) throw new RangeError('maxTasksPerChild must be a positive integer or null');
     }
+    const slots = affinity === null ? null : workerAffinity(affinity, count);
     const { method, ProcessClass } = resolveContext(options.context ?? (new.target as typeof Pool).defaultContext);
     checkCanStart(method);
     this.#core = new PoolCore({
@@ -251,6 +282,7 @@ export class Pool {
       initializer: init,
       initargs: initargs_,
       maxTasksPerChild: maxTasks,
+      affinity: slots,
     });
     registry.register(this, this.#core, this);
   }

@@ -5,7 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { hasErrno, native } from '../internal/native.js';
 import { exitStatus, signalName } from './exec-options.js';
-import type { ExitStatus, Popen } from './popen.js';
+import type { ChildThreads, ExitStatus, Popen } from './popen.js';
 
 export class ChildProcessPopen implements Popen {
   readonly pid: number;
@@ -74,6 +74,10 @@ export class ChildProcessPopen implements Popen {
   setRef(ref: boolean): void {
     if (ref) this.#child.ref();
     else this.#child.unref();
+  }
+
+  schedTarget(): ChildThreads {
+    return { id: this.pid, wholeProcess: true };
   }
 
   close(): void {

@@ -4,7 +4,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { forkChildEntry, launchWith } from './popen-spawn.js';
-import type { Backend, Popen, StartMessage } from './popen.js';
+import type { Backend, BeforeStart, Popen, StartMessage } from './popen.js';
 import { SparePool, type Spare } from './spare-pool.js';
 
 class SpareProcess implements Spare {
@@ -57,9 +57,9 @@ export class ForkServerBackend implements Backend {
     return this.#pool;
   }
 
-  launch(message: StartMessage, daemon: boolean): Popen {
+  launch(message: StartMessage, daemon: boolean, _transfer: unknown, beforeStart?: BeforeStart): Popen {
     // The spare's own listener stays until it booted: the pool counts the boots in flight.
     const spare = this.#pool.take();
-    return launchWith(spare.child, message, daemon);
+    return launchWith(spare.child, message, daemon, beforeStart);
   }
 }

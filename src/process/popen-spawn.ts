@@ -5,7 +5,7 @@ import { addonPathForChildren } from '../internal/native.js';
 import { distPath } from '../internal/paths.js';
 import { childExecArgv, getExecutable } from './exec-options.js';
 import { ChildProcessPopen } from './popen-child.js';
-import type { Backend, Popen, StartMessage } from './popen.js';
+import type { Backend, BeforeStart, Popen, StartMessage } from './popen.js';
 
 export const CHILD_ENTRY = distPath('child/process-entry.js');
 
@@ -21,7 +21,16 @@ export function forkChildEntry(extraArgs: string[]): ChildProcess {
   });
 }
 
-export function launchWith(child: ChildProcess, message: StartMessage, daemon: boolean): Popen {
+export function launchWith(child: ChildProcess, message: StartMessage, daemon: boolean, beforeStart?: BeforeStart): Popen {
+  if (beforeStart && child.pid !== undefined) {
+    // Every thread the child has now (a spare has all of Node's), while it waits for its message.
+    try {
+      beforeStart({ id: child.pid, wholeProcess: true });
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    }
+  }
   const popen = new ChildProcessPopen(child);
   child.send(message);
   popen.setRef(!daemon);
@@ -31,7 +40,7 @@ export function launchWith(child: ChildProcess, message: StartMessage, daemon: b
 export class SpawnBackend implements Backend {
   readonly method = 'spawn' as const;
 
-  launch(message: StartMessage, daemon: boolean): Popen {
-    return launchWith(forkChildEntry([]), message, daemon);
+  launch(message: StartMessage, daemon: boolean, _transfer: unknown, beforeStart?: BeforeStart): Popen {
+    return launchWith(forkChildEntry([]), message, daemon, beforeStart);
   }
 }

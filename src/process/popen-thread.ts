@@ -7,7 +7,7 @@ import { nodeWorkerThreads } from '../internal/builtins.js';
 import type { Transferable, Worker } from 'node:worker_threads';
 import { constants } from 'node:os';
 import { inspect } from 'node:util';
-import type { Backend, ExitStatus, Popen, StartMessage } from './popen.js';
+import type { Backend, BeforeStart, ChildThreads, ExitStatus, Popen, StartMessage } from './popen.js';
 import { tsxLoaderUrl } from './typescript-loader.js';
 import { DIST_URL } from '../internal/paths.js';
 import { addonPathForChildren } from '../internal/native.js';
@@ -24,7 +24,12 @@ export interface ThreadBootData {
   tsxLoader: string | null;
   /** The native addon the process loaded (see useAddonFoundByParent). */
   addon: string | undefined;
+  /** Where the thread publishes its kernel thread id first thing (-1 where there is none): affinity and priority calls need it. */
+  tid: Int32Array;
 }
+
+/** How long a call on a thread child waits for the id of a thread still booting. */
+const TID_WAIT_MS = 10_000;
 
 /** The message that turns a spare thread into a thread-process. */
 export interface ThreadStart {
@@ -38,12 +43,14 @@ class ThreadPopen implements Popen {
   readonly exited: Promise<ExitStatus>;
   readonly threadId: number;
   #worker: Worker;
+  #tid: Int32Array;
   #status: Int32Array;
   #forced: NodeJS.Signals | null = null;
   #final: ExitStatus | null = null;
 
-  constructor(worker: Worker, status: Int32Array, name: string) {
+  constructor(worker: Worker, status: Int32Array, name: string, tid: Int32Array) {
     this.#worker = worker;
+    this.#tid = tid;
     this.#status = status;
     this.threadId = worker.threadId;
     this.exited = new Promise((resolve) => {
@@ -104,6 +111,20 @@ class ThreadPopen implements Popen {
   close(): void {
     this.#worker.removeAllListeners();
   }
+
+  schedTarget(): ChildThreads {
+    return threadOf(this.#tid);
+  }
+}
+
+/** The thread whose id a spare publishes in `slot`. */
+function threadOf(slot: Int32Array): ChildThreads {
+  // The thread writes its id as its entry module starts: only a spare taken while still booting
+  // makes this wait, for milliseconds.
+  if (Atomics.load(slot, 0) === 0) Atomics.wait(slot, 0, 0, TID_WAIT_MS);
+  const tid = Atomics.load(slot, 0);
+  if (tid <= 0) throw new Error(`the thread's kernel id is not known (${tid === 0 ? 'it did not boot' : 'no /proc/thread-self'})`);
+  return { id: tid, wholeProcess: false };
 }
 
 function forcedStatus(signal: NodeJS.Signals): ExitStatus {
@@ -113,9 +134,10 @@ function forcedStatus(signal: NodeJS.Signals): ExitStatus {
 class SpareThread implements Spare {
   ready = false;
   readonly worker: Worker;
+  readonly tid = new Int32Array(new SharedArrayBuffer(4));
 
   constructor() {
-    const workerData: ThreadBootData = { tsxLoader: tsxLoaderUrl(), addon: addonPathForChildren() };
+    const workerData: ThreadBootData = { tsxLoader: tsxLoaderUrl(), addon: addonPathForChildren(), tid: this.tid };
     this.worker = new (nodeWorkerThreads().Worker)(THREAD_ENTRY, { workerData });
     // A spare never keeps the parent alive; it is ref'd when it becomes a non-daemon child.
     this.worker.unref();
@@ -150,11 +172,19 @@ export class ThreadBackend implements Backend {
     return this.#pool;
   }
 
-  launch(message: StartMessage, daemon: boolean, transfer: readonly Transferable[]): Popen {
+  launch(message: StartMessage, daemon: boolean, transfer: readonly Transferable[], beforeStart?: BeforeStart): Popen {
     // The spare's own listener stays until it booted: the pool counts the boots in flight.
-    const { worker } = this.#pool.take();
+    const { worker, tid } = this.#pool.take();
+    if (beforeStart) {
+      try {
+        beforeStart(threadOf(tid));
+      } catch (error) {
+        void worker.terminate();
+        throw error;
+      }
+    }
     const status = new Int32Array(new SharedArrayBuffer(8));
-    const popen = new ThreadPopen(worker, status, message.prep.name);
+    const popen = new ThreadPopen(worker, status, message.prep.name, tid);
     const start: ThreadStart = { type: 'mp:start', message, status };
     worker.postMessage(start, [...transfer]);
     popen.setRef(!daemon);

@@ -77,12 +77,27 @@ export interface Popen {
   setRef(ref: boolean): void;
   /** Releases the handles held for the child; it must have ended. */
   close(): void;
+  /** What affinity and priority calls change: every thread of process `id`, or the one thread `id`. */
+  schedTarget(): ChildThreads;
 }
+
+/** A child as the kernel schedules it: every thread of process `id`, or the one thread `id`. */
+export interface ChildThreads {
+  id: number;
+  wholeProcess: boolean;
+}
+
+/**
+ * Runs once the child exists and before it is sent its start message, so before anything of the
+ * program runs there (the CPU affinity and priority a Process was given). If it throws, the child
+ * is ended and launch() throws that error.
+ */
+export type BeforeStart = (child: ChildThreads) => void;
 
 export interface Backend {
   readonly method: StartMethod;
   /** `transfer`: objects that move to a thread child with the message (MessagePorts); empty for processes. */
-  launch(message: StartMessage, daemon: boolean, transfer: readonly Transferable[]): Popen;
+  launch(message: StartMessage, daemon: boolean, transfer: readonly Transferable[], beforeStart?: BeforeStart): Popen;
   /** Boots what the method keeps ready in advance (spares), if anything. */
   ensureRunning?(): void;
   /** The children booted in advance, where the method keeps any. */

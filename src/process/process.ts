@@ -13,7 +13,7 @@ import type { Transferable } from 'node:worker_threads';
 import { encode, type Destination } from '../serialize/codec.js';
 import { refuseInstances } from '../serialize/instances.js';
 import { childMark, isBootstrapping, nextChildIdentity, selfInfo } from './state.js';
-import type { ExitStatus, Popen, ProcessPayload, StartMessage, StartMethod } from './popen.js';
+import type { BeforeStart, ExitStatus, Popen, ProcessPayload, StartMessage, StartMethod } from './popen.js';
 import { backendFor, checkCanStart, defaultStartMethod } from './start-method.js';
 import { Sentinel } from './sentinel.js';
 import { checkOptionsObject, validateSignal, validateTimeout } from '../internal/validate.js';
@@ -22,6 +22,19 @@ import { withTimeout } from '../internal/timers.js';
 import { trackerInfoForChild } from '../resource-tracker/client.js';
 import { localBlocksForThread } from '../shared/local-blocks.js';
 import { programModuleRoots } from '../serialize/module-trust.js';
+import {
+  applyAffinity,
+  applyPriority,
+  applySettings,
+  checkSchedulingAvailable,
+  readAffinity,
+  readPriority,
+  selfTarget,
+  validateCpus,
+  validatePriority,
+  type SchedSettings,
+  type SchedTarget,
+} from './scheduling.js';
 
 /**
  * A function a {@link Process} runs: a top-level function exported from its module (or made
@@ -52,6 +65,23 @@ export interface ProcessOptions<A extends unknown[] = any[]> {
   name?: string;
   /** Defaults to the creating process's daemon flag. */
   daemon?: boolean;
+  /**
+   * The CPUs the child may run on, as `os.sched_setaffinity(pid, cpus)` sets them: every thread
+   * of a process child (a `forkserver` spare's too), or the one thread of a `thread` child. Set by
+   * `start()` before the child is told what to run, so before any of the program's code runs
+   * there; threads it starts later inherit it. CPUs the child may not use make `start()` throw a
+   * RangeError (the child is ended). Default: inherited from the parent. Needs the native addon
+   * (Linux).
+   */
+  affinity?: Iterable<number> | null;
+  /**
+   * The child's nice value, -20 (runs first) to 19 (runs last), as `os.setpriority` sets it:
+   * every thread of a process child, or the one thread of a `thread` child, set by `start()` as
+   * `affinity` is. A value below the parent's needs privilege (CAP_SYS_NICE): without it,
+   * `start()` throws the OS error (code `'EACCES'`). Default: inherited. Needs the native addon
+   * (Linux).
+   */
+  priority?: number | null;
 }
 
 /**
@@ -85,6 +115,8 @@ interface Internals {
   refHolds: number;
   /** Runs in the background: like a daemon, it keeps the event loop alive only while awaited (a manager's server). */
   background?: boolean;
+  /** CPU affinity and nice value start() gives the child before it runs anything (null: inherited). */
+  sched: SchedSettings;
 }
 
 const internals = new WeakMap<Process, Internals>();
@@ -188,6 +220,34 @@ function holdRef(p: Process, delta: number): void {
   if (s.popen && (s.daemon || s.background)) s.popen.setRef(s.refHolds > 0);
 }
 
+/**
+ * Applies the affinity and priority a Process was given, in the parent, to the child before it
+ * is sent its start message: a later `p.setAffinity()` cannot be undone by it, and a refusal
+ * throws from start() (the child is ended, and the Process can be started again).
+ */
+function beforeStartOf(s: Internals): BeforeStart | undefined {
+  const { sched, name } = s;
+  if (sched.affinity === null && sched.priority === null) return undefined;
+  return ({ id, wholeProcess }) => applySettings({ id, wholeProcess, label: targetLabel(name, id, wholeProcess) }, sched);
+}
+
+function targetLabel(name: string, id: number, wholeProcess: boolean): string {
+  return wholeProcess ? `${name} (pid ${id})` : `${name} (thread ${id} of process ${process.pid})`;
+}
+
+/** What a child's affinity and priority calls change: its process or thread, while it runs. */
+function schedTarget(p: Process, action: string): SchedTarget {
+  const s = state(p);
+  checkClosed(s);
+  if (s.self) return selfTarget();
+  checkSchedulingAvailable();
+  if (!s.popen) throw new ProcessError(`cannot ${action} ${s.name}: it has not been started`);
+  const ended = s.popen.poll();
+  if (ended !== null) throw new ProcessError(`cannot ${action} ${s.name}: it has ended (exit code ${ended.exitCode})`);
+  const { id, wholeProcess } = s.popen.schedTarget();
+  return { id, wholeProcess, label: targetLabel(s.name, id, wholeProcess) };
+}
+
 function signalChild(p: Process, kind: 'terminate' | 'kill' | 'interrupt'): void {
   const s = state(p);
   checkClosed(s);
@@ -261,13 +321,19 @@ export class Process<A extends unknown[] = any[]> {
    */
   constructor(options: ProcessOptions<A> = {}) {
     if (typeof options !== 'object' || options === null) throw new TypeError('Process options must be an object');
-    const { target = null, args = [], name, daemon } = options;
+    const { target = null, args = [], name, daemon, affinity = null, priority = null } = options;
     if (target !== null && typeof target !== 'function') {
       throw new TypeError(`target must be a function, not ${typeof target}`);
     }
     if (!Array.isArray(args)) throw new TypeError('args must be an array');
     if (name !== undefined && typeof name !== 'string') throw new TypeError('name must be a string');
     if (daemon !== undefined && typeof daemon !== 'boolean') throw new TypeError('daemon must be a boolean');
+    const sched: SchedSettings = {
+      affinity: affinity === null ? null : validateCpus(affinity, 'affinity'),
+      priority: priority === null ? null : validatePriority(priority),
+    };
+    // Refused here, where the options are written, rather than at a start() far away.
+    if (sched.affinity !== null || sched.priority !== null) checkSchedulingAvailable();
     const me = selfInfo();
     const identity = nextChildIdentity();
     internals.set(this, {
@@ -283,6 +349,7 @@ export class Process<A extends unknown[] = any[]> {
       self: false,
       sentinel: null,
       refHolds: 0,
+      sched,
     });
   }
 
@@ -328,7 +395,7 @@ export class Process<A extends unknown[] = any[]> {
       modules,
     };
     installExitHook();
-    s.popen = backend.launch(message, s.daemon, transfer);
+    s.popen = backend.launch(message, s.daemon, transfer, beforeStartOf(s));
     s.state = 'started';
     // As CPython, the parent drops its references to the target and its arguments.
     s.target = null;
@@ -403,6 +470,67 @@ export class Process<A extends unknown[] = any[]> {
   /** Sends SIGINT (exit code -2 unless the child handles it). */
   interrupt(): void {
     signalChild(this, 'interrupt');
+  }
+
+  /**
+   * Restricts the running child to `cpus` (CPython: `os.sched_setaffinity(p.pid, cpus)`): every
+   * thread of a process child, or the one thread of a `thread` child. Threads it starts later
+   * inherit the set. Either all get exactly `cpus`, or nothing changes and it throws.
+   * @param cpus CPU numbers, as an array or a Set.
+   * @throws TypeError for cpus that are not CPU numbers; RangeError for an empty set, a CPU the
+   *   machine does not have or the child may not use; ProcessError before start() or after the
+   *   child ended, or without the native addon.
+   * @example
+   * ```ts
+   * import { Process, isMain } from 'multiprocessing-ts';
+   *
+   * export async function work(): Promise<void> {
+   *   await new Promise((resolve) => setTimeout(resolve, 100));
+   * }
+   *
+   * if (isMain(import.meta)) {
+   *   const p = new Process({ target: work });
+   *   p.start();
+   *   p.setAffinity([0]);
+   *   console.log(p.getAffinity()); // [0]
+   *   await p.join();
+   * }
+   * ```
+   */
+  setAffinity(cpus: Iterable<number>): void {
+    const list = validateCpus(cpus);
+    applyAffinity(schedTarget(this, 'set the affinity of'), list);
+  }
+
+  /**
+   * The CPUs the running child may run on (CPython: `os.sched_getaffinity(p.pid)`): those of its
+   * main thread, or of its thread for a `thread` child.
+   * @throws ProcessError before start() or after the child ended, or without the native addon.
+   */
+  getAffinity(): number[] {
+    return readAffinity(schedTarget(this, 'get the affinity of'));
+  }
+
+  /**
+   * Sets the running child's nice value (CPython: `os.setpriority(os.PRIO_PROCESS, p.pid, n)`):
+   * every thread of a process child, or the one thread of a `thread` child.
+   * @param priority -20 (runs first) to 19 (runs last).
+   * @throws TypeError or RangeError for another value; the OS error with its code (`'EACCES'`,
+   *   `'EPERM'`) when lowering the value needs privilege the caller lacks; ProcessError before
+   *   start() or after the child ended, or without the native addon.
+   */
+  setPriority(priority: number): void {
+    const nice = validatePriority(priority);
+    applyPriority(schedTarget(this, 'set the priority of'), nice);
+  }
+
+  /**
+   * The running child's nice value (CPython: `os.getpriority(os.PRIO_PROCESS, p.pid)`): that of
+   * its main thread, or of its thread for a `thread` child.
+   * @throws ProcessError before start() or after the child ended, or without the native addon.
+   */
+  getPriority(): number {
+    return readPriority(schedTarget(this, 'get the priority of'));
   }
 
   /** Releases the child's handles. Throws while it runs; later uses of the object throw. Idempotent. */
@@ -570,6 +698,7 @@ export function adoptAsCurrent(p: Process, info: { target: Target | null; args: 
     self: true,
     sentinel: null,
     refHolds: 0,
+    sched: { affinity: null, priority: null },
   });
   current = p;
 }

@@ -46,6 +46,7 @@ const DEFAULTS = {
   memoryEvery: 250_000, // RSS read every this many results
   pyMethod: 'fork', // CPython 3.11's default start method on Linux
   anchors: true, // --anchors=false: only multiprocessing-ts and CPython
+  pinning: true, // --pinning=false: no CPU-bound rows with pinned workers (Pool({ affinity }))
   groups: 'throughput,latency,map,cpu,memory',
   timeout: 300_000, // ms a sample may take
   retries: 2, // a sample whose process ends without an answer is tried again this often
@@ -58,6 +59,15 @@ const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 const TS_THREAD = { id: 'ts-thread', label: 'multiprocessing-ts ThreadPool (thread)', lang: 'node', lib: 'ts', mode: 'thread', kind: 'ours' };
 const TS_SPAWN = { id: 'ts-spawn', label: 'multiprocessing-ts Pool (spawn)', lang: 'node', lib: 'ts', mode: 'spawn', kind: 'ours' };
 const anchor = (lib, mode, label) => ({ id: `${lib}-${mode}`, label, lang: 'node', lib, mode, kind: 'anchor' });
+/**
+ * Our pools with their workers pinned (`Pool({ affinity })`): 'spread' puts each worker on a CPU of
+ * its own, 'one-cpu' puts them all on CPU 0 (what pinning costs when it is done wrong).
+ */
+const PINNINGS = [
+  { id: 'spread', label: "affinity 'spread' (a CPU each)", affinity: 'spread' },
+  { id: 'one-cpu', label: 'affinity [[0], [0]] (both workers on CPU 0)', affinity: 'one-cpu' },
+];
+const pinned = (base) => PINNINGS.map((p) => ({ ...base, id: `${base.id}-${p.id}`, label: `${base.label}, ${p.label}`, affinity: p.affinity }));
 const python = (label, config) => ({ id: 'py', label: `${label} (${config.pyMethod})`, lang: 'python', lib: 'cpython', mode: config.pyMethod, kind: 'python' });
 
 function casesFor(config) {
@@ -81,6 +91,7 @@ function casesFor(config) {
     cpu: [
       TS_THREAD,
       TS_SPAWN,
+      ...(config.pinning ? [...pinned(TS_THREAD), ...pinned(TS_SPAWN)] : []),
       ...a('piscina', 'thread', 'piscina (threads)'),
       { id: 'raw-thread', label: 'floor: two bare worker_threads, tasks round-robin, no pool', lang: 'node', lib: 'raw', mode: 'thread', kind: 'anchor' },
       { id: 'c-threads', label: 'floor: the same loop in C, two pthreads, no runtime', lang: 'c', lib: 'c', mode: 'thread', kind: 'anchor' },
@@ -101,7 +112,7 @@ function requestFor(group, c, config) {
     case 'map':
       return { op: 'map', ...base, n: config.mapItems };
     case 'cpu':
-      return { op: 'cpu', ...base, tasks: config.cpuTasks, repeats: config.cpuRepeats, iterations: c.lang === 'python' ? config.pyCpuIterations : config.cpuIterations };
+      return { op: 'cpu', ...base, affinity: c.affinity ?? null, tasks: config.cpuTasks, repeats: config.cpuRepeats, iterations: c.lang === 'python' ? config.pyCpuIterations : config.cpuIterations };
     case 'memory':
       return { op: 'memory', ...base, n: config.memoryItems, chunksize: config.memoryChunksize, every: config.memoryEvery };
     default:
@@ -178,6 +189,10 @@ const INFO = [
   { what: 'spawn: tiny-task throughput vs workerpool (processes)', group: 'throughput', ours: 'ts-spawn', theirs: 'workerpool-process', kind: 'faster' },
   { what: 'thread: tiny-task throughput vs CPython `apply_async`', group: 'throughput', ours: 'ts-thread', theirs: 'py', kind: 'faster' },
   { what: 'spawn: `apply` latency p50 vs piscina `run` (theirs / ours)', group: 'latency', ours: 'ts-spawn', theirs: 'piscina-thread', kind: 'lower' },
+  { what: "thread, workers pinned with affinity 'spread': CPU-bound speedup on 2 workers", group: 'cpu', ours: 'ts-thread-spread', kind: 'absolute' },
+  { what: "spawn, workers pinned with affinity 'spread': CPU-bound speedup on 2 workers", group: 'cpu', ours: 'ts-spawn-spread', kind: 'absolute' },
+  { what: 'thread, both workers pinned to CPU 0: CPU-bound speedup', group: 'cpu', ours: 'ts-thread-one-cpu', kind: 'absolute' },
+  { what: 'spawn, both workers pinned to CPU 0: CPU-bound speedup', group: 'cpu', ours: 'ts-spawn-one-cpu', kind: 'absolute' },
   { what: 'CPython CPU-bound speedup on 2 workers', group: 'cpu', ours: 'py', kind: 'absolute' },
   { what: 'piscina CPU-bound speedup on 2 workers', group: 'cpu', ours: 'piscina-thread', kind: 'absolute' },
   { what: 'floor: CPU-bound speedup of two bare worker_threads (no pool)', group: 'cpu', ours: 'raw-thread', kind: 'absolute' },

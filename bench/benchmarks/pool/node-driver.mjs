@@ -22,10 +22,12 @@ const msSince = (t0) => Number(now() - t0) / 1e6;
  * A pool of `workers` workers of library `lib` in `mode`, behind one shape:
  * run(name, x) -> Promise of the result of task `name` ('double' or 'spin') on x; close().
  */
-async function openPool(lib, mode, workers) {
+async function openPool(lib, mode, workers, affinity = null) {
   switch (lib) {
     case 'ts': {
-      const pool = mode === 'thread' ? new mp.ThreadPool(workers) : new mp.Pool({ processes: workers, context: mode });
+      // affinity (the CPU-bound case): 'spread', or 'one-cpu' for every worker on CPU 0.
+      const pin = affinity === 'one-cpu' ? Array.from({ length: workers }, () => [0]) : affinity;
+      const pool = mode === 'thread' ? new mp.ThreadPool({ processes: workers, affinity: pin }) : new mp.Pool({ processes: workers, context: mode, affinity: pin });
       const fns = { double, spin };
       return {
         pool,
@@ -164,9 +166,11 @@ async function map({ lib, mode, workers, n }) {
  * CPU-bound: `tasks` x spin(iterations) run one after another in this thread (serial), then the
  * same tasks submitted at once to the pool; `repeats` such pairs, back to back, so both halves of
  * a pair see the same machine. Speedup = serial time / pool time, the median of the pairs'.
+ * `affinity` pins our pool's workers (the serial half runs unpinned, in this thread).
  */
-async function cpu({ lib, mode, workers, tasks, iterations, repeats = 1 }) {
-  const p = await openPool(lib, mode, workers);
+async function cpu({ lib, mode, workers, tasks, iterations, repeats = 1, affinity = null }) {
+  if (affinity !== null && lib !== 'ts') throw new Error('cpu: affinity is for multiprocessing-ts only');
+  const p = await openPool(lib, mode, workers, affinity);
   try {
     await warm(p, workers, 200);
     const expected = spin(iterations);
