@@ -100,6 +100,7 @@ function partsOf(config) {
         ['appendUs', 'µs', 'list append p50'],
         ['childDictGetUs', 'µs', 'dict get p50, child'],
         ['childAppendUs', 'µs', 'list append p50, child'],
+        ['childSettledDictGetUs', 'µs', 'dict get p50, child, after 4,000 more calls'],
         ['createMs', 'ms', '`manager.list()`'],
         ['dictPairsPerS', '/s', 'dict set+get pairs/s'],
         ['appendsPerS', '/s', 'appends/s'],
@@ -112,7 +113,8 @@ function partsOf(config) {
       ],
       note:
         `One long-lived manager per language; each sample: ${config.latencyCalls} dict gets and ${config.latencyCalls} list appends timed one by one ` +
-        `(p50) from the driver and from a ${ts}/${py} child given the proxies; ${config.creates} \`manager.list()\` in a row (mean); ` +
+        `(p50) from the driver and from a ${ts}/${py} child given the proxies (the child's dict gets timed again after 4,000 more calls: ` +
+        `a forkserver boots its next spare right after a start, and on 2 CPUs the child's first calls share the machine with that boot); ${config.creates} \`manager.list()\` in a row (mean); ` +
         `${config.pairs} dict set+get pairs; ${config.appends} appends awaited one by one (with the CPU time, user + system of every thread, that the driver and the ` +
         `manager's server used for them, from procfs: it does not depend on how busy the machine is, where the rates do); ${config.pipelined} appends in batches of ${config.batch} ` +
         `awaited with \`Promise.all\` (ours only: a CPython proxy call blocks). Counts checked with \`len()\`.`,

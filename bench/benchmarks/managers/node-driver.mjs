@@ -109,7 +109,7 @@ async function calls({ method, latencyCalls, creates, pairs, appends, pipelined,
   checkExit(child, 'child call latency');
   const fromChild = await out.get('result');
   await release(d, l, seq, piped, out, childList);
-  return { dictGetUs, appendUs, createMs, dictPairsPerS, appendsPerS, appendCpuUs, pipelinedPerS, childDictGetUs: fromChild.dictGetUs, childAppendUs: fromChild.appendUs };
+  return { dictGetUs, appendUs, createMs, dictPairsPerS, appendsPerS, appendCpuUs, pipelinedPerS, childDictGetUs: fromChild.dictGetUs, childAppendUs: fromChild.appendUs, childSettledDictGetUs: fromChild.settledDictGetUs };
 }
 
 /** `procs` children (`method`) append `n` each to one list at once, `batch` in flight (1: awaited one by one). */
