@@ -24,7 +24,7 @@ const SPIN_LIMIT_MS = SPIN_LIMIT_US / 1000;
 export const DUE_SPIN_LIMIT_US = 200;
 const DUE_SPIN_LIMIT_MS = DUE_SPIN_LIMIT_US / 1000;
 const CPUS = availableParallelism();
-const CAN_SPIN = CPUS > 1 && !process.env.MP_NOSPIN;
+const CAN_SPIN = CPUS > 1;
 
 // Adaptive: a spin that sees the change earns credit, a full window in vain costs more. Without
 // credit a thread only spins on every PROBE_EVERY-th wait, to notice when spinning pays again. On
