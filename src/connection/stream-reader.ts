@@ -269,7 +269,10 @@ export class StreamReader {
    * no wait (a reader that drains a burst of messages without a turn of the event loop each).
    */
   nextBuffered(): Buffer | null {
-    if (this.isBusy()) return null;
+    // A read pending elsewhere comes first; the hold a finished read keeps until the end of this
+    // turn stays (releasing it would stop and restart the socket's reading between messages).
+    const deferredHold = this.#releaseTimer !== undefined ? 1 : 0;
+    if (this.#pendingCount > deferredHold || this.#queuedReads > 0) return null;
     const header = this.#header(undefined);
     if (header && this.#buffered >= header.headerSize + header.length) return this.#take(header.headerSize, header.length);
     return null;

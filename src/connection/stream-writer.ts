@@ -54,12 +54,15 @@ function copyOf(bytes: Uint8Array): Buffer {
 /** Writers holding gathered messages: written if the process exits before their burst ends. */
 const gathering = new Set<StreamWriter>();
 let flushAtExit = false;
+let exiting = false;
 
 function holdsGathered(writer: StreamWriter): void {
   gathering.add(writer);
   if (flushAtExit) return;
   flushAtExit = true;
   atExit(() => {
+    // From here on nothing is gathered: a burst's end never comes during exit.
+    exiting = true;
     for (const each of gathering) each.flush();
   }, ExitPriority.flush);
 }
@@ -91,7 +94,7 @@ export class StreamWriter {
   writeGathered(payload: Uint8Array, borrowed: boolean): void {
     if (this.#error) throw this.#error;
     const socket = this.#socket;
-    if (!this.#gathering || socket instanceof PortSocket) {
+    if (!this.#gathering || exiting || socket instanceof PortSocket) {
       this.write(payload, borrowed);
       if (!(socket instanceof PortSocket)) {
         this.#gathering = true;
@@ -135,11 +138,13 @@ export class StreamWriter {
         written = writeSync(fd, bytes);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EPIPE' || code === 'ECONNRESET' || code === 'ENOTCONN') {
-          this.#error = brokenError(error);
+        if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK') {
+          // Nobody to throw to at the end of a burst: the connection is broken, as a failed send
+          // would make it; its reader sees the socket end, and every later send throws this.
+          this.#error = code === 'EPIPE' || code === 'ECONNRESET' || code === 'ENOTCONN' ? brokenError(error) : (error as Error);
+          socket.destroy();
           return;
         }
-        if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK') throw error;
       }
     }
     // What the kernel did not take now is queued on the socket (a copy: the batch is reused).

@@ -4,7 +4,7 @@
  */
 import { rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { ProcessError } from '../errors.js';
+import { EOFError, ProcessError } from '../errors.js';
 import { atExit, ExitPriority } from '../internal/exit.js';
 import { nativeStatus } from '../internal/native.js';
 import { Process, runInBackground } from '../process/process.js';
@@ -247,7 +247,14 @@ export class BaseManager {
       serverEnd.close();
       const [ready] = await wait([link, server.sentinel] as const);
       if (ready !== link) throw new ProcessError(`${name}: the manager's server exited (exit code ${server.exitCode}) before it was ready`);
-      hello = (await link.recv()) as ServerHello;
+      try {
+        hello = (await link.recv()) as ServerHello;
+      } catch (error) {
+        if (!(error instanceof EOFError)) throw error;
+        // The pipe's end of file came first: the server is gone (its initializer failed, say).
+        await server.join({ timeout: this.#shutdownTimeout });
+        throw new ProcessError(`${name}: the manager's server exited (exit code ${server.exitCode}) before it was ready`, { cause: error });
+      }
     } catch (error) {
       this.#state = 'shutdown';
       link.close();

@@ -55,6 +55,8 @@ export class BaseProxy {
   readonly #proxyTypes: ProxyTypes;
   /** The connection, once `ready` gave it. */
   #client: ManagerClient | undefined;
+  /** Calls made before the connection was known, still waiting for it (later calls queue behind them). */
+  #waiting = 0;
 
   /** @internal */
   constructor(token: Token, exposed: readonly string[], ready: Promise<ManagerClient>, authkey: Uint8Array, proxyTypes: ProxyTypes = noProxyTypes) {
@@ -86,38 +88,45 @@ export class BaseProxy {
   _callMethod(method: string, args: unknown[] = []): Promise<unknown> {
     if (this.#held.released) return Promise.reject(new ProcessError(`${this.toString()} was disposed of`));
     const client = this.#client;
-    // Once connected, a call is sent at once (calls made together go out together): no turn of
-    // the event loop before it leaves.
-    if (client !== undefined && !isOptionsWithSignal(args[args.length - 1])) {
-      return client.call(this.#token.id, method, args, (reply) => this.#result(reply, client));
-    }
-    return this.#callWhenReady(method, args);
+    // Once connected, with no earlier call still waiting for the connection, a call is sent at
+    // once (calls made together go out together). Calls reach the server in the order they are made.
+    if (client !== undefined && this.#waiting === 0) return this.#send(client, method, args);
+    this.#waiting += 1;
+    // The waiting calls' reactions run in the order they were made, each sending at once.
+    return this.#held.ready.then(
+      (ready) => {
+        this.#client = ready;
+        this.#waiting -= 1;
+        return this.#send(ready, method, args);
+      },
+      (error: unknown) => {
+        this.#waiting -= 1;
+        throw error;
+      },
+    );
   }
 
-  async #callWhenReady(method: string, args: unknown[]): Promise<unknown> {
-    const client = await this.#held.ready;
-    this.#client = client;
+  /** Sends a call now; resolves with its result. */
+  #send(client: ManagerClient, method: string, args: unknown[]): Promise<unknown> {
     const last = args[args.length - 1];
-    let signal: AbortSignal | undefined;
-    let sent = args;
-    if (isOptionsWithSignal(last)) {
-      signal = last.signal;
-      const { signal: _omitted, ...rest } = last;
-      sent = [...args.slice(0, -1), rest];
-      if (signal?.aborted) throw abortError(signal);
-    }
-    const { id, reply } = client.send({ op: 'call', target: this.#token.id, method, args: sent, cancellable: signal !== undefined });
-    if (signal) {
-      // The call's own reply still settles it: a wait the server completed before the cancel
-      // arrived is not lost, and one it cancelled rejects with AbortError.
-      const stop = onAbort(signal, () => client.post({ op: 'cancel', call: id }));
-      try {
-        return this.#result(await reply, client);
-      } finally {
+    if (!isOptionsWithSignal(last)) return client.call(this.#token.id, method, args, (reply) => this.#result(reply, client));
+    const { signal, ...rest } = last;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    const { id, reply } = client.send({ op: 'call', target: this.#token.id, method, args: [...args.slice(0, -1), rest], cancellable: signal !== undefined });
+    if (!signal) return reply.then((answer) => this.#result(answer, client));
+    // The call's own reply still settles it: a wait the server completed before the cancel
+    // arrived is not lost, and one it cancelled rejects with AbortError.
+    const stop = onAbort(signal, () => client.post({ op: 'cancel', call: id }));
+    return reply.then(
+      (answer) => {
         stop();
-      }
-    }
-    return this.#result(await reply, client);
+        return this.#result(answer, client);
+      },
+      (error: unknown) => {
+        stop();
+        throw error;
+      },
+    );
   }
 
   #result(reply: Reply, client: ManagerClient): unknown {

@@ -29,7 +29,8 @@ export function jsonExact(value: unknown, maxChars = Infinity): boolean {
       return Number.isFinite(value) && !Object.is(value, -0);
     case 'object':
       if (value === null) return true;
-      return exactObject(value, { budget: MAX_NODES, chars: 0, maxChars, seen: [] }, 0);
+      // The root counts against the budget as every node below it does.
+      return exactObject(value, { budget: MAX_NODES - 1, chars: 0, maxChars, seen: [] }, 0);
     default:
       return false;
   }

@@ -146,3 +146,11 @@ test('a process that exits in the middle of a burst still sends what it gathered
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a write error at the end of a burst breaks the connection instead of throwing where nobody catches it', needsAddon, async () => {
+  // In a process of its own: the test closes a socket's fd behind its back.
+  const { runScript } = await import('../helpers/run-script.mjs');
+  const child = await runScript(new URL('../fixtures/connection/burst-write-error.mjs', import.meta.url).pathname);
+  assert.equal(child.code, 0, child.stderr);
+  assert.deepEqual(JSON.parse(child.stdout), { uncaught: null, sendAfter: 'EBADF' });
+});

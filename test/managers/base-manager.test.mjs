@@ -5,7 +5,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuthenticationError, BaseManager, EOFError, Event, ProcessError, Queue, RemoteError, activeChildren, getContext } from '../../dist/index.js';
 import { NO_ADDON, forEachMethod, needsAddon, processStarter, within } from '../helpers/methods.mjs';
-import { MathManager, MathProxyManager, addTwiceInChild, startManagerAndWait, addWithProxy, connectAndAdd, holdLockForever, managerLeftRunning, markInitialized, serveMath, useLater } from '../fixtures/managers/tasks.mjs';
+import { LogManager, MathManager, MathProxyManager, failingInitializer, addTwiceInChild, startManagerAndWait, addWithProxy, connectAndAdd, holdLockForever, managerLeftRunning, markInitialized, serveMath, useLater } from '../fixtures/managers/tasks.mjs';
 
 const { start, join } = processStarter();
 const managers = [];
@@ -273,4 +273,36 @@ test('without the native addon, start() says it needs it', { skip: !NO_ADDON && 
   const m = new MathManager();
   await assert.rejects(m.start(), (e) => e instanceof ProcessError && /start\(\) needs the native addon/.test(e.message));
   await assert.rejects(m.start(), /Manager has shut down|needs the native addon/);
+});
+
+forEachMethod((ctx, method) => {
+  test('calls on one proxy reach the server in the order they are made: with a signal, and before the connection is known', needsAddon, async () => {
+    const m = track(new LogManager({ context: ctx }));
+    await m.start();
+    const log = await m.Log();
+    // The first calls of a new proxy, with other code running between them.
+    const calls = [log.add(1)];
+    const later = (async () => {
+      await null;
+      calls.push(log.add(3));
+    })();
+    calls.push(log.add(2));
+    await later;
+    await within(Promise.all(calls), 10_000, 'first calls');
+    // Connected: a call with a signal, then a plain one.
+    const controller = new AbortController();
+    const first = log.add(4, { signal: controller.signal });
+    const second = log.add(5);
+    await within(Promise.all([first, second]), 10_000, 'calls');
+    assert.deepEqual(await log.all(), [1, 2, 3, 4, 5]);
+  });
+
+  test('a server whose initializer fails: start() says it exited before it was ready, with its exit code', needsAddon, async () => {
+    const m = track(new LogManager({ context: ctx }));
+    await assert.rejects(within(m.start({ initializer: failingInitializer }), 20_000, 'start'), (e) => {
+      assert.ok(e instanceof ProcessError, String(e));
+      assert.match(e.message, /exited \(exit code 1\) before it was ready/);
+      return true;
+    });
+  });
 });
