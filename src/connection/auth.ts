@@ -120,7 +120,7 @@ export async function deliverChallenge(channel: HandshakeChannel, authkey: Uint8
 }
 
 /** Answers the peer's challenge and reads its verdict (CPython's answer_challenge). */
-export async function answerChallenge(channel: HandshakeChannel, authkey: Uint8Array): Promise<void> {
+export async function answerChallenge(channel: HandshakeChannel, authkey: Uint8Array, afterResponse?: () => void): Promise<void> {
   const received = await channel.recvBytes(MAX_HANDSHAKE_MESSAGE);
   if (!startsWith(received, CHALLENGE)) {
     throw new AuthenticationError(`Protocol error, expected challenge: message=${describe(received)}`);
@@ -130,6 +130,9 @@ export async function answerChallenge(channel: HandshakeChannel, authkey: Uint8A
     throw new AuthenticationError(`challenge too short: ${message.length} bytes`);
   }
   await channel.sendBytes(createResponse(authkey, message));
+  // The peer proved its key already (this side's challenge came first): what is sent here goes
+  // out with the response, and the peer finds it there once it accepts this side.
+  afterResponse?.();
   const verdict = await channel.recvBytes(MAX_HANDSHAKE_MESSAGE);
   if (!equals(verdict, WELCOME)) throw new AuthenticationError('digest sent was rejected');
 }

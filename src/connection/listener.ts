@@ -180,6 +180,13 @@ function unlinkQuietly(path: string): void {
   }
 }
 
+/**
+ * @internal A Listener's greeting: sent to each client that proved the key, with this side's
+ * answer to its challenge, so the client has it when its handshake ends (a manager's server
+ * sends its id and address this way: no round trip after connecting).
+ */
+export const kGreeting = Symbol('mp.greeting');
+
 /** This process's directory for default Unix listener paths (CPython's get_temp_dir), removed at exit. */
 let tempDir: string | undefined;
 
@@ -283,6 +290,8 @@ let adopting: { fd: number; address: BoundAddress; family: Family } | undefined;
  * ```
  */
 export class Listener implements AsyncDisposable {
+  /** @internal See kGreeting. */
+  [kGreeting]: ((connection: Connection) => void) | undefined;
   /** The listening socket (bound and listening since the constructor). */
   readonly #fd: number;
   /** Accepts from a duplicate of #fd, only while an accept() waits (so idle, it takes nothing). */
@@ -564,7 +573,8 @@ export class Listener implements AsyncDisposable {
       connection,
       async () => {
         await deliverChallenge(connection, authkey);
-        await answerChallenge(connection, authkey);
+        const greeting = this[kGreeting];
+        await answerChallenge(connection, authkey, greeting && (() => greeting(connection)));
       },
       this.#handshakeTimeout,
       stop.signal,

@@ -8,7 +8,7 @@ import { EOFError, PicklingError, ProcessError } from '../errors.js';
 import { Client } from '../connection/client.js';
 import { NOT_HERE, type Connection } from '../connection/connection.js';
 import type { Address, BoundAddress } from '../connection/listener.js';
-import type { Reply, Request } from './protocol.js';
+import type { Reply, Request, ServerHello } from './protocol.js';
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: unknown) => void; settle: ((reply: Reply) => unknown) | undefined };
 
@@ -23,7 +23,7 @@ export class ManagerClient {
   #next = 1;
   #reading = false;
   #broken: Error | null = null;
-  /** The server's id, once it said it (`ping`). */
+  /** The server's id, once it said it (its hello). */
   server = '';
 
   /** The key this client proved. */
@@ -168,10 +168,21 @@ export function clientFor(address: Address | BoundAddress, authkey: Uint8Array, 
   function connectNew(): Promise<ManagerClient> {
     const made = (async () => {
       const connection = await Client(address as Address, { authkey });
+      // The server's hello came inside the handshake (kGreeting): it is here already, or on its way.
+      let hello: unknown;
+      try {
+        hello = connection.recvBuffered();
+        if (hello === NOT_HERE) hello = await connection.recv();
+      } catch (error) {
+        connection.close();
+        throw new ProcessError(`${label}: the server closed the connection before it said who it is`, { cause: error });
+      }
+      if (typeof (hello as Partial<ServerHello> | null)?.server !== 'string') {
+        connection.close();
+        throw new ProcessError(`${label}: the listener at this address is not a manager's server (its first message is not a manager's hello)`);
+      }
       const client = new ManagerClient(connection, label, authkey);
-      const reply = await client.request({ op: 'ping' });
-      if (reply.kind !== 'return') throw reply.kind === 'error' ? reply.error : new ProcessError('unexpected reply to ping');
-      client.server = (reply.value as { server: string }).server;
+      client.server = (hello as ServerHello).server;
       clients.set(keyed(client.server), Promise.resolve(client));
       return client;
     })();

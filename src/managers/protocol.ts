@@ -32,9 +32,14 @@ export type Request =
   | { op: 'exposed'; id: number; target: string }
   /** Aborts the wait of call `call` (its `signal`); the call still answers. */
   | { op: 'cancel'; id: number; call: number }
-  | { op: 'ping'; id: number }
   | { op: 'shutdown'; id: number }
   | { op: 'objects'; id: number };
+
+/** A server's first message to each client: who it is (its id, as tokens carry it) and where it listens. */
+export interface ServerHello {
+  readonly address: BoundAddress;
+  readonly server: string;
+}
 
 export type Reply =
   | { id: number; kind: 'return'; value?: unknown }

@@ -6,14 +6,10 @@
  */
 import type { Address } from '../connection/listener.js';
 import type { Connection } from '../connection/connection.js';
-import type { BoundAddress } from '../connection/listener.js';
 import { Server, type ServedType } from './server.js';
+import type { ServerHello } from './protocol.js';
 
-/** @internal The server's first message to the manager that started it. */
-export interface ServerHello {
-  readonly address: BoundAddress;
-  readonly server: string;
-}
+export type { ServerHello } from './protocol.js';
 
 export async function runServer(
   types: ServedType[],

@@ -6,9 +6,9 @@
  * released.
  */
 import { EOFError, ProcessError } from '../errors.js';
-import { Listener, type Address, type BoundAddress } from '../connection/listener.js';
+import { Listener, kGreeting, type Address, type BoundAddress } from '../connection/listener.js';
 import { NOT_HERE, type Connection } from '../connection/connection.js';
-import { isRequest, type Reply, type Request, type Token } from './protocol.js';
+import { isRequest, type Reply, type Request, type ServerHello, type Token } from './protocol.js';
 import { publicMethods } from './exposed.js';
 import { isSessionAware, kCallAs, kCallerGone, type Caller } from './session-aware.js';
 import { newId } from './ids.js';
@@ -95,6 +95,8 @@ export class Server {
     for (const type of types) this.#types.set(type.typeid, type);
     this.#name = name;
     this.listener = new Listener(address ?? null, { authkey, backlog: 128 });
+    // Each client learns who this server is inside its handshake (see kGreeting).
+    this.listener[kGreeting] = (connection) => connection.send({ server: this.#id, address: this.address } satisfies ServerHello);
     localServers.set(this.#id, this);
   }
 
@@ -239,8 +241,6 @@ export class Server {
       case 'cancel':
         session.waits.get(request.call)?.abort(new ProcessError('the call was cancelled by its caller'));
         return { kind: 'return', value: null };
-      case 'ping':
-        return { kind: 'return', value: { server: this.#id, address: this.address } };
       case 'objects':
         return { kind: 'return', value: this.#objects.size };
       case 'shutdown':

@@ -194,6 +194,10 @@ test('bad input: unsendable arguments fail at the call site; malformed requests 
   await assert.rejects(l._callMethod('append', [Symbol('s')]), PicklingError);
   // A client that holds the key but speaks nonsense.
   const raw = await Client(m.address, { authkey });
+  // The server says who it is inside the handshake: its hello is the first message.
+  const hello = await within(raw.recv(), 10_000, 'the hello');
+  assert.equal(typeof hello.server, 'string');
+  assert.deepEqual(hello.address, m.address);
   raw.send('not a request');
   raw.sendBytes(Buffer.from([0xff, 0x00, 0x13, 0x37]));
   raw.send({ op: 'call', id: 1, target: 'no-such-object', method: 'append', args: [1] });
