@@ -14,7 +14,7 @@
  * functions a child needs compiled too. `MULTIPROCESSING_TS_CODE_CACHE=0` (or Node's own
  * `NODE_DISABLE_COMPILE_CACHE=1`) turns it off.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,8 @@ interface CodeCache {
   file: string;
   richness: number;
   data: Buffer | undefined;
+  /** The file as this process read it (mtime and size), or null when there was none. */
+  seen: string | null;
 }
 
 interface LibraryExports {
@@ -81,16 +83,46 @@ function findCodeCache(librarySize: number, libraryTime: number): CodeCache | nu
   const key = hash(`${process.version} ${process.arch} ${flags} ${librarySize} ${libraryTime} ${LIBRARY_FILE}`);
   const file = join(folder, `library-${process.versions.v8}-${key}.cache`);
   let contents: Buffer;
+  let seen: string | null;
   try {
+    seen = stampOf(file);
     contents = readFileSync(file);
   } catch {
-    return { file, richness: 0, data: undefined };
+    return { file, richness: 0, data: undefined, seen: null };
   }
-  if (contents.length < 2) return { file, richness: 0, data: undefined };
-  return { file, richness: contents[0]!, data: contents.subarray(1) };
+  if (contents.length < 2) return { file, richness: 0, data: undefined, seen };
+  return { file, richness: contents[0]!, data: contents.subarray(1), seen };
+}
+
+function stampOf(file: string): string {
+  const stat = statSync(file);
+  return `${stat.mtimeMs} ${stat.size}`;
+}
+
+/**
+ * How rich the cache another process wrote since this one read the file is (0: nobody wrote
+ * since): processes of one program write the same file, and a parent's cache made at import must
+ * not replace the richer one its child just wrote.
+ */
+function richnessWrittenSince(cache: CodeCache): number {
+  let fd: number | undefined;
+  try {
+    if (stampOf(cache.file) === cache.seen) return 0;
+    fd = openSync(cache.file, 'r');
+    const first = Buffer.alloc(1);
+    return readSync(fd, first, 0, 1, 0) === 1 ? first[0]! : 0;
+  } catch {
+    return 0;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 function writeCodeCache(cache: CodeCache, script: Script, richness: Richness): void {
+  if (richnessWrittenSince(cache) >= richness) {
+    cache.richness = richness;
+    return;
+  }
   const temporary = `${cache.file}.${process.pid}-${Math.random().toString(36).slice(2)}`;
   try {
     const data = script.createCachedData();
@@ -98,6 +130,7 @@ function writeCodeCache(cache: CodeCache, script: Script, richness: Richness): v
     // Readers see the old file or the new one, never half of one.
     renameSync(temporary, cache.file);
     cache.richness = richness;
+    cache.seen = stampOf(cache.file);
   } catch {
     // A full disk or a read-only folder: the library still runs, compiled as it loads.
     try {

@@ -11,6 +11,7 @@ import { needsAddon } from '../helpers/methods.mjs';
 
 const REPORT = fileURLToPath(new URL('../fixtures/boot/report-load.mjs', import.meta.url));
 const START_CHILD = fileURLToPath(new URL('../fixtures/boot/start-child.mjs', import.meta.url));
+const WRITE_AFTER_CHILD = fileURLToPath(new URL('../fixtures/boot/write-after-child.mjs', import.meta.url));
 
 let root;
 before(() => {
@@ -85,6 +86,13 @@ describe('code cache of the library', () => {
     const [loaded] = await report({ NODE_OPTIONS: '--enable-source-maps', MULTIPROCESSING_TS_CACHE_DIR: freshFolder() });
     assert.equal(loaded.via, 'require');
     assert.equal(loaded.codeCache, 'off');
+  });
+
+  it("a program's cache made at import does not replace a richer one another program's child wrote meanwhile", async () => {
+    const folder = freshFolder();
+    const [result] = await report({ MULTIPROCESSING_TS_CACHE_DIR: folder }, WRITE_AFTER_CHILD);
+    assert.equal(result.codeCache, 'missing', 'the program found no cache, so it writes one');
+    assert.equal(result.richness, 2, "the child's richer cache stays");
   });
 
   for (const method of ['spawn', 'forkserver', 'thread']) {
