@@ -144,6 +144,11 @@ export class ManagerClient {
 
 const clients = new Map<string, Promise<ManagerClient>>();
 
+/** Where this process keeps its client of a server (by id or address) for one key. */
+function clientKey(name: string, authkey: Uint8Array): string {
+  return `${name}|${Buffer.from(authkey).toString('hex')}`;
+}
+
 function addressKey(address: Address | BoundAddress): string {
   if (typeof address === 'string') return address;
   if (Array.isArray(address)) return `${address[0]}:${address[1]}`;
@@ -157,7 +162,7 @@ function addressKey(address: Address | BoundAddress): string {
  */
 export function clientFor(address: Address | BoundAddress, authkey: Uint8Array, label: string, server?: string): Promise<ManagerClient> {
   // A client proved one key: another key gets its own connection (and its own handshake).
-  const keyed = (name: string): string => `${name}|${Buffer.from(authkey).toString('hex')}`;
+  const keyed = (name: string): string => clientKey(name, authkey);
   const key = keyed(server ?? addressKey(address));
   const known = clients.get(key);
   if (known) {
@@ -202,9 +207,8 @@ export function adoptClient(connection: Connection, address: Address | BoundAddr
   const client = new ManagerClient(connection, label, authkey);
   client.server = server;
   const made = Promise.resolve(client);
-  const keyed = (name: string): string => `${name}|${Buffer.from(authkey).toString('hex')}`;
-  clients.set(keyed(server), made);
-  clients.set(keyed(addressKey(address)), made);
+  clients.set(clientKey(server, authkey), made);
+  clients.set(clientKey(addressKey(address), authkey), made);
   return client;
 }
 

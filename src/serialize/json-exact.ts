@@ -19,21 +19,7 @@ const MAX_ARRAY = 1024;
  * too, so a caller with a size limit on the JSON text is spared stringifying what would not fit.
  */
 export function jsonExact(value: unknown, maxChars = Infinity): boolean {
-  // Most messages are a number, a string, or one small object of them: no state needed.
-  switch (typeof value) {
-    case 'string':
-      return value.length <= maxChars;
-    case 'boolean':
-      return true;
-    case 'number':
-      return Number.isFinite(value) && !Object.is(value, -0);
-    case 'object':
-      if (value === null) return true;
-      // The root counts against the budget as every node below it does.
-      return exactObject(value, { budget: MAX_NODES - 1, chars: 0, maxChars, seen: [] }, 0);
-    default:
-      return false;
-  }
+  return exact(value, { budget: MAX_NODES, chars: 0, maxChars, seen: [] }, 0);
 }
 
 interface Walk {
